@@ -1,0 +1,40 @@
+/* pcbdiff differencing: the registered photo against the reference, in units of noise. */
+#ifndef PCBDIFF_DIFF_H
+#define PCBDIFF_DIFF_H
+
+#include <glib.h>
+#include "pcbdiff/image.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+    double tolerance_px; /* a pixel differs only if it differs from every reference pixel
+                            within this radius (at the working resolution) */
+    double light_block;  /* photometric normalisation block, as a fraction of the longer side */
+    double max_work_mpx; /* differencing runs at most at this many megapixels (reduced above) */
+} PcbDiffParams;
+
+void pcb_diff_params_init(PcbDiffParams *params);
+
+#define PCB_DIFF_UNIT 16.0 /* score map value per noise sigma */
+
+typedef struct {
+    PcbImage
+        *score;    /* GRAY8 at the working resolution: difference in noise sigmas * PCB_DIFF_UNIT */
+    PcbImage *ref; /* the reference at the working resolution (RGB8) */
+    PcbImage *photo; /* the normalised, warped photo at the working resolution (RGB8) */
+    PcbImage *valid; /* GRAY8: 255 where the photo covers the reference and nothing is ignored */
+    double scale;    /* reference px per working px (>= 1) */
+    double noise[3]; /* estimated noise sigma per channel, grey levels */
+} PcbDiffMap;
+
+void pcb_diff_map_clear(PcbDiffMap *map);
+
+/* @ignore (optional, GRAY8, reference size): non-zero pixels are never reported. */
+gboolean pcb_difference(const PcbImage *reference, const PcbImage *warped, const PcbImage *valid,
+                        const PcbImage *ignore, const PcbDiffParams *params, PcbDiffMap *out,
+                        GError **error);
+
+G_END_DECLS
+
+#endif

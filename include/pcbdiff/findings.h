@@ -1,0 +1,48 @@
+/* pcbdiff findings: connected regions of difference, classified and scored. */
+#ifndef PCBDIFF_FINDINGS_H
+#define PCBDIFF_FINDINGS_H
+
+#include <glib.h>
+#include "pcbdiff/board.h"
+#include "pcbdiff/diff.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    PCB_KIND_ADDED,   /* something stands where the reference shows bare board */
+    PCB_KIND_REMOVED, /* a part of the reference is gone */
+    PCB_KIND_ALTERED, /* a part is in both but differs */
+} PcbKind;
+
+const char *pcb_kind_name(PcbKind kind);
+
+typedef struct {
+    PcbKind kind;
+    PcbRect bbox;    /* reference pixels */
+    double area_px;  /* changed area, reference pixels */
+    double area_mm2; /* changed area in mm^2, or a negative value when the scale is unknown */
+    double score;    /* confidence in [0, 1] */
+    double peak;     /* strongest difference, in noise sigmas */
+    char *zone;      /* name of the board zone it falls in, or NULL */
+} PcbFinding;
+
+void pcb_finding_clear(PcbFinding *finding);
+
+typedef struct {
+    double high_sigma;   /* a region must reach this (noise sigmas) somewhere */
+    double low_sigma;    /* and grows over pixels above this */
+    double min_area_mm2; /* smallest finding when the scale is known */
+    double min_area_px;  /* smallest finding otherwise (reference px) */
+    double merge_mm;     /* fragments closer than this merge (mm; px/4 when no scale) */
+} PcbFindingsParams;
+
+void pcb_findings_params_init(PcbFindingsParams *params);
+
+/* Returns a GArray of PcbFinding (with a clear func), sorted by score, highest first.
+ * @board (optional) supplies zones and their sensitivity; @px_per_mm <= 0 means unknown. */
+GArray *pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per_mm,
+                             const PcbFindingsParams *params, GError **error);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,33 @@
+/* The pcbdiff command line: shared option handling for the subcommands. */
+#ifndef PCB_CLI_H
+#define PCB_CLI_H
+
+#include <glib.h>
+#include "pcbdiff/pcbdiff.h"
+
+typedef struct {
+    gboolean quiet;
+    int verbose;
+    int threads;
+    double max_megapixels;
+} CliCommon;
+
+/* GOptionEntry rows for -q, -v, --threads, --max-megapixels (write into @common). */
+GOptionGroup *cli_common_group(CliCommon *common);
+/* Applies verbosity, threads and the pixel cap. */
+void cli_common_apply(const CliCommon *common);
+
+/* Checks early that @path can be written (its folder exists and is writable), so a long run
+ * does not end in an unwritable output. NULL @path is fine. */
+gboolean cli_check_writable(const char *path, const char *what, GError **error);
+
+/* A board from REFERENCE: a board folder (with board.ini) or a golden image file. */
+PcbBoard *cli_open_board(const char *reference, double px_per_mm, GError **error);
+
+/* Prints "pcbdiff: MESSAGE" on stderr and returns the exit code for @error. */
+int cli_fail(const GError *error);
+
+int cmd_inspect(int argc, char **argv);
+int cmd_register(int argc, char **argv);
+
+#endif

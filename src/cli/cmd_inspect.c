@@ -1,0 +1,83 @@
+/* pcbdiff inspect: the whole pipeline on one photo. */
+#include <stdio.h>
+#include "cli/cli.h"
+
+static const char summary[]
+    = "Compares PHOTO with the golden REFERENCE (an image, or a board folder with board.ini)\n"
+      "and reports added, removed and altered components.\n\n"
+      "Exit status: 0 no findings, 1 findings, 2 usage/input/output trouble,\n"
+      "3 the photo could not be registered to the reference.";
+
+int
+cmd_inspect(int argc, char **argv)
+{
+    CliCommon common = { 0 };
+    g_autofree char *json = NULL;
+    g_autofree char *overlay = NULL;
+    g_autofree char *board_dir = NULL;
+    double px_per_mm = 0;
+    double sensitivity = 1.0;
+    GOptionEntry entries[]
+        = { { "board", 'b', 0, G_OPTION_ARG_FILENAME, &board_dir,
+              "Board folder (golden image + board.ini); replaces REFERENCE", "DIR" },
+            { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json, "Write the JSON report here",
+              "REPORT" },
+            { "overlay", 'o', 0, G_OPTION_ARG_FILENAME, &overlay,
+              "Write the annotated overlay (PNG, or JPEG by extension)", "IMAGE" },
+            { "px-per-mm", 0, 0, G_OPTION_ARG_DOUBLE, &px_per_mm,
+              "Reference scale in pixels per mm (overrides the board profile)", "F" },
+            { "sensitivity", 's', 0, G_OPTION_ARG_DOUBLE, &sensitivity,
+              "Detection sensitivity, 0.25 .. 4 (default 1; higher finds fainter changes)", "S" },
+            G_OPTION_ENTRY_NULL };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("REFERENCE PHOTO  |  --board DIR PHOTO");
+    g_option_context_set_summary(ctx, summary);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_group(ctx, cli_common_group(&common));
+    g_autoptr(GError) error = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        g_printerr("pcbdiff inspect: %s (see pcbdiff inspect --help)\n", error->message);
+        return PCB_EXIT_TROUBLE;
+    }
+    cli_common_apply(&common);
+    int want = board_dir ? 2 : 3;
+    if (argc != want) {
+        g_printerr("pcbdiff inspect: expected %s (see pcbdiff inspect --help)\n",
+                   board_dir ? "--board DIR PHOTO" : "REFERENCE PHOTO");
+        return PCB_EXIT_TROUBLE;
+    }
+    if (px_per_mm < 0 || px_per_mm > 10000 || sensitivity < 0.25 || sensitivity > 4) {
+        g_printerr("pcbdiff inspect: --px-per-mm must be 0 .. 10000 and --sensitivity "
+                   "0.25 .. 4\n");
+        return PCB_EXIT_TROUBLE;
+    }
+    const char *photo = argv[want - 1];
+    if (!cli_check_writable(json, "report", &error)
+        || !cli_check_writable(overlay, "overlay", &error))
+        return cli_fail(error);
+
+    g_autoptr(PcbBoard) board = cli_open_board(board_dir ? board_dir : argv[1], px_per_mm, &error);
+    g_autoptr(PcbInspection) insp = pcb_inspection_new();
+    PcbInspectParams params;
+    pcb_inspect_params_init(&params);
+    params.px_per_mm = px_per_mm;
+    params.keep_images = overlay != NULL;
+    params.find.high_sigma /= sensitivity;
+    params.find.low_sigma /= sensitivity;
+    gboolean ok = board != NULL && pcb_inspect(board, photo, &params, insp, &error);
+    if (!ok) {
+        if (insp->photo_path == NULL)
+            insp->photo_path = g_strdup(photo);
+        int code = cli_fail(error);
+        g_autoptr(GError) werr = NULL;
+        if (json != NULL && !pcb_report_write_json(insp, error, json, &werr))
+            g_printerr("pcbdiff: %s\n", werr->message);
+        return code;
+    }
+    if (!common.quiet)
+        pcb_report_print_text(insp, stdout);
+    if (json != NULL && !pcb_report_write_json(insp, NULL, json, &error))
+        return cli_fail(error);
+    if (overlay != NULL && !pcb_report_write_overlay(insp, overlay, &error))
+        return cli_fail(error);
+    return insp->findings->len > 0 ? PCB_EXIT_FINDINGS : PCB_EXIT_PASS;
+}

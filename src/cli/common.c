@@ -1,0 +1,119 @@
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "cli/cli.h"
+
+static int verbosity = 1; /* 0 quiet, 1 default, 2 info, 3 debug */
+
+static GLogWriterOutput
+writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+    (void) user_data;
+    const char *message = NULL;
+    for (gsize i = 0; i < n_fields; i++)
+        if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
+            message = fields[i].value;
+    if (message == NULL)
+        return G_LOG_WRITER_UNHANDLED;
+    const char *tag = NULL;
+    int need = 0;
+    if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) {
+        tag = "error: ";
+        need = 0;
+    }
+    else if (level & G_LOG_LEVEL_WARNING) {
+        tag = "warning: ";
+        need = 1;
+    }
+    else if (level & G_LOG_LEVEL_MESSAGE) {
+        tag = "";
+        need = 1;
+    }
+    else if (level & G_LOG_LEVEL_INFO) {
+        tag = "";
+        need = 2;
+    }
+    else {
+        tag = "debug: ";
+        need = 3;
+    }
+    if (verbosity >= need)
+        fprintf(stderr, "pcbdiff: %s%s\n", tag, message);
+    return G_LOG_WRITER_HANDLED;
+}
+
+GOptionGroup *
+cli_common_group(CliCommon *c)
+{
+    GOptionEntry entries[]
+        = { { "quiet", 'q', 0, G_OPTION_ARG_NONE, &c->quiet, "Print nothing but errors", NULL },
+            { "verbose", 'v', 0, G_OPTION_ARG_NONE, &c->verbose,
+              "Print stage timings and measures (twice: debug detail)", NULL },
+            { "threads", 0, 0, G_OPTION_ARG_INT, &c->threads, "Worker threads (default: all cores)",
+              "N" },
+            { "max-megapixels", 0, 0, G_OPTION_ARG_DOUBLE, &c->max_megapixels,
+              "Refuse images larger than this (default 250)", "MP" },
+            G_OPTION_ENTRY_NULL };
+    GOptionGroup *g
+        = g_option_group_new("common", "Common options:", "Show common options", NULL, NULL);
+    g_option_group_add_entries(g, entries);
+    return g;
+}
+
+void
+cli_common_apply(const CliCommon *c)
+{
+    verbosity = c->quiet ? 0 : 1 + c->verbose;
+    g_log_set_writer_func(writer, NULL, NULL);
+    if (c->max_megapixels > 0)
+        pcb_set_max_pixels((guint64) (c->max_megapixels * 1e6));
+    pcb_init(c->threads);
+}
+
+gboolean
+cli_check_writable(const char *path, const char *what, GError **error)
+{
+    if (path == NULL)
+        return TRUE;
+    if (*path == '\0') {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "%s: empty path", what);
+        return FALSE;
+    }
+    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot write %s %s: it is a directory", what,
+                    path);
+        return FALSE;
+    }
+    g_autofree char *dir = g_path_get_dirname(path);
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot write %s %s: no directory %s", what,
+                    path, dir);
+        return FALSE;
+    }
+    if (access(dir, W_OK) != 0) {
+        int e = errno;
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot write %s %s: %s", what, path,
+                    g_strerror(e));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+PcbBoard *
+cli_open_board(const char *reference, double px_per_mm, GError **error)
+{
+    if (g_file_test(reference, G_FILE_TEST_IS_DIR))
+        return pcb_board_load(reference, error);
+    if (!g_file_test(reference, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "%s: No such file or directory", reference);
+        return NULL;
+    }
+    return pcb_board_new_from_image(reference, px_per_mm);
+}
+
+int
+cli_fail(const GError *error)
+{
+    g_printerr("pcbdiff: %s\n", error->message);
+    return pcb_error_exit_code(error);
+}

@@ -1,0 +1,44 @@
+/* pcbdiff: finds tampering on printed circuit boards by comparing photos. */
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "Usage: pcbdiff COMMAND [OPTIONS] ...\n\n"
+               "Finds tampering on printed circuit boards by comparing a photo with a golden "
+               "reference.\n\n"
+               "Commands:\n"
+               "  inspect REFERENCE PHOTO   compare a photo with a golden image or board folder\n"
+               "  register REFERENCE PHOTO  warp the photo into the reference frame (debugging)\n\n"
+               "  pcbdiff COMMAND --help    options of a command\n"
+               "  pcbdiff --version         version\n\n"
+               "Exit status: 0 no findings, 1 findings, 2 usage/input/output trouble, 3 the photo "
+               "could not be registered.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return PCB_EXIT_TROUBLE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return PCB_EXIT_PASS;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("pcbdiff %s\n", PCBDIFF_VERSION);
+        return PCB_EXIT_PASS;
+    }
+    if (strcmp(cmd, "inspect") == 0)
+        return cmd_inspect(argc - 1, argv + 1);
+    if (strcmp(cmd, "register") == 0)
+        return cmd_register(argc - 1, argv + 1);
+    fprintf(stderr, "pcbdiff: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return PCB_EXIT_TROUBLE;
+}

@@ -1,0 +1,132 @@
+/* PcbImage: allocation with a pixel cap checked in 64 bits before any allocation. */
+#include <stdlib.h>
+#include <string.h>
+#include "pcbdiff/error.h"
+#include "pcbdiff/image.h"
+
+static guint64 max_pixels; /* 0 until first use: then env or default */
+
+static guint64
+initial_max_pixels(void)
+{
+    const char *env = g_getenv("PCBDIFF_MAX_MEGAPIXELS");
+    if (env != NULL && *env != '\0') {
+        char *end = NULL;
+        double mp = g_ascii_strtod(env, &end);
+        if (end != env && *end == '\0' && mp > 0 && mp < 1e6)
+            return (guint64) (mp * 1e6);
+        g_warning("PCBDIFF_MAX_MEGAPIXELS=%s is not a positive number; using %.0f", env,
+                  PCB_DEFAULT_MAX_PIXELS / 1e6);
+    }
+    return PCB_DEFAULT_MAX_PIXELS;
+}
+
+void
+pcb_set_max_pixels(guint64 pixels)
+{
+    max_pixels = pixels ? pixels : PCB_DEFAULT_MAX_PIXELS;
+}
+
+guint64
+pcb_get_max_pixels(void)
+{
+    if (max_pixels == 0)
+        max_pixels = initial_max_pixels();
+    return max_pixels;
+}
+
+static gboolean
+check_size(int width, int height, GError **error)
+{
+    if (width < 1 || height < 1) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_DECODE, "image has no pixels (%d x %d)", width,
+                    height);
+        return FALSE;
+    }
+    guint64 pixels = (guint64) width * (guint64) height;
+    if (pixels > pcb_get_max_pixels()) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_LIMIT,
+                    "image is %d x %d = %.1f megapixels, over the limit of %.1f megapixels "
+                    "(--max-megapixels or PCBDIFF_MAX_MEGAPIXELS)",
+                    width, height, (double) pixels / 1e6, (double) pcb_get_max_pixels() / 1e6);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+PcbImage *
+pcb_image_new(int width, int height, PcbFormat format, GError **error)
+{
+    g_return_val_if_fail(format == PCB_FORMAT_GRAY8 || format == PCB_FORMAT_RGB8, NULL);
+    if (!check_size(width, height, error))
+        return NULL;
+    size_t stride = ((size_t) width * (size_t) format + 15) & ~(size_t) 15;
+    guint8 *data = calloc((size_t) height, stride);
+    if (data == NULL) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_LIMIT, "out of memory for a %d x %d image", width,
+                    height);
+        return NULL;
+    }
+    PcbImage *image = g_new0(PcbImage, 1);
+    image->width = width;
+    image->height = height;
+    image->format = format;
+    image->stride = stride;
+    image->data = data;
+    image->owns_data = TRUE;
+    return image;
+}
+
+PcbImage *
+pcb_image_new_view(int width, int height, PcbFormat format, size_t stride, guint8 *data)
+{
+    g_return_val_if_fail(data != NULL && width > 0 && height > 0, NULL);
+    g_return_val_if_fail(stride >= (size_t) width * (size_t) format, NULL);
+    PcbImage *image = g_new0(PcbImage, 1);
+    image->width = width;
+    image->height = height;
+    image->format = format;
+    image->stride = stride;
+    image->data = data;
+    image->owns_data = FALSE;
+    return image;
+}
+
+PcbImage *
+pcb_image_copy(const PcbImage *src, GError **error)
+{
+    PcbImage *dst = pcb_image_new(src->width, src->height, src->format, error);
+    if (dst == NULL)
+        return NULL;
+    size_t row = (size_t) src->width * (size_t) src->format;
+    for (int y = 0; y < src->height; y++)
+        memcpy(pcb_image_row(dst, y), pcb_image_row(src, y), row);
+    return dst;
+}
+
+void
+pcb_image_free(PcbImage *image)
+{
+    if (image == NULL)
+        return;
+    if (image->owns_data)
+        free(image->data);
+    g_free(image);
+}
+
+PcbImage *
+pcb_image_to_gray(const PcbImage *src, GError **error)
+{
+    if (src->format == PCB_FORMAT_GRAY8)
+        return pcb_image_copy(src, error);
+    PcbImage *dst = pcb_image_new(src->width, src->height, PCB_FORMAT_GRAY8, error);
+    if (dst == NULL)
+        return NULL;
+    for (int y = 0; y < src->height; y++) {
+        const guint8 *s = pcb_image_row(src, y);
+        guint8 *d = pcb_image_row(dst, y);
+        for (int x = 0; x < src->width; x++, s += 3) /* BT.601, fixed point */
+            d[x] = (guint8) ((s[0] * 4899 + s[1] * 9617 + s[2] * 1868 + 8192) >> 14);
+    }
+    return dst;
+}

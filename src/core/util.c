@@ -1,0 +1,93 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include "pcbdiff/error.h"
+#include "core/util.h"
+
+gboolean
+pcb_read_file(const char *path, guint8 **data, gsize *len, GError **error)
+{
+    GError *local = NULL;
+    char *contents = NULL;
+    if (!g_file_get_contents(path, &contents, len, &local)) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "%s", local->message);
+        g_error_free(local);
+        return FALSE;
+    }
+    *data = (guint8 *) contents;
+    return TRUE;
+}
+
+gboolean
+pcb_write_file_atomic(const char *path, const void *data, gsize len, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *tmpl = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
+    int fd = g_mkstemp(tmpl);
+    if (fd < 0) {
+        int e = errno;
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot write %s: %s", path, g_strerror(e));
+        return FALSE;
+    }
+    const guint8 *p = data;
+    gsize left = len;
+    while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : ENOSPC;
+            close(fd);
+            g_unlink(tmpl);
+            g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot write %s: %s", path, g_strerror(e));
+            return FALSE;
+        }
+        p += n;
+        left -= (gsize) n;
+    }
+    /* mkstemp makes 0600; reports are ordinary files: honour the umask */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0 || fsync(fd) != 0 || close(fd) != 0) {
+        int e = errno;
+        g_unlink(tmpl);
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot write %s: %s", path, g_strerror(e));
+        return FALSE;
+    }
+    if (g_rename(tmpl, path) != 0) {
+        int e = errno;
+        g_unlink(tmpl);
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot write %s: %s", path, g_strerror(e));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+char *
+pcb_sha256_file(const char *path, GError **error)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        int e = errno;
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot read %s: %s", path, g_strerror(e));
+        return NULL;
+    }
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+    guint8 buf[1 << 16];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        g_checksum_update(sum, buf, (gssize) n);
+    gboolean bad = ferror(f) != 0;
+    fclose(f);
+    if (bad) {
+        g_checksum_free(sum);
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot read %s", path);
+        return NULL;
+    }
+    char *hex = g_strdup(g_checksum_get_string(sum));
+    g_checksum_free(sum);
+    return hex;
+}

@@ -1,0 +1,27 @@
+/* Internal helpers shared by every stage: files, hashes, clocks. Not public API. */
+#ifndef PCB_CORE_UTIL_H
+#define PCB_CORE_UTIL_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Writes @len bytes to @path atomically: a temporary file in the same folder, fsync, then
+ * rename(2). On failure nothing is left behind and @path is untouched (PCB_ERROR_IO). */
+gboolean pcb_write_file_atomic(const char *path, const void *data, gsize len, GError **error);
+
+/* Lowercase hex SHA-256 of a file's bytes, or NULL with PCB_ERROR_IO. */
+char *pcb_sha256_file(const char *path, GError **error);
+
+/* Reads a whole file (PCB_ERROR_IO names the file and the reason). */
+gboolean pcb_read_file(const char *path, guint8 **data, gsize *len, GError **error);
+
+static inline double
+pcb_now_ms(void)
+{
+    return (double) g_get_monotonic_time() / 1000.0;
+}
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,190 @@
+/* Findings: hysteresis regions of the score map, merged, filtered by size, classified, scored. */
+#include <math.h>
+#include <string.h>
+#include "pcbdiff/error.h"
+#include "pcbdiff/findings.h"
+#include "core/imgops.h"
+
+void
+pcb_findings_params_init(PcbFindingsParams *p)
+{
+    memset(p, 0, sizeof *p);
+    p->high_sigma = 7.0;
+    p->low_sigma = 3.5;
+    p->min_area_mm2 = 0.2;
+    p->min_area_px = 24;
+    p->merge_mm = 0.5;
+}
+
+typedef struct {
+    double x0, y0, x1, y1; /* working px, exclusive max */
+    double area, sum;
+    int peak;
+    gboolean alive;
+} Region;
+
+static gboolean
+near(const Region *a, const Region *b, double gap)
+{
+    return a->x0 - gap < b->x1 && b->x0 - gap < a->x1 && a->y0 - gap < b->y1 && b->y0 - gap < a->y1;
+}
+
+/* Threshold maps: the board default, lowered inside zones by their sensitivity. */
+static gboolean
+threshold_maps(const PcbDiffMap *map, const PcbBoard *board, const PcbFindingsParams *params,
+               PcbImage **low, PcbImage **high, GError **error)
+{
+    int w = map->score->width, h = map->score->height;
+    g_autoptr(PcbImage) lo = pcb_image_new(w, h, PCB_FORMAT_GRAY8, error);
+    g_autoptr(PcbImage) hi = lo ? pcb_image_new(w, h, PCB_FORMAT_GRAY8, error) : NULL;
+    if (hi == NULL)
+        return FALSE;
+    guint8 lv = (guint8) CLAMP(lround(params->low_sigma * PCB_DIFF_UNIT), 1, 255);
+    guint8 hv = (guint8) CLAMP(lround(params->high_sigma * PCB_DIFF_UNIT), 1, 255);
+    for (int y = 0; y < h; y++) {
+        memset(pcb_image_row(lo, y), lv, (size_t) w);
+        memset(pcb_image_row(hi, y), hv, (size_t) w);
+    }
+    if (board != NULL && board->zones != NULL) {
+        /* larger zones first, so a smaller zone inside a larger one wins */
+        guint n = board->zones->len;
+        g_autofree guint *order = g_new(guint, n);
+        for (guint i = 0; i < n; i++)
+            order[i] = i;
+        for (guint i = 0; i < n; i++)
+            for (guint j = i + 1; j < n; j++) {
+                const PcbZone *a = &g_array_index(board->zones, PcbZone, order[i]);
+                const PcbZone *b = &g_array_index(board->zones, PcbZone, order[j]);
+                if (b->rect.w * b->rect.h > a->rect.w * a->rect.h) {
+                    guint t = order[i];
+                    order[i] = order[j];
+                    order[j] = t;
+                }
+            }
+        for (guint i = 0; i < n; i++) {
+            const PcbZone *z = &g_array_index(board->zones, PcbZone, order[i]);
+            double s = z->sensitivity > 0 ? z->sensitivity : 1.0;
+            int x0 = CLAMP((int) floor(z->rect.x / map->scale), 0, w);
+            int y0 = CLAMP((int) floor(z->rect.y / map->scale), 0, h);
+            int x1 = CLAMP((int) ceil((z->rect.x + z->rect.w) / map->scale), 0, w);
+            int y1 = CLAMP((int) ceil((z->rect.y + z->rect.h) / map->scale), 0, h);
+            guint8 zl = (guint8) CLAMP(lround(params->low_sigma * PCB_DIFF_UNIT / s), 1, 255);
+            guint8 zh = (guint8) CLAMP(lround(params->high_sigma * PCB_DIFF_UNIT / s), 1, 255);
+            for (int y = y0; y < y1; y++) {
+                memset(pcb_image_row(lo, y) + x0, zl, (size_t) (x1 - x0));
+                memset(pcb_image_row(hi, y) + x0, zh, (size_t) (x1 - x0));
+            }
+        }
+    }
+    *low = g_steal_pointer(&lo);
+    *high = g_steal_pointer(&hi);
+    return TRUE;
+}
+
+/* added: structure appears where the reference is plain; removed: structure disappears;
+ * altered: both sides have structure. */
+static PcbKind
+classify(const PcbDiffMap *map, const Region *r)
+{
+    int pad = 2;
+    int x = (int) r->x0 - pad, y = (int) r->y0 - pad;
+    int w = (int) (r->x1 - r->x0) + 2 * pad, h = (int) (r->y1 - r->y0) + 2 * pad;
+    pcbcv_view rv = pcb_view(map->ref), pv = pcb_view(map->photo);
+    double gr = 0, mr = 0, gp = 0, mp = 0;
+    char msg[128];
+    if (pcbcv_texture(&rv, x, y, w, h, &gr, &mr, msg, sizeof msg) != PCBCV_OK
+        || pcbcv_texture(&pv, x, y, w, h, &gp, &mp, msg, sizeof msg) != PCBCV_OK)
+        return PCB_KIND_ALTERED;
+    if (gp > 1.35 * gr + 2)
+        return PCB_KIND_ADDED;
+    if (gr > 1.35 * gp + 2)
+        return PCB_KIND_REMOVED;
+    return PCB_KIND_ALTERED;
+}
+
+static gint
+by_score(gconstpointer a, gconstpointer b)
+{
+    double x = ((const PcbFinding *) a)->score, y = ((const PcbFinding *) b)->score;
+    return (x < y) - (x > y);
+}
+
+GArray *
+pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per_mm,
+                     const PcbFindingsParams *params, GError **error)
+{
+    PcbFindingsParams defaults;
+    if (params == NULL) {
+        pcb_findings_params_init(&defaults);
+        params = &defaults;
+    }
+    g_autoptr(PcbImage) low = NULL;
+    g_autoptr(PcbImage) high = NULL;
+    if (!threshold_maps(map, board, params, &low, &high, error))
+        return NULL;
+    pcbcv_view sv = pcb_view(map->score), lv = pcb_view(low), hv = pcb_view(high);
+    pcbcv_region *raw = NULL;
+    int n = 0;
+    char msg[256] = "";
+    if (!pcb_cv_check(pcbcv_regions(&sv, &lv, &hv, &raw, &n, msg, sizeof msg), msg, "regions",
+                      PCB_ERROR_BACKEND, error))
+        return NULL;
+    g_autofree Region *rs = g_new0(Region, MAX(1, n));
+    for (int i = 0; i < n; i++) {
+        rs[i] = (Region){ raw[i].x,    raw[i].y,   raw[i].x + raw[i].w, raw[i].y + raw[i].h,
+                          raw[i].area, raw[i].sum, raw[i].peak,         TRUE };
+    }
+    pcbcv_free(raw);
+
+    /* merge fragments closer than merge_mm (working px) until nothing changes */
+    double scale = map->scale;
+    double gap = px_per_mm > 0 ? params->merge_mm * px_per_mm / scale : 4.0 / scale;
+    gboolean merged = TRUE;
+    while (merged) {
+        merged = FALSE;
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n && rs[i].alive; j++) {
+                if (!rs[j].alive || !near(&rs[i], &rs[j], gap))
+                    continue;
+                rs[i].x0 = MIN(rs[i].x0, rs[j].x0);
+                rs[i].y0 = MIN(rs[i].y0, rs[j].y0);
+                rs[i].x1 = MAX(rs[i].x1, rs[j].x1);
+                rs[i].y1 = MAX(rs[i].y1, rs[j].y1);
+                rs[i].area += rs[j].area;
+                rs[i].sum += rs[j].sum;
+                rs[i].peak = MAX(rs[i].peak, rs[j].peak);
+                rs[j].alive = FALSE;
+                merged = TRUE;
+            }
+    }
+
+    GArray *out = g_array_new(FALSE, TRUE, sizeof(PcbFinding));
+    g_array_set_clear_func(out, (GDestroyNotify) pcb_finding_clear);
+    double min_px
+        = px_per_mm > 0 ? params->min_area_mm2 * px_per_mm * px_per_mm : params->min_area_px;
+    for (int i = 0; i < n; i++) {
+        const Region *r = &rs[i];
+        if (!r->alive)
+            continue;
+        double area = r->area * scale * scale;
+        if (area < min_px)
+            continue;
+        PcbFinding f = { 0 };
+        f.bbox = (PcbRect){ r->x0 * scale, r->y0 * scale, (r->x1 - r->x0) * scale,
+                            (r->y1 - r->y0) * scale };
+        f.area_px = area;
+        f.area_mm2 = px_per_mm > 0 ? area / (px_per_mm * px_per_mm) : -1;
+        f.peak = r->peak / PCB_DIFF_UNIT;
+        double mean = r->sum / MAX(1.0, r->area) / PCB_DIFF_UNIT;
+        /* confidence: how far the evidence clears the detection threshold, and its extent */
+        double strength = 1.0 - exp(-(f.peak - params->low_sigma) / (2.0 * params->high_sigma));
+        double extent = 1.0 - exp(-area / (4.0 * min_px));
+        f.score = CLAMP(0.15 + 0.55 * strength + 0.2 * extent + 0.1 * MIN(1.0, mean / 10.0), 0, 1);
+        f.kind = classify(map, r);
+        const PcbZone *z = board ? pcb_board_zone_at(board, &f.bbox) : NULL;
+        f.zone = z ? g_strdup(z->name) : NULL;
+        g_array_append_val(out, f);
+    }
+    g_array_sort(out, by_score);
+    return out;
+}

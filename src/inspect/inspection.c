@@ -1,0 +1,31 @@
+/* PcbInspection: the result object every front-end reads. */
+#include "pcbdiff/inspect.h"
+
+PcbInspection *
+pcb_inspection_new(void)
+{
+    PcbInspection *insp = g_new0(PcbInspection, 1);
+    insp->findings = g_array_new(FALSE, TRUE, sizeof(PcbFinding));
+    g_array_set_clear_func(insp->findings, (GDestroyNotify) pcb_finding_clear);
+    insp->timings = g_array_new(FALSE, TRUE, sizeof(PcbTiming));
+    return insp;
+}
+
+void
+pcb_inspection_free(PcbInspection *insp)
+{
+    if (insp == NULL)
+        return;
+    g_free(insp->reference_path);
+    g_free(insp->photo_path);
+    g_free(insp->reference_sha256);
+    g_free(insp->photo_sha256);
+    g_free(insp->board_name);
+    pcb_registration_clear(&insp->reg);
+    g_array_unref(insp->findings);
+    g_array_unref(insp->timings);
+    pcb_image_free(insp->reference);
+    pcb_image_free(insp->warped);
+    pcb_image_free(insp->heat);
+    g_free(insp);
+}

@@ -1,0 +1,593 @@
+/* Registration: coarse features -> tile refinement (coarse to fine) -> local field -> gates.
+ * Policy lives here; OpenCV is reached only through the shim. */
+#include <math.h>
+#include <string.h>
+#include "pcbdiff/error.h"
+#include "pcbdiff/register.h"
+#include "core/imgops.h"
+#include "register/homography.h"
+
+void
+pcb_register_params_init(PcbRegisterParams *p)
+{
+    memset(p, 0, sizeof *p);
+    p->coarse_side = 1024;
+    p->max_features = 4000;
+    p->ratio = 0.8;
+    p->min_inliers = 20;
+    p->min_inlier_ratio = 0.08;
+    p->max_rms_px = 1.5;
+    p->min_coverage = 0.25;
+    p->max_field_px = 0.0; /* 0: 2% of the reference diagonal */
+    p->local_field = TRUE;
+    p->seed = 1;
+}
+
+typedef struct {
+    double h[9]; /* photo -> reference, full resolution */
+    int matches, inliers, ref_kp, photo_kp;
+    double spread;
+    const char *detector;
+} Coarse;
+
+/* Coarse estimate on reduced grey images: ORB first, SIFT when ORB finds too little. */
+static gboolean
+coarse_register(const PcbImage *ref_g, const PcbImage *pho_g, const PcbRegisterParams *params,
+                Coarse *out, GError **error)
+{
+    double sr = MIN(1.0, (double) params->coarse_side / MAX(ref_g->width, ref_g->height));
+    double sp = MIN(1.0, (double) params->coarse_side / MAX(pho_g->width, pho_g->height));
+    g_autoptr(PcbImage) rc = pcb_image_resize(ref_g, (int) lround(ref_g->width * sr),
+                                              (int) lround(ref_g->height * sr), error);
+    if (rc == NULL)
+        return FALSE;
+    g_autoptr(PcbImage) pc = pcb_image_resize(pho_g, (int) lround(pho_g->width * sp),
+                                              (int) lround(pho_g->height * sp), error);
+    if (pc == NULL)
+        return FALSE;
+    /* the exact scale factors after rounding */
+    double srx = (double) rc->width / ref_g->width, sry = (double) rc->height / ref_g->height;
+    double spx = (double) pc->width / pho_g->width, spy = (double) pc->height / pho_g->height;
+
+    pcbcv_view r = pcb_view(rc), p = pcb_view(pc);
+    static const pcbcv_detector detectors[] = { PCBCV_DETECT_ORB, PCBCV_DETECT_SIFT };
+    static const char *names[] = { "ORB", "SIFT" };
+    pcbcv_homography best = { 0 };
+    int best_d = -1;
+    char msg[256] = "";
+    for (int d = 0; d < 2; d++) {
+        pcbcv_match_opts o
+            = { detectors[d], params->max_features, 8, params->ratio, 3.0, params->seed };
+        if (d == 1)
+            o.max_features = params->max_features / 2;
+        pcbcv_homography hm;
+        msg[0] = '\0';
+        pcbcv_status st = pcbcv_match_homography(&r, &p, &o, &hm, msg, sizeof msg);
+        if (st != PCBCV_OK && st != PCBCV_E_NOMATCH)
+            return pcb_cv_check(st, msg, "feature matching", PCB_ERROR_REGISTER, error);
+        if (st == PCBCV_OK && hm.inliers > best.inliers) {
+            best = hm;
+            best_d = d;
+        }
+        else if (st != PCBCV_OK && best_d < 0) {
+            best.ref_keypoints = MAX(best.ref_keypoints, hm.ref_keypoints);
+            best.photo_keypoints = MAX(best.photo_keypoints, hm.photo_keypoints);
+            best.matches = MAX(best.matches, hm.matches);
+        }
+        g_debug("coarse %s: %d/%d keypoints, %d matches, %d inliers, rms %.2f, spread %.2f",
+                names[d], hm.ref_keypoints, hm.photo_keypoints, hm.matches, hm.inliers, hm.rms_px,
+                hm.spread);
+        /* enough, well spread: no need for the slower detector */
+        if (best.inliers >= 3 * params->min_inliers && best.spread >= 0.5)
+            break;
+    }
+    out->matches = best.matches;
+    out->inliers = best.inliers;
+    out->ref_kp = best.ref_keypoints;
+    out->photo_kp = best.photo_keypoints;
+    out->spread = best.spread;
+    out->detector = best_d >= 0 ? names[best_d] : "none";
+    if (best_d < 0 || best.inliers < params->min_inliers) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                    "photo does not match the reference: %d coarse inliers (limit >= %d; "
+                    "%d matches, %d/%d keypoints)",
+                    best.inliers, params->min_inliers, best.matches, best.ref_keypoints,
+                    best.photo_keypoints);
+        return FALSE;
+    }
+    double ratio = (double) best.inliers / MAX(1, best.matches);
+    if (ratio < params->min_inlier_ratio) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                    "photo does not match the reference: inlier ratio %.3f (limit >= %.3f; %d "
+                    "of %d matches)",
+                    ratio, params->min_inlier_ratio, best.inliers, best.matches);
+        return FALSE;
+    }
+    /* full resolution: H = Sr^-1 * Hc * Sp */
+    double sr_inv[9], sp_m[9], t[9];
+    pcb_h_scaling(1 / srx, 1 / sry, sr_inv);
+    pcb_h_scaling(spx, spy, sp_m);
+    pcb_h_mul(sr_inv, best.h, t);
+    pcb_h_mul(t, sp_m, out->h);
+    pcb_h_normalise(out->h);
+    return TRUE;
+}
+
+typedef struct {
+    int cols, rows;
+    double step_x, step_y;
+    pcbcv_tile *tiles; /* cols * rows, on the node grid */
+    double *res_x, *res_y;
+    gboolean *good;
+} TileGrid;
+
+static void
+tile_grid_free(TileGrid *g)
+{
+    g_free(g->tiles);
+    g_free(g->res_x);
+    g_free(g->res_y);
+    g_free(g->good);
+}
+
+/* Nodes on a regular grid covering the image, node (0,0) at (0,0) and the last at the far
+ * corner; about @spacing px apart, at most @max_nodes in all. */
+static void
+tile_grid_init(TileGrid *g, int width, int height, double spacing, int max_nodes)
+{
+    for (;;) {
+        g->cols = MAX(2, (int) ceil((width - 1) / spacing) + 1);
+        g->rows = MAX(2, (int) ceil((height - 1) / spacing) + 1);
+        if (g->cols * g->rows <= max_nodes)
+            break;
+        spacing *= 1.15;
+    }
+    g->step_x = (double) (width - 1) / (g->cols - 1);
+    g->step_y = (double) (height - 1) / (g->rows - 1);
+    int n = g->cols * g->rows;
+    g->tiles = g_new0(pcbcv_tile, n);
+    g->res_x = g_new0(double, n);
+    g->res_y = g_new0(double, n);
+    g->good = g_new0(gboolean, n);
+    for (int j = 0; j < g->rows; j++)
+        for (int i = 0; i < g->cols; i++) {
+            g->tiles[j * g->cols + i].cx = i * g->step_x;
+            g->tiles[j * g->cols + i].cy = j * g->step_y;
+        }
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return (x > y) - (x < y);
+}
+
+/* Marks tiles whose residual disagrees with the median of their measured neighbours:
+ * a real change or a bad measurement, not a registration error. */
+static int
+reject_inconsistent(TileGrid *g, double tol)
+{
+    int n = g->cols * g->rows, kept = 0;
+    gboolean *keep = g_new0(gboolean, n);
+    double xs[25], ys[25];
+    for (int j = 0; j < g->rows; j++)
+        for (int i = 0; i < g->cols; i++) {
+            int k = j * g->cols + i;
+            if (!g->good[k])
+                continue;
+            int m = 0;
+            for (int dj = -2; dj <= 2; dj++)
+                for (int di = -2; di <= 2; di++) {
+                    int ii = i + di, jj = j + dj;
+                    if ((di || dj) && ii >= 0 && jj >= 0 && ii < g->cols && jj < g->rows
+                        && g->good[jj * g->cols + ii]) {
+                        xs[m] = g->res_x[jj * g->cols + ii];
+                        ys[m] = g->res_y[jj * g->cols + ii];
+                        m++;
+                    }
+                }
+            if (m < 3) {
+                keep[k] = m >= 1 || g->rows * g->cols < 9;
+                kept += keep[k];
+                continue;
+            }
+            qsort(xs, (size_t) m, sizeof(double), cmp_double);
+            qsort(ys, (size_t) m, sizeof(double), cmp_double);
+            double mx = xs[m / 2], my = ys[m / 2];
+            double dev = hypot(g->res_x[k] - mx, g->res_y[k] - my);
+            keep[k] = dev <= tol + 0.1 * hypot(mx, my);
+            kept += keep[k];
+        }
+    memcpy(g->good, keep, (size_t) n * sizeof(gboolean));
+    g_free(keep);
+    return kept;
+}
+
+/* One refinement level: tiles of @tile px over @ref (level grey), photo level grey @pho and
+ * H (photo level -> ref level). Refits H by least squares over the consistent tiles.
+ * Returns the number of consistent tiles, fills @g's residuals. */
+static gboolean
+refine_level(const PcbImage *ref, const PcbImage *pho, double h[9], int tile, int max_tiles,
+             TileGrid *g, int *measured, GError **error)
+{
+    tile_grid_init(g, ref->width, ref->height, tile * 1.05, max_tiles);
+    int n = g->cols * g->rows;
+    double hinv[9];
+    if (!pcb_h_invert(h, hinv)) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER, "degenerate homography");
+        return FALSE;
+    }
+    char msg[256] = "";
+    pcbcv_view r = pcb_view(ref), p = pcb_view(pho);
+    if (!pcb_cv_check(pcbcv_tile_shifts(&r, &p, hinv, tile, g->tiles, n, msg, sizeof msg), msg,
+                      "tile refinement", PCB_ERROR_REGISTER, error))
+        return FALSE;
+    g_autofree double *src = g_new(double, 2 * n);
+    g_autofree double *dst = g_new(double, 2 * n);
+    g_autofree int *idx = g_new(int, n);
+    g_autofree guchar *mask = g_new0(guchar, n);
+    int m = 0;
+    for (int k = 0; k < n; k++) {
+        const pcbcv_tile *t = &g->tiles[k];
+        if (!t->ok || t->response < 0.05 || t->contrast < 2.0)
+            continue;
+        double q[2] = { t->cx + t->dx, t->cy + t->dy }, pp[2];
+        pcb_h_apply(hinv, q[0], q[1], &pp[0], &pp[1]);
+        src[2 * m] = pp[0];
+        src[2 * m + 1] = pp[1];
+        dst[2 * m] = t->cx;
+        dst[2 * m + 1] = t->cy;
+        idx[m++] = k;
+    }
+    *measured = m;
+    if (m < 8) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                    "refinement measured only %d tiles of %d (limit >= 8): too little overlap, "
+                    "texture or focus",
+                    m, n);
+        return FALSE;
+    }
+    /* robust first fit with a generous threshold (lens distortion is smooth, not outlying) */
+    double hr[9];
+    double thresh = MAX(2.0, 0.006 * hypot(ref->width, ref->height));
+    if (!pcb_cv_check(pcbcv_fit_homography(src, dst, m, 1, thresh, hr, mask, msg, sizeof msg), msg,
+                      "tile homography", PCB_ERROR_REGISTER, error))
+        return FALSE;
+    for (int i = 0; i < m; i++) {
+        int k = idx[i];
+        double x, y;
+        pcb_h_apply(hr, src[2 * i], src[2 * i + 1], &x, &y);
+        g->res_x[k] = x - dst[2 * i];
+        g->res_y[k] = y - dst[2 * i + 1];
+        g->good[k] = mask[i] != 0;
+    }
+    reject_inconsistent(g, 1.0);
+    /* least squares over the consistent tiles: the best single homography */
+    int c = 0;
+    for (int i = 0; i < m; i++)
+        if (g->good[idx[i]]) {
+            src[2 * c] = src[2 * i];
+            src[2 * c + 1] = src[2 * i + 1];
+            dst[2 * c] = dst[2 * i];
+            dst[2 * c + 1] = dst[2 * i + 1];
+            idx[c++] = idx[i];
+        }
+    if (c < 8) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                    "refinement: only %d of %d measured tiles agree (limit >= 8)", c, m);
+        return FALSE;
+    }
+    if (!pcb_cv_check(pcbcv_fit_homography(src, dst, c, 0, 0, h, NULL, msg, sizeof msg), msg,
+                      "tile homography", PCB_ERROR_REGISTER, error))
+        return FALSE;
+    for (int k = 0; k < n; k++)
+        g->good[k] = FALSE;
+    for (int i = 0; i < c; i++) {
+        int k = idx[i];
+        double x, y;
+        pcb_h_apply(h, src[2 * i], src[2 * i + 1], &x, &y);
+        g->res_x[k] = x - dst[2 * i];
+        g->res_y[k] = y - dst[2 * i + 1];
+        g->good[k] = TRUE;
+    }
+    return TRUE;
+}
+
+/* The local field from the consistent tiles' residuals: holes filled from neighbours, one
+ * smoothing pass. Returns the RMS of the kept tiles against the smoothed field. */
+static double
+build_field(const TileGrid *g, PcbRegistration *out)
+{
+    int cols = g->cols, rows = g->rows, n = cols * rows;
+    float *dx = g_new0(float, n), *dy = g_new0(float, n);
+    gboolean *known = g_new0(gboolean, n);
+    for (int k = 0; k < n; k++)
+        if (g->good[k]) {
+            /* d(q) = H(P) - q: the residual itself */
+            dx[k] = (float) g->res_x[k];
+            dy[k] = (float) g->res_y[k];
+            known[k] = TRUE;
+        }
+    gboolean *next = g_new0(gboolean, n);
+    for (int pass = 0; pass < cols + rows; pass++) {
+        gboolean changed = FALSE;
+        memcpy(next, known, (size_t) n * sizeof(gboolean));
+        for (int j = 0; j < rows; j++)
+            for (int i = 0; i < cols; i++) {
+                int k = j * cols + i;
+                if (known[k])
+                    continue;
+                double sx = 0, sy = 0;
+                int m = 0;
+                for (int dj = -1; dj <= 1; dj++)
+                    for (int di = -1; di <= 1; di++) {
+                        int ii = i + di, jj = j + dj;
+                        if (ii >= 0 && jj >= 0 && ii < cols && jj < rows && known[jj * cols + ii]) {
+                            sx += dx[jj * cols + ii];
+                            sy += dy[jj * cols + ii];
+                            m++;
+                        }
+                    }
+                if (m > 0) {
+                    dx[k] = (float) (sx / m);
+                    dy[k] = (float) (sy / m);
+                    next[k] = TRUE;
+                    changed = TRUE;
+                }
+            }
+        memcpy(known, next, (size_t) n * sizeof(gboolean));
+        if (!changed)
+            break;
+    }
+    /* smooth: 3x3 binomial */
+    float *sx = g_new0(float, n), *sy = g_new0(float, n);
+    for (int j = 0; j < rows; j++)
+        for (int i = 0; i < cols; i++) {
+            double ax = 0, ay = 0, w = 0;
+            for (int dj = -1; dj <= 1; dj++)
+                for (int di = -1; di <= 1; di++) {
+                    int ii = CLAMP(i + di, 0, cols - 1), jj = CLAMP(j + dj, 0, rows - 1);
+                    double wt = (di ? 1 : 2) * (dj ? 1 : 2);
+                    ax += wt * dx[jj * cols + ii];
+                    ay += wt * dy[jj * cols + ii];
+                    w += wt;
+                }
+            sx[j * cols + i] = (float) (ax / w);
+            sy[j * cols + i] = (float) (ay / w);
+        }
+    double ss = 0;
+    int m = 0;
+    g_autofree double *mags = g_new(double, n);
+    for (int k = 0; k < n; k++) {
+        mags[k] = hypot(sx[k], sy[k]);
+        if (g->good[k]) {
+            ss += pow(g->res_x[k] - sx[k], 2) + pow(g->res_y[k] - sy[k], 2);
+            m++;
+        }
+    }
+    qsort(mags, (size_t) n, sizeof(double), cmp_double);
+    out->field_p95_px = mags[MIN(n - 1, (int) floor(0.95 * (n - 1) + 0.5))];
+    g_free(dx);
+    g_free(dy);
+    g_free(known);
+    g_free(next);
+    pcb_registration_clear(out);
+    out->field_cols = cols;
+    out->field_rows = rows;
+    out->field_step_x = g->step_x;
+    out->field_step_y = g->step_y;
+    out->field_dx = sx;
+    out->field_dy = sy;
+    return m > 0 ? sqrt(ss / m) : 0;
+}
+
+/* Fraction of the reference whose pixels land inside the photo. */
+static double
+coverage(const double h[9], int rw, int rh, int pw, int ph)
+{
+    double hinv[9];
+    if (!pcb_h_invert(h, hinv))
+        return 0;
+    int in = 0, n = 0;
+    for (int j = 0; j < 64; j++)
+        for (int i = 0; i < 64; i++, n++) {
+            double x, y;
+            if (pcb_h_apply(hinv, (i + 0.5) * rw / 64.0, (j + 0.5) * rh / 64.0, &x, &y) && x >= 0
+                && y >= 0 && x <= pw - 1 && y <= ph - 1)
+                in++;
+        }
+    return (double) in / n;
+}
+
+static PcbImage *
+scaled(const PcbImage *src, double f, GError **error)
+{
+    if (f >= 0.999)
+        return pcb_image_copy(src, error);
+    return pcb_image_resize(src, MAX(1, (int) lround(src->width * f)),
+                            MAX(1, (int) lround(src->height * f)), error);
+}
+
+gboolean
+pcb_register(const PcbImage *reference, const PcbImage *photo, const PcbRegisterParams *params,
+             PcbRegistration *out, GError **error)
+{
+    PcbRegisterParams defaults;
+    if (params == NULL) {
+        pcb_register_params_init(&defaults);
+        params = &defaults;
+    }
+    pcb_registration_clear(out);
+    memset(out, 0, sizeof *out);
+    g_autoptr(PcbImage) ref_g = pcb_image_gray(reference, error);
+    if (ref_g == NULL)
+        return FALSE;
+    g_autoptr(PcbImage) pho_g = pcb_image_gray(photo, error);
+    if (pho_g == NULL)
+        return FALSE;
+
+    Coarse c;
+    memset(&c, 0, sizeof c);
+    gboolean ok = coarse_register(ref_g, pho_g, params, &c, error);
+    out->coarse_matches = c.matches;
+    out->coarse_inliers = c.inliers;
+    if (!ok)
+        return FALSE;
+    double h[9];
+    memcpy(h, c.h, sizeof h);
+    double scale = pcb_h_photo_scale(h, reference->width / 2.0, reference->height / 2.0);
+    if (!(scale > 0.2 && scale < 5.0)) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                    "implausible registration: photo scale %.3f photo px per reference px "
+                    "(limit 0.2 .. 5) or mirrored",
+                    scale);
+        return FALSE;
+    }
+
+    /* coarse to fine: an intermediate level when the coarse step is large, then full size */
+    int ref_side = MAX(reference->width, reference->height);
+    double levels[2];
+    int nlevels = 0;
+    if (ref_side > 2.5 * params->coarse_side)
+        levels[nlevels++] = 2.0 * params->coarse_side / ref_side;
+    levels[nlevels++] = 1.0;
+    TileGrid grid = { 0 };
+    int measured = 0;
+    for (int l = 0; l < nlevels; l++) {
+        double a = levels[l];
+        double b = MIN(1.0, a / scale); /* photo level: about the reference level's resolution */
+        if (b > 0.77)
+            b = 1.0;
+        g_autoptr(PcbImage) rl = scaled(ref_g, a, error);
+        if (rl == NULL)
+            return FALSE;
+        g_autoptr(PcbImage) pl = scaled(pho_g, b, error);
+        if (pl == NULL)
+            return FALSE;
+        double ax = (double) rl->width / ref_g->width, ay = (double) rl->height / ref_g->height;
+        double bx = (double) pl->width / pho_g->width, by = (double) pl->height / pho_g->height;
+        double A[9], Ainv[9], B[9], Binv[9], t[9], hl[9];
+        pcb_h_scaling(ax, ay, A);
+        pcb_h_scaling(1 / ax, 1 / ay, Ainv);
+        pcb_h_scaling(bx, by, B);
+        pcb_h_scaling(1 / bx, 1 / by, Binv);
+        pcb_h_mul(A, h, t);
+        pcb_h_mul(t, Binv, hl);
+        int tile = l + 1 < nlevels ? 64 : 96;
+        tile_grid_free(&grid);
+        memset(&grid, 0, sizeof grid);
+        if (!refine_level(rl, pl, hl, tile, l + 1 < nlevels ? 300 : 600, &grid, &measured, error)) {
+            tile_grid_free(&grid);
+            return FALSE;
+        }
+        pcb_h_mul(Ainv, hl, t);
+        pcb_h_mul(t, B, h);
+        pcb_h_normalise(h);
+    }
+    int kept = 0;
+    for (int k = 0; k < grid.cols * grid.rows; k++)
+        kept += grid.good[k];
+    memcpy(out->h, h, sizeof out->h);
+    out->tiles = measured;
+    out->inliers = kept;
+    out->scale = pcb_h_photo_scale(h, reference->width / 2.0, reference->height / 2.0);
+    out->rotation_deg = pcb_h_rotation_deg(h, reference->width / 2.0, reference->height / 2.0);
+    out->coverage = coverage(h, reference->width, reference->height, photo->width, photo->height);
+    double rms = build_field(&grid, out);
+    if (!params->local_field) {
+        double ss = 0;
+        for (int k = 0; k < grid.cols * grid.rows; k++)
+            if (grid.good[k])
+                ss += grid.res_x[k] * grid.res_x[k] + grid.res_y[k] * grid.res_y[k];
+        rms = sqrt(ss / MAX(1, kept));
+        pcb_registration_clear(out);
+    }
+    out->rms_px = rms;
+    tile_grid_free(&grid);
+
+    double agree = (double) kept / MAX(1, measured);
+    double max_field = params->max_field_px > 0 ? params->max_field_px
+                                                : 0.02 * hypot(reference->width, reference->height);
+    if (kept < 12 || agree < 0.3) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                    "registration inconsistent: %d of %d refinement tiles agree (%.0f%%; limit "
+                    ">= 12 and >= 30%%)",
+                    kept, measured, 100 * agree);
+        return FALSE;
+    }
+    if (out->rms_px > params->max_rms_px) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                    "registration residual rms %.2f px (limit <= %.2f px)", out->rms_px,
+                    params->max_rms_px);
+        return FALSE;
+    }
+    if (out->field_p95_px > max_field) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                    "local displacement field p95 %.1f px (limit <= %.1f px): board bow or lens "
+                    "distortion too strong, or a wrong match",
+                    out->field_p95_px, max_field);
+        return FALSE;
+    }
+    if (out->coverage < params->min_coverage) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                    "photo covers %.0f%% of the reference (limit >= %.0f%%)", 100 * out->coverage,
+                    100 * params->min_coverage);
+        return FALSE;
+    }
+    g_debug("registered (%s): %d/%d tiles, rms %.3f px, field p95 %.2f px, coverage %.2f, "
+            "scale %.3f, rotation %.1f deg",
+            c.detector, kept, measured, out->rms_px, out->field_p95_px, out->coverage, out->scale,
+            out->rotation_deg);
+    return TRUE;
+}
+
+gboolean
+pcb_warp(const PcbImage *photo, const PcbRegistration *reg, int width, int height,
+         PcbImage **warped, PcbImage **valid, GError **error)
+{
+    double h[9];
+    memcpy(h, reg->h, sizeof h);
+    /* a photo much finer than the reference is reduced first: bilinear sampling would alias */
+    g_autoptr(PcbImage) reduced = NULL;
+    const PcbImage *src = photo;
+    double s = pcb_h_photo_scale(h, width / 2.0, height / 2.0);
+    if (s > 1.3) {
+        reduced = pcb_image_resize(photo, MAX(1, (int) lround(photo->width / s)),
+                                   MAX(1, (int) lround(photo->height / s)), error);
+        if (reduced == NULL)
+            return FALSE;
+        double bx = (double) reduced->width / photo->width;
+        double by = (double) reduced->height / photo->height;
+        double binv[9], t[9];
+        pcb_h_scaling(1 / bx, 1 / by, binv);
+        pcb_h_mul(h, binv, t);
+        memcpy(h, t, sizeof h);
+        src = reduced;
+    }
+    double hinv[9];
+    if (!pcb_h_invert(h, hinv)) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER, "degenerate homography");
+        return FALSE;
+    }
+    g_autoptr(PcbImage) out = pcb_image_new(width, height, photo->format, error);
+    if (out == NULL)
+        return FALSE;
+    g_autoptr(PcbImage) val = NULL;
+    if (valid != NULL && (val = pcb_image_new(width, height, PCB_FORMAT_GRAY8, error)) == NULL)
+        return FALSE;
+    pcbcv_field field = { reg->field_cols,   reg->field_rows, reg->field_step_x,
+                          reg->field_step_y, reg->field_dx,   reg->field_dy };
+    pcbcv_view sv = pcb_view(src), ov = pcb_view(out), vv = { 0 };
+    if (val != NULL)
+        vv = pcb_view(val);
+    char msg[256] = "";
+    if (!pcb_cv_check(pcbcv_warp(&sv, hinv, reg->field_dx ? &field : NULL, &ov, val ? &vv : NULL,
+                                 msg, sizeof msg),
+                      msg, "warp", PCB_ERROR_BACKEND, error))
+        return FALSE;
+    *warped = g_steal_pointer(&out);
+    if (valid != NULL)
+        *valid = g_steal_pointer(&val);
+    return TRUE;
+}

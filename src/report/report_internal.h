@@ -1,0 +1,31 @@
+/* Internal to src/report: the embedded bitmap font the overlay writes its labels with. */
+#ifndef PCB_REPORT_INTERNAL_H
+#define PCB_REPORT_INTERNAL_H
+
+#include <glib.h>
+#include "pcbdiff/image.h"
+
+G_BEGIN_DECLS
+
+/* A 5x7 ASCII font with one descender row below (so 8 rows drawn); each character takes
+ * PCB_FONT_ADVANCE columns (one column of gap). */
+#define PCB_FONT_WIDTH   5
+#define PCB_FONT_HEIGHT  8
+#define PCB_FONT_CAP     7 /* rows of a capital letter */
+#define PCB_FONT_ADVANCE 6
+
+/* The 5 column bytes of @c (bit 0 = top row, bit 7 = descender); '?' for anything outside printable
+ * ASCII. */
+const guint8 *pcb_font_glyph(unsigned char c);
+
+/* Width in pixels of @text drawn at @scale (each font pixel becomes scale x scale pixels).
+ * A UTF-8 sequence counts as one character, drawn as '?'. */
+int pcb_font_text_width(const char *text, int scale);
+
+/* Draws @text (RGB8 @image) with its top-left corner at (@x, @y); clipped to the image. */
+void pcb_font_draw_text(PcbImage *image, int x, int y, const char *text, int scale,
+                        const guint8 rgb[3]);
+
+G_END_DECLS
+
+#endif

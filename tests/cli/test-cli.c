@@ -1,0 +1,351 @@
+/* The command-line contract: exit codes, messages, JSON shape, bad input. Runs the real
+ * binary ($PCBDIFF, set by make check) on fixtures made at test time. */
+#include <math.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include "testutil.h"
+
+static const char *dir;
+static char *ref_png, *clean_jpg, *implant_jpg, *other_jpg;
+
+typedef struct {
+    int status;
+    char *out, *err;
+} Run;
+
+static void
+run_clear(Run *r)
+{
+    g_free(r->out);
+    g_free(r->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Run, run_clear)
+
+/* Runs pcbdiff with the NULL-terminated arguments. */
+static void
+run(Run *r, ...)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    const char *bin = g_getenv("PCBDIFF");
+    g_ptr_array_add(argv, (gpointer) (bin ? bin : "build/pcbdiff"));
+    va_list ap;
+    va_start(ap, r);
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL;)
+        g_ptr_array_add(argv, (gpointer) a);
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    g_autoptr(GError) error = NULL;
+    int wait = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &r->out, &r->err, &wait, &error));
+    g_assert_no_error(error);
+    g_assert_true(WIFEXITED(wait)); /* never a crash */
+    r->status = WEXITSTATUS(wait);
+    if (g_test_verbose())
+        g_test_message("exit %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
+}
+
+static char *
+path(const char *name)
+{
+    return g_build_filename(dir, name, NULL);
+}
+
+static JsonObject *
+read_report(JsonParser *parser, const char *file)
+{
+    g_autoptr(GError) error = NULL;
+    g_assert_true(json_parser_load_from_file(parser, file, &error));
+    g_assert_no_error(error);
+    JsonNode *root = json_parser_get_root(parser);
+    g_assert_true(JSON_NODE_HOLDS_OBJECT(root));
+    JsonObject *o = json_node_get_object(root);
+    g_assert_cmpint(json_object_get_int_member(o, "version"), ==, 1);
+    return o;
+}
+
+static void
+assert_contains(const char *text, const char *needle)
+{
+    if (strstr(text, needle) == NULL)
+        g_error("\"%s\" does not contain \"%s\"", text, needle);
+}
+
+static void
+test_help_and_version(void)
+{
+    g_auto(Run) a = { 0 };
+    run(&a, "--help", NULL);
+    g_assert_cmpint(a.status, ==, 0);
+    assert_contains(a.out, "inspect");
+    g_auto(Run) b = { 0 };
+    run(&b, "--version", NULL);
+    g_assert_cmpint(b.status, ==, 0);
+    assert_contains(b.out, "pcbdiff " PCBDIFF_VERSION);
+    g_auto(Run) c = { 0 };
+    run(&c, "inspect", "--help", NULL);
+    g_assert_cmpint(c.status, ==, 0);
+    assert_contains(c.out, "--json");
+}
+
+static void
+test_usage_errors(void)
+{
+    g_auto(Run) a = { 0 };
+    run(&a, NULL);
+    g_assert_cmpint(a.status, ==, 2);
+    g_auto(Run) b = { 0 };
+    run(&b, "frobnicate", NULL);
+    g_assert_cmpint(b.status, ==, 2);
+    assert_contains(b.err, "unknown command");
+    g_auto(Run) c = { 0 };
+    run(&c, "inspect", ref_png, NULL);
+    g_assert_cmpint(c.status, ==, 2);
+    g_auto(Run) d = { 0 };
+    run(&d, "inspect", "--no-such-option", ref_png, clean_jpg, NULL);
+    g_assert_cmpint(d.status, ==, 2);
+    g_auto(Run) e = { 0 };
+    run(&e, "inspect", "--px-per-mm", "-3", ref_png, clean_jpg, NULL);
+    g_assert_cmpint(e.status, ==, 2);
+}
+
+static void
+test_clean_photo_passes(void)
+{
+    g_autofree char *json = path("clean.json");
+    g_auto(Run) r = { 0 };
+    run(&r, "inspect", ref_png, clean_jpg, "--json", json, "--px-per-mm", "10", NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    assert_contains(r.out, "PASS");
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *o = read_report(p, json);
+    g_assert_cmpstr(json_object_get_string_member(o, "verdict"), ==, "pass");
+    g_assert_cmpuint(json_array_get_length(json_object_get_array_member(o, "findings")), ==, 0);
+    JsonObject *reg = json_object_get_object_member(o, "registration");
+    g_assert_cmpuint(
+        json_array_get_length(json_object_get_array_member(reg, "homography_photo_to_reference")),
+        ==, 9);
+    g_assert_true(json_object_has_member(o, "timing_ms"));
+    JsonObject *in = json_object_get_object_member(o, "inputs");
+    const char *sha
+        = json_object_get_string_member(json_object_get_object_member(in, "photo"), "sha256");
+    g_assert_cmpuint(strlen(sha), ==, 64);
+}
+
+static void
+test_implant_is_found(void)
+{
+    g_autofree char *json = path("implant.json");
+    g_autofree char *overlay = path("implant-overlay.png");
+    g_auto(Run) r = { 0 };
+    run(&r, "inspect", ref_png, implant_jpg, "--json", json, "--overlay", overlay, "--px-per-mm",
+        "10", NULL);
+    g_assert_cmpint(r.status, ==, 1);
+    assert_contains(r.out, "FAIL");
+    assert_contains(r.out, "added");
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *o = read_report(p, json);
+    g_assert_cmpstr(json_object_get_string_member(o, "verdict"), ==, "fail");
+    JsonArray *f = json_object_get_array_member(o, "findings");
+    g_assert_cmpuint(json_array_get_length(f), ==, 1);
+    JsonObject *f0 = json_array_get_object_element(f, 0);
+    g_assert_cmpstr(json_object_get_string_member(f0, "kind"), ==, "added");
+    JsonArray *bb = json_object_get_array_member(f0, "bbox");
+    double cx = json_array_get_double_element(bb, 0) + json_array_get_double_element(bb, 2) / 2;
+    double cy = json_array_get_double_element(bb, 1) + json_array_get_double_element(bb, 3) / 2;
+    g_assert_cmpfloat(fabs(cx - 396), <, 8);
+    g_assert_cmpfloat(fabs(cy - 243), <, 8);
+    g_assert_cmpfloat(json_object_get_double_member(f0, "area_mm2"), >, 0.5);
+    g_assert_true(g_file_test(overlay, G_FILE_TEST_IS_REGULAR));
+}
+
+static void
+expect_trouble(const char *photo, int status, const char *needle)
+{
+    g_autofree char *json = path("trouble.json");
+    g_unlink(json);
+    g_auto(Run) r = { 0 };
+    run(&r, "inspect", ref_png, photo, "--json", json, NULL);
+    g_assert_cmpint(r.status, ==, status);
+    assert_contains(r.err, needle);
+    g_assert_cmpuint(strlen(r.err), >, 0);
+    g_assert_null(strchr(r.err, '\n') == r.err + strlen(r.err) - 1 ? NULL : "one line");
+    /* an error report is still written */
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *o = read_report(p, json);
+    g_assert_cmpstr(json_object_get_string_member(o, "verdict"), ==, "error");
+    g_assert_true(json_object_has_member(o, "error"));
+}
+
+static void
+write_bytes(const char *file, const void *data, gsize len)
+{
+    g_assert_true(g_file_set_contents(file, data, (gssize) len, NULL));
+}
+
+static void
+test_bad_photos(void)
+{
+    g_autofree char *empty = path("empty.jpg");
+    write_bytes(empty, "", 0);
+    expect_trouble(empty, 2, empty);
+    g_autofree char *junk = path("junk.jpg");
+    write_bytes(junk, "this is not an image at all, just text", 38);
+    expect_trouble(junk, 2, junk);
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(clean_jpg, &bytes, &len, NULL));
+    g_autofree char *truncated = path("truncated.jpg");
+    write_bytes(truncated, bytes, len * 6 / 10);
+    expect_trouble(truncated, 2, truncated);
+    g_autofree char *corrupt = path("corrupt.jpg");
+    g_autofree char *copy = g_memdup2(bytes, len);
+    for (gsize i = 200; i < len; i += 97)
+        copy[i] = (char) 0xFF;
+    write_bytes(corrupt, copy, len);
+    g_auto(Run) r = { 0 }; /* damaged entropy data: an error or a registration failure */
+    run(&r, "inspect", ref_png, corrupt, NULL);
+    g_assert_true(r.status == 2 || r.status == 3);
+    g_autofree char *missing = path("no-such-photo.jpg");
+    expect_trouble(missing, 2, "no-such-photo.jpg");
+}
+
+static void
+test_over_pixel_cap(void)
+{
+    g_auto(Run) r = { 0 };
+    run(&r, "inspect", "--max-megapixels", "0.1", ref_png, clean_jpg, NULL);
+    g_assert_cmpint(r.status, ==, 2);
+    assert_contains(r.err, "megapixels");
+}
+
+static void
+test_other_board_is_unregistered(void)
+{
+    expect_trouble(other_jpg, 3, "limit");
+}
+
+static void
+test_unwritable_output(void)
+{
+    g_auto(Run) r = { 0 };
+    run(&r, "inspect", ref_png, clean_jpg, "--json", "/nonexistent-dir/r.json", NULL);
+    g_assert_cmpint(r.status, ==, 2);
+    assert_contains(r.err, "/nonexistent-dir");
+    g_auto(Run) o = { 0 };
+    run(&o, "inspect", ref_png, clean_jpg, "--overlay", dir, NULL); /* a directory */
+    g_assert_cmpint(o.status, ==, 2);
+}
+
+static void
+test_board_profile(void)
+{
+    g_autofree char *board = path("board");
+    g_mkdir(board, 0755);
+    g_autofree char *golden = g_build_filename(board, "golden.png", NULL);
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(ref_png, &bytes, &len, NULL));
+    write_bytes(golden, bytes, len);
+    g_autofree char *ini = g_build_filename(board, "board.ini", NULL);
+    const char *good = "[board]\nname = test\npx-per-mm = 10\n\n[zone BMC]\nrect = 360, 210, "
+                       "80, 70\nsensitivity = 1.5\n";
+    write_bytes(ini, good, strlen(good));
+    g_autofree char *json = path("board.json");
+    g_auto(Run) r = { 0 };
+    run(&r, "inspect", "--board", board, implant_jpg, "--json", json, NULL);
+    g_assert_cmpint(r.status, ==, 1);
+    assert_contains(r.out, "BMC");
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *o = read_report(p, json);
+    JsonObject *f0 = json_array_get_object_element(json_object_get_array_member(o, "findings"), 0);
+    g_assert_cmpstr(json_object_get_string_member(f0, "zone"), ==, "BMC");
+
+    const char *bad = "[board]\nname = test\npx-per-mm = ten\n";
+    write_bytes(ini, bad, strlen(bad));
+    g_auto(Run) b = { 0 };
+    run(&b, "inspect", "--board", board, implant_jpg, NULL);
+    g_assert_cmpint(b.status, ==, 2);
+    assert_contains(b.err, "board.ini:3:");
+}
+
+static void
+test_register_command(void)
+{
+    g_autofree char *warped = path("warped.png");
+    g_autofree char *json = path("register.json");
+    g_auto(Run) r = { 0 };
+    run(&r, "register", ref_png, clean_jpg, "--out", warped, "--json", json, NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    assert_contains(r.out, "rms");
+    g_autoptr(PcbImage) img = pcb_image_load(warped, NULL, NULL);
+    g_assert_nonnull(img);
+    g_assert_cmpint(img->width, ==, 720);
+    g_assert_cmpint(img->height, ==, 480);
+    g_auto(Run) u = { 0 };
+    run(&u, "register", ref_png, other_jpg, "--out", warped, NULL);
+    g_assert_cmpint(u.status, ==, 3);
+    g_auto(Run) m = { 0 };
+    run(&m, "register", ref_png, clean_jpg, NULL); /* --out is required */
+    g_assert_cmpint(m.status, ==, 2);
+}
+
+static void
+make_fixtures(void)
+{
+    dir = tu_tmpdir();
+    g_autoptr(PcbImage) board = tu_make_board(720, 480, 5);
+    /* bare mask where the implant goes, in the golden and the photos alike */
+    for (int y = 225; y < 262; y++)
+        for (int x = 370; x < 422; x++) {
+            guint8 *p = pcb_image_row(board, y) + 3 * x;
+            p[0] = 30;
+            p[1] = 100;
+            p[2] = 50;
+        }
+    ref_png = path("ref.png");
+    g_assert_true(pcb_image_save_png(board, ref_png, NULL));
+    double h[9];
+    tu_pose(h, 720, 480, 860, 640, 21, 1.15, 5e-5, 0, 0, 0);
+    g_autoptr(PcbImage) clean = tu_photograph(board, h, 0.01, 860, 640, 70);
+    clean_jpg = path("clean.jpg");
+    g_assert_true(pcb_image_save_jpeg(clean, clean_jpg, 90, NULL));
+    /* a 20 x 10 px (2 x 1 mm at 10 px/mm) dark six-pin part on the bare patch */
+    g_autoptr(PcbImage) tampered = pcb_image_copy(board, NULL);
+    for (int y = 238; y < 248; y++)
+        for (int x = 386; x < 406; x++) {
+            guint8 *p = pcb_image_row(tampered, y) + 3 * x;
+            gboolean lead = (y < 240 || y >= 246) && (x % 7 < 3);
+            p[0] = p[1] = p[2] = lead ? 200 : 28;
+        }
+    g_autoptr(PcbImage) implant = tu_photograph(tampered, h, 0.01, 860, 640, 70);
+    implant_jpg = path("implant.jpg");
+    g_assert_true(pcb_image_save_jpeg(implant, implant_jpg, 90, NULL));
+    g_autoptr(PcbImage) other = tu_make_board(720, 480, 1234);
+    g_autoptr(PcbImage) other_photo = tu_photograph(other, h, 0, 860, 640, 70);
+    other_jpg = path("other.jpg");
+    g_assert_true(pcb_image_save_jpeg(other_photo, other_jpg, 90, NULL));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    make_fixtures();
+    g_test_add_func("/cli/help-and-version", test_help_and_version);
+    g_test_add_func("/cli/usage-errors-exit-2", test_usage_errors);
+    g_test_add_func("/cli/clean-photo-exit-0", test_clean_photo_passes);
+    g_test_add_func("/cli/implant-exit-1", test_implant_is_found);
+    g_test_add_func("/cli/bad-photos-exit-2", test_bad_photos);
+    g_test_add_func("/cli/over-pixel-cap-exit-2", test_over_pixel_cap);
+    g_test_add_func("/cli/other-board-exit-3", test_other_board_is_unregistered);
+    g_test_add_func("/cli/unwritable-output-exit-2", test_unwritable_output);
+    g_test_add_func("/cli/board-profile", test_board_profile);
+    g_test_add_func("/cli/register-command", test_register_command);
+    int rc = g_test_run();
+    g_free(ref_png);
+    g_free(clean_jpg);
+    g_free(implant_jpg);
+    g_free(other_jpg);
+    return rc;
+}

@@ -1,0 +1,183 @@
+/* Differencing and findings: benign differences give nothing; real changes give one finding
+ * of the right kind at the right place. */
+#include <math.h>
+#include "testutil.h"
+
+#define W 480
+#define H 360
+
+static guint32 seed = 1;
+
+static double
+gauss(void)
+{
+    /* Box-Muller on a small xorshift: deterministic */
+    seed ^= seed << 13;
+    seed ^= seed >> 17;
+    seed ^= seed << 5;
+    double u = (seed % 1000000 + 0.5) / 1000000.0;
+    seed ^= seed << 13;
+    seed ^= seed >> 17;
+    seed ^= seed << 5;
+    double v = (seed % 1000000 + 0.5) / 1000000.0;
+    return sqrt(-2 * log(u)) * cos(2 * G_PI * v);
+}
+
+static void
+paint(PcbImage *img, int x0, int y0, int w, int h, int r, int g, int b)
+{
+    for (int y = y0; y < y0 + h; y++)
+        for (int x = x0; x < x0 + w; x++) {
+            guint8 *p = pcb_image_row(img, y) + 3 * x;
+            p[0] = (guint8) r;
+            p[1] = (guint8) g;
+            p[2] = (guint8) b;
+        }
+}
+
+/* The reference: a board with a bare patch of mask at (200..280, 140..220) and a small part
+ * (a 12x6 dark body on two pads) at (100, 60). */
+static PcbImage *
+reference(void)
+{
+    PcbImage *b = tu_make_board(W, H, 11);
+    paint(b, 200, 140, 80, 80, 30, 100, 50);
+    paint(b, 80, 50, 50, 30, 30, 100, 50);
+    paint(b, 96, 60, 6, 6, 200, 190, 160);
+    paint(b, 114, 60, 6, 6, 200, 190, 160);
+    paint(b, 102, 60, 12, 6, 40, 35, 30);
+    return b;
+}
+
+/* A photo of the same pixels: light changed (gain, offset, gradient), noise added. */
+static PcbImage *
+relit(const PcbImage *src, double gain, double gradient, double noise)
+{
+    PcbImage *out = pcb_image_copy(src, NULL);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < 3; c++) {
+                guint8 *p = pcb_image_row(out, y) + 3 * x + c;
+                double g = gain * (1 + gradient * (x - W / 2.0) / W) * (c == 2 ? 0.95 : 1.0);
+                double v = 255 * pow(*p / 255.0, 0.92) * g + 6 + noise * gauss();
+                *p = (guint8) CLAMP(lround(v), 0, 255);
+            }
+    return out;
+}
+
+static GArray *
+findings(const PcbImage *ref, const PcbImage *photo, const PcbImage *ignore, const PcbBoard *board)
+{
+    PcbDiffMap map;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(pcb_difference(ref, photo, NULL, ignore, NULL, &map, &error));
+    g_assert_no_error(error);
+    GArray *f = pcb_findings_extract(&map, board, 10.0, NULL, &error);
+    g_assert_no_error(error);
+    for (guint i = 0; i < f->len && g_test_verbose(); i++) {
+        const PcbFinding *x = &g_array_index(f, PcbFinding, i);
+        g_test_message("%s at %.0f,%.0f %.0fx%.0f peak %.1f score %.2f", pcb_kind_name(x->kind),
+                       x->bbox.x, x->bbox.y, x->bbox.w, x->bbox.h, x->peak, x->score);
+    }
+    pcb_diff_map_clear(&map);
+    return f;
+}
+
+static void
+test_lighting_alone(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    g_autoptr(PcbImage) photo = relit(ref, 1.25, 0.25, 2.0);
+    g_autoptr(GArray) f = findings(ref, photo, NULL, NULL);
+    g_assert_cmpuint(f->len, ==, 0);
+}
+
+static void
+test_one_pixel_shift(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    g_autoptr(PcbImage) shifted = pcb_image_copy(ref, NULL);
+    for (int y = 0; y < H; y++) /* content moves 1 px right and 1 px down */
+        for (int x = 0; x < W; x++)
+            memcpy(pcb_image_row(shifted, y) + 3 * x,
+                   pcb_image_row(ref, MAX(0, y - 1)) + 3 * MAX(0, x - 1), 3);
+    g_autoptr(PcbImage) photo = relit(shifted, 1.0, 0, 1.5);
+    g_autoptr(GArray) f = findings(ref, photo, NULL, NULL);
+    g_assert_cmpuint(f->len, ==, 0);
+}
+
+static void
+test_added_part(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    g_autoptr(PcbImage) changed = pcb_image_copy(ref, NULL);
+    paint(changed, 230, 170, 12, 6, 25, 25, 28); /* a 12x6 dark part on bare mask */
+    g_autoptr(PcbImage) photo = relit(changed, 1.1, 0.1, 2.0);
+    g_autoptr(GArray) f = findings(ref, photo, NULL, NULL);
+    g_assert_cmpuint(f->len, ==, 1);
+    const PcbFinding *x = &g_array_index(f, PcbFinding, 0);
+    g_assert_cmpint(x->kind, ==, PCB_KIND_ADDED);
+    g_assert_cmpfloat(fabs(x->bbox.x + x->bbox.w / 2 - 236), <, 4);
+    g_assert_cmpfloat(fabs(x->bbox.y + x->bbox.h / 2 - 173), <, 4);
+    g_assert_cmpfloat(x->bbox.w, <, 24);
+    g_assert_cmpfloat(x->area_mm2, >, 0.3); /* 10 px/mm: 72 px = 0.72 mm^2 */
+    g_assert_cmpfloat(x->score, >, 0);
+    g_assert_cmpfloat(x->score, <=, 1);
+}
+
+static void
+test_removed_part(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    g_autoptr(PcbImage) changed = pcb_image_copy(ref, NULL);
+    paint(changed, 102, 60, 12, 6, 30, 100, 50); /* body gone, pads stay */
+    g_autoptr(PcbImage) photo = relit(changed, 0.9, -0.1, 2.0);
+    g_autoptr(GArray) f = findings(ref, photo, NULL, NULL);
+    g_assert_cmpuint(f->len, ==, 1);
+    const PcbFinding *x = &g_array_index(f, PcbFinding, 0);
+    g_assert_cmpint(x->kind, ==, PCB_KIND_REMOVED);
+    g_assert_cmpfloat(fabs(x->bbox.x + x->bbox.w / 2 - 108), <, 5);
+}
+
+static void
+test_ignore_region(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    g_autoptr(PcbImage) changed = pcb_image_copy(ref, NULL);
+    paint(changed, 230, 170, 12, 6, 25, 25, 28);
+    g_autoptr(PcbImage) photo = relit(changed, 1.0, 0, 2.0);
+    g_autoptr(PcbImage) ignore = pcb_image_new(W, H, PCB_FORMAT_GRAY8, NULL);
+    for (int y = 150; y < 200; y++)
+        memset(pcb_image_row(ignore, y) + 210, 255, 60);
+    g_autoptr(GArray) f = findings(ref, photo, ignore, NULL);
+    g_assert_cmpuint(f->len, ==, 0);
+}
+
+static void
+test_zone_named(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    g_autoptr(PcbImage) changed = pcb_image_copy(ref, NULL);
+    paint(changed, 230, 170, 12, 6, 25, 25, 28);
+    g_autoptr(PcbImage) photo = relit(changed, 1.0, 0, 2.0);
+    g_autoptr(PcbBoard) board = pcb_board_new_from_image("golden.png", 10.0);
+    PcbZone z = { g_strdup("BMC"), { 200, 140, 80, 80 }, 1.5 };
+    g_array_append_val(board->zones, z);
+    g_autoptr(GArray) f = findings(ref, photo, NULL, board);
+    g_assert_cmpuint(f->len, ==, 1);
+    g_assert_cmpstr(g_array_index(f, PcbFinding, 0).zone, ==, "BMC");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    pcb_init(2);
+    g_test_add_func("/diff/lighting-change-alone-gives-nothing", test_lighting_alone);
+    g_test_add_func("/diff/one-pixel-shift-gives-nothing", test_one_pixel_shift);
+    g_test_add_func("/diff/added-part-on-bare-mask", test_added_part);
+    g_test_add_func("/diff/removed-part", test_removed_part);
+    g_test_add_func("/diff/ignore-region-suppresses", test_ignore_region);
+    g_test_add_func("/diff/zone-is-reported", test_zone_named);
+    return g_test_run();
+}

@@ -1,0 +1,201 @@
+/* Registration: synthetic transforms are recovered; what cannot be registered says so. */
+#include <math.h>
+#include "testutil.h"
+
+#define BW 720
+#define BH 480
+
+static PcbImage *board;
+
+/* Median distance over a grid of photo points between the board point they show and where
+ * the registration (homography + local field) puts them. */
+static double
+median_error(const PcbRegistration *reg, const double h[9], double k1, int pw, int ph)
+{
+    double err[400];
+    int n = 0;
+    for (int j = 1; j < 20; j++)
+        for (int i = 1; i < 20; i++) {
+            double x = i * pw / 20.0, y = j * ph / 20.0, bx, by;
+            tu_photo_to_board(h, k1, pw, ph, x, y, &bx, &by);
+            if (bx < 5 || by < 5 || bx > BW - 6 || by > BH - 6)
+                continue;
+            double w = reg->h[6] * x + reg->h[7] * y + reg->h[8];
+            double qx = (reg->h[0] * x + reg->h[1] * y + reg->h[2]) / w;
+            double qy = (reg->h[3] * x + reg->h[4] * y + reg->h[5]) / w;
+            if (reg->field_dx != NULL) { /* q + d(q) = H(p): subtract the field near q */
+                int fi = CLAMP((int) lround(qx / reg->field_step_x), 0, reg->field_cols - 1);
+                int fj = CLAMP((int) lround(qy / reg->field_step_y), 0, reg->field_rows - 1);
+                qx -= reg->field_dx[fj * reg->field_cols + fi];
+                qy -= reg->field_dy[fj * reg->field_cols + fi];
+            }
+            err[n++] = hypot(qx - bx, qy - by);
+        }
+    g_assert_cmpint(n, >, 20);
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++)
+            if (err[b] < err[a]) {
+                double t = err[a];
+                err[a] = err[b];
+                err[b] = t;
+            }
+    return err[n / 2];
+}
+
+static void
+check_pose(double deg, double scale, double persp, double k1, double tol)
+{
+    int pw = (int) lround(BW * scale * 1.15), ph = (int) lround(BH * scale * 1.15);
+    if (fmod(fabs(deg), 180) > 45 && fmod(fabs(deg), 180) < 135) {
+        int t = pw;
+        pw = ph;
+        ph = t;
+    }
+    double h[9];
+    tu_pose(h, BW, BH, pw, ph, deg, scale, persp, -persp / 2, 0, 0);
+    g_autoptr(PcbImage) photo = tu_photograph(board, h, k1, pw, ph, 90);
+    PcbRegistration reg = { 0 };
+    g_autoptr(GError) error = NULL;
+    gboolean ok = pcb_register(board, photo, NULL, &reg, &error);
+    g_assert_no_error(error);
+    g_assert_true(ok);
+    double e = median_error(&reg, h, k1, pw, ph);
+    if (g_test_verbose())
+        g_test_message("deg %.0f scale %.2f persp %g k1 %.3f: median error %.3f px, field p95 "
+                       "%.2f, coverage %.2f",
+                       deg, scale, persp, k1, e, reg.field_p95_px, reg.coverage);
+    g_assert_cmpfloat(e, <, tol);
+    g_assert_cmpfloat(reg.coverage, >, 0.75); /* rotated corners may fall outside */
+    pcb_registration_clear(&reg);
+}
+
+static void
+test_rotations(void)
+{
+    for (double deg = 0; deg < 360; deg += 45)
+        check_pose(deg + 7, 1.0, 0, 0, 0.3);
+}
+
+static void
+test_scales(void)
+{
+    check_pose(12, 0.5, 0, 0, 0.4);
+    check_pose(-20, 2.0, 0, 0, 0.3);
+}
+
+static void
+test_perspective(void)
+{
+    check_pose(30, 1.2, 2e-4, 0, 0.3);
+}
+
+static void
+test_lens_distortion(void)
+{
+    check_pose(5, 1.1, 0, 0.02, 0.5);
+}
+
+static void
+test_partial_overlap(void)
+{
+    /* the photo shows only about 60% of the board */
+    int pw = 500, ph = 420;
+    double h[9];
+    tu_pose(h, BW, BH, pw, ph, 10, 1.0, 0, 0, 60, 10);
+    g_autoptr(PcbImage) photo = tu_photograph(board, h, 0, pw, ph, 90);
+    PcbRegistration reg = { 0 };
+    g_autoptr(GError) error = NULL;
+    g_assert_true(pcb_register(board, photo, NULL, &reg, &error));
+    g_assert_cmpfloat(median_error(&reg, h, 0, pw, ph), <, 0.4);
+    g_assert_cmpfloat(reg.coverage, <, 0.8);
+    g_assert_cmpfloat(reg.coverage, >, 0.4);
+    pcb_registration_clear(&reg);
+}
+
+static void
+expect_unregistered(const PcbImage *photo, const char *needle)
+{
+    PcbRegistration reg = { 0 };
+    g_autoptr(GError) error = NULL;
+    g_assert_false(pcb_register(board, photo, NULL, &reg, &error));
+    g_assert_error(error, PCB_ERROR, PCB_ERROR_REGISTER);
+    g_assert_cmpint(pcb_error_exit_code(error), ==, PCB_EXIT_UNREGISTERED);
+    if (needle != NULL && strstr(error->message, needle) == NULL)
+        g_error("message \"%s\" lacks \"%s\"", error->message, needle);
+    pcb_registration_clear(&reg);
+}
+
+static void
+test_rejects_blank(void)
+{
+    g_autoptr(PcbImage) blank = pcb_image_new(BW, BH, PCB_FORMAT_RGB8, NULL);
+    for (int y = 0; y < BH; y++)
+        memset(pcb_image_row(blank, y), 128, (size_t) BW * 3);
+    expect_unregistered(blank, "limit");
+}
+
+static void
+test_rejects_other_board(void)
+{
+    g_autoptr(PcbImage) other = tu_make_board(BW, BH, 999);
+    expect_unregistered(other, "limit");
+}
+
+static void
+test_rejects_small_overlap(void)
+{
+    /* a photo showing a sliver of the board beside a table */
+    int pw = 700, ph = 480;
+    double h[9];
+    tu_pose(h, BW, BH, pw, ph, 0, 1.0, 0, 0, -560, 0);
+    g_autoptr(PcbImage) photo = tu_photograph(board, h, 0, pw, ph, 90);
+    expect_unregistered(photo, NULL);
+}
+
+static void
+test_warp_single_resampling(void)
+{
+    double h[9];
+    tu_pose(h, BW, BH, 800, 560, 33, 1.1, 0, 0, 0, 0);
+    g_autoptr(PcbImage) photo = tu_photograph(board, h, 0, 800, 560, 90);
+    PcbRegistration reg = { 0 };
+    g_assert_true(pcb_register(board, photo, NULL, &reg, NULL));
+    g_autoptr(PcbImage) warped = NULL;
+    g_autoptr(PcbImage) valid = NULL;
+    g_assert_true(pcb_warp(photo, &reg, BW, BH, &warped, &valid, NULL));
+    g_assert_cmpint(warped->width, ==, BW);
+    g_assert_cmpint(valid->height, ==, BH);
+    /* the warped photo matches the board closely in the covered interior */
+    double sum = 0;
+    long n = 0;
+    for (int y = 20; y < BH - 20; y++)
+        for (int x = 20; x < BW - 20; x++)
+            if (pcb_image_row(valid, y)[x]) {
+                sum += abs(pcb_image_row(warped, y)[3 * x + 1]
+                           - pcb_image_row(board, y)[3 * x + 1]);
+                n++;
+            }
+    g_assert_cmpint(n, >, (BW - 40) * (BH - 40) * 7 / 10); /* rotated corners are uncovered */
+    g_assert_cmpfloat(sum / n, <, 6.0);
+    pcb_registration_clear(&reg);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    pcb_init(2);
+    board = tu_make_board(BW, BH, 7);
+    g_test_add_func("/register/recovers-rotation-0-360", test_rotations);
+    g_test_add_func("/register/recovers-scale-0.5-and-2", test_scales);
+    g_test_add_func("/register/recovers-perspective", test_perspective);
+    g_test_add_func("/register/recovers-lens-distortion", test_lens_distortion);
+    g_test_add_func("/register/partial-overlap", test_partial_overlap);
+    g_test_add_func("/register/warp-single-resampling", test_warp_single_resampling);
+    g_test_add_func("/register/rejects-blank-photo", test_rejects_blank);
+    g_test_add_func("/register/rejects-other-board", test_rejects_other_board);
+    g_test_add_func("/register/rejects-small-overlap", test_rejects_small_overlap);
+    int rc = g_test_run();
+    pcb_image_free(board);
+    return rc;
+}
