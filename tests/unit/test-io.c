@@ -764,6 +764,39 @@ test_jpeg_exif_orientation(void)
     }
 }
 
+static void
+test_probe_header_beyond_prefix(void)
+{
+    /* 20 APP2 segments of 64 KiB before SOF: the header is past probe's first read */
+    g_autoptr(PcbImage) board = tu_make_board(72, 40, 19);
+    g_autoptr(GBytes) jpeg
+        = jpeg_encode(board->data, 72, (int) board->stride, 40, TJPF_RGB, TJSAMP_420, 85);
+    gsize len = 0;
+    const guint8 *p = g_bytes_get_data(jpeg, &len);
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_byte_array_append(out, p, 2);
+    g_autofree guint8 *filler = g_malloc0(65533);
+    for (int i = 0; i < 20; i++) {
+        static const guint8 app2[4] = { 0xFF, 0xE2, 0xFF, 0xFF };
+        g_byte_array_append(out, app2, 4);
+        g_byte_array_append(out, filler, 65533);
+    }
+    g_byte_array_append(out, p + 2, (guint) (len - 2));
+    g_assert_cmpuint(out->len, >, 1u << 20);
+    g_autofree char *path = tmp_path("big-header.jpg");
+    write_bytes(path, out->data, out->len);
+
+    int w = 0, h = 0;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(pcb_image_probe(path, &w, &h, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(w, ==, 72);
+    g_assert_cmpint(h, ==, 40);
+    g_autoptr(PcbImage) img = pcb_image_load(path, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(img->width, ==, 72);
+}
+
 /* ---- limits and hostile input -------------------------------------------------------------- */
 
 static void
@@ -791,6 +824,8 @@ test_pixel_cap(void)
     pcb_set_max_pixels(4096); /* exactly at the cap: fine */
     g_autoptr(PcbImage) ok = load_bytes(png, PCB_FORMAT_RGB8, 1);
     g_autoptr(PcbImage) ok2 = load_bytes(jpeg, PCB_FORMAT_GRAY8, 8);
+    g_assert_cmpint(ok->width, ==, 64);
+    g_assert_cmpint(ok2->width, ==, 8);
     pcb_set_max_pixels(saved);
     g_assert_cmpuint(pcb_get_max_pixels(), ==, saved);
 }
@@ -953,7 +988,8 @@ static void
 test_error_bad_options(void)
 {
     g_autoptr(PcbImage) board = tu_make_board(16, 16, 15);
-    g_autoptr(GBytes) bytes = save_and_read(board, FALSE, 0);
+    g_autoptr(GBytes) bytes = save_and_read(board, FALSE, 0); /* writes fixture.png */
+    g_assert_nonnull(bytes);
     g_autofree char *path = tmp_path("fixture.png");
     const PcbLoadOptions bad[]
         = { { PCB_FORMAT_RGB8, 3 }, { PCB_FORMAT_RGB8, 0 }, { (PcbFormat) 4, 1 } };
@@ -1073,6 +1109,7 @@ main(int argc, char **argv)
     g_test_add_func("/io/jpeg/scaled-dct", test_jpeg_scaled);
     g_test_add_func("/io/jpeg/cmyk", test_jpeg_cmyk);
     g_test_add_func("/io/jpeg/exif-orientation", test_jpeg_exif_orientation);
+    g_test_add_func("/io/probe/header-beyond-first-read", test_probe_header_beyond_prefix);
     g_test_add_func("/io/limit/pixel-cap", test_pixel_cap);
     g_test_add_func("/io/error/missing-and-directory", test_error_missing_and_directory);
     g_test_add_func("/io/error/empty", test_error_empty);
