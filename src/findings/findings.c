@@ -81,23 +81,65 @@ threshold_maps(const PcbDiffMap *map, const PcbBoard *board, const PcbFindingsPa
     return TRUE;
 }
 
-/* added: structure appears where the reference is plain; removed: structure disappears;
- * altered: both sides have structure. */
+/* How much a box stands out from the ring of board around it, in one image: the mean colour
+ * distance of the box's pixels to the ring's median colour. */
+static double
+stand_out(const PcbImage *img, int x0, int y0, int x1, int y1, int pad)
+{
+    int w = img->width, h = img->height;
+    int rx0 = MAX(0, x0 - pad), ry0 = MAX(0, y0 - pad);
+    int rx1 = MIN(w, x1 + pad), ry1 = MIN(h, y1 + pad);
+    x0 = MAX(0, x0), y0 = MAX(0, y0), x1 = MIN(w, x1), y1 = MIN(h, y1);
+    if (x1 <= x0 || y1 <= y0)
+        return 0;
+    guint hist[3][256];
+    memset(hist, 0, sizeof hist);
+    guint n = 0;
+    for (int y = ry0; y < ry1; y++) {
+        const guint8 *row = pcb_image_row(img, y);
+        for (int x = rx0; x < rx1; x++) {
+            if (x >= x0 && x < x1 && y >= y0 && y < y1)
+                continue;
+            for (int c = 0; c < 3; c++)
+                hist[c][row[3 * x + c]]++;
+            n++;
+        }
+    }
+    if (n == 0)
+        return 0;
+    double med[3];
+    for (int c = 0; c < 3; c++) {
+        guint acc = 0;
+        int v = 0;
+        for (; v < 255 && 2 * (acc + hist[c][v]) < n; v++)
+            acc += hist[c][v];
+        med[c] = v;
+    }
+    double sum = 0;
+    for (int y = y0; y < y1; y++) {
+        const guint8 *row = pcb_image_row(img, y);
+        for (int x = x0; x < x1; x++) {
+            double d0 = row[3 * x] - med[0], d1 = row[3 * x + 1] - med[1],
+                   d2 = row[3 * x + 2] - med[2];
+            sum += sqrt(d0 * d0 + d1 * d1 + d2 * d2);
+        }
+    }
+    return sum / ((double) (x1 - x0) * (y1 - y0));
+}
+
+/* added: the photo's box stands out from the board around it much more than the reference's
+ * (a part now stands where there was bare board or pads); removed: the other way round;
+ * altered: both stand out alike (another part, colour, marking). */
 static PcbKind
 classify(const PcbDiffMap *map, const Region *r)
 {
-    int pad = 2;
-    int x = (int) r->x0 - pad, y = (int) r->y0 - pad;
-    int w = (int) (r->x1 - r->x0) + 2 * pad, h = (int) (r->y1 - r->y0) + 2 * pad;
-    pcbcv_view rv = pcb_view(map->ref), pv = pcb_view(map->photo);
-    double gr = 0, mr = 0, gp = 0, mp = 0;
-    char msg[128];
-    if (pcbcv_texture(&rv, x, y, w, h, &gr, &mr, msg, sizeof msg) != PCBCV_OK
-        || pcbcv_texture(&pv, x, y, w, h, &gp, &mp, msg, sizeof msg) != PCBCV_OK)
-        return PCB_KIND_ALTERED;
-    if (gp > 1.35 * gr + 2)
+    int x0 = (int) r->x0, y0 = (int) r->y0, x1 = (int) ceil(r->x1), y1 = (int) ceil(r->y1);
+    int pad = MAX(3, (int) (0.5 * MAX(x1 - x0, y1 - y0)));
+    double sr = stand_out(map->ref, x0, y0, x1, y1, pad);
+    double sp = stand_out(map->photo, x0, y0, x1, y1, pad);
+    if (sp > 1.4 * sr + 4)
         return PCB_KIND_ADDED;
-    if (gr > 1.35 * gp + 2)
+    if (sr > 1.4 * sp + 4)
         return PCB_KIND_REMOVED;
     return PCB_KIND_ALTERED;
 }

@@ -320,6 +320,26 @@ build_field(const TileGrid *g, PcbRegistration *out)
                     continue;
                 double sx = 0, sy = 0;
                 int m = 0;
+                /* lens distortion and bow grow towards the edges: extrapolate linearly from
+                 * the two nearest known nodes inward, along rows and columns */
+                static const int dirs[4][2] = { { -1, 0 }, { 1, 0 }, { 0, -1 }, { 0, 1 } };
+                for (int d = 0; d < 4; d++) {
+                    int i1 = i + dirs[d][0], j1 = j + dirs[d][1];
+                    int i2 = i + 2 * dirs[d][0], j2 = j + 2 * dirs[d][1];
+                    if (i2 < 0 || j2 < 0 || i2 >= cols || j2 >= rows || !known[j1 * cols + i1]
+                        || !known[j2 * cols + i2])
+                        continue;
+                    sx += 2.0 * dx[j1 * cols + i1] - dx[j2 * cols + i2];
+                    sy += 2.0 * dy[j1 * cols + i1] - dy[j2 * cols + i2];
+                    m++;
+                }
+                if (m > 0) {
+                    dx[k] = (float) (sx / m);
+                    dy[k] = (float) (sy / m);
+                    next[k] = TRUE;
+                    changed = TRUE;
+                    continue;
+                }
                 for (int dj = -1; dj <= 1; dj++)
                     for (int di = -1; di <= 1; di++) {
                         int ii = i + di, jj = j + dj;
