@@ -42,12 +42,22 @@ writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer u
     return G_LOG_WRITER_HANDLED;
 }
 
+static gboolean
+count_verbose(const char *name, const char *value, gpointer data, GError **error)
+{
+    (void) name;
+    (void) value;
+    (void) error;
+    ((CliCommon *) data)->verbose++;
+    return TRUE;
+}
+
 GOptionGroup *
 cli_common_group(CliCommon *c)
 {
     GOptionEntry entries[]
         = { { "quiet", 'q', 0, G_OPTION_ARG_NONE, &c->quiet, "Print nothing but errors", NULL },
-            { "verbose", 'v', 0, G_OPTION_ARG_NONE, &c->verbose,
+            { "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer) count_verbose,
               "Print stage timings and measures (twice: debug detail)", NULL },
             { "threads", 0, 0, G_OPTION_ARG_INT, &c->threads, "Worker threads (default: all cores)",
               "N" },
@@ -55,7 +65,7 @@ cli_common_group(CliCommon *c)
               "Refuse images larger than this (default 250)", "MP" },
             G_OPTION_ENTRY_NULL };
     GOptionGroup *g
-        = g_option_group_new("common", "Common options:", "Show common options", NULL, NULL);
+        = g_option_group_new("common", "Common options:", "Show common options", c, NULL);
     g_option_group_add_entries(g, entries);
     return g;
 }

@@ -81,10 +81,11 @@ threshold_maps(const PcbDiffMap *map, const PcbBoard *board, const PcbFindingsPa
     return TRUE;
 }
 
-/* How much a box stands out from the ring of board around it, in one image: the mean colour
- * distance of the box's pixels to the ring's median colour. */
+/* How much the changed pixels of a box stand out from the ring of board around it, in one
+ * image: their mean colour distance to the ring's median colour. */
 static double
-stand_out(const PcbImage *img, int x0, int y0, int x1, int y1, int pad)
+stand_out(const PcbImage *img, const PcbImage *score, guint8 low, int x0, int y0, int x1, int y1,
+          int pad)
 {
     int w = img->width, h = img->height;
     int rx0 = MAX(0, x0 - pad), ry0 = MAX(0, y0 - pad);
@@ -116,27 +117,31 @@ stand_out(const PcbImage *img, int x0, int y0, int x1, int y1, int pad)
         med[c] = v;
     }
     double sum = 0;
+    guint counted = 0;
     for (int y = y0; y < y1; y++) {
-        const guint8 *row = pcb_image_row(img, y);
+        const guint8 *row = pcb_image_row(img, y), *s = pcb_image_row(score, y);
         for (int x = x0; x < x1; x++) {
+            if (s[x] < low) /* only the pixels that changed */
+                continue;
+            counted++;
             double d0 = row[3 * x] - med[0], d1 = row[3 * x + 1] - med[1],
                    d2 = row[3 * x + 2] - med[2];
             sum += sqrt(d0 * d0 + d1 * d1 + d2 * d2);
         }
     }
-    return sum / ((double) (x1 - x0) * (y1 - y0));
+    return counted > 0 ? sum / counted : 0;
 }
 
 /* added: the photo's box stands out from the board around it much more than the reference's
  * (a part now stands where there was bare board or pads); removed: the other way round;
  * altered: both stand out alike (another part, colour, marking). */
 static PcbKind
-classify(const PcbDiffMap *map, const Region *r)
+classify(const PcbDiffMap *map, const Region *r, guint8 low)
 {
     int x0 = (int) r->x0, y0 = (int) r->y0, x1 = (int) ceil(r->x1), y1 = (int) ceil(r->y1);
     int pad = MAX(3, (int) (0.5 * MAX(x1 - x0, y1 - y0)));
-    double sr = stand_out(map->ref, x0, y0, x1, y1, pad);
-    double sp = stand_out(map->photo, x0, y0, x1, y1, pad);
+    double sr = stand_out(map->ref, map->score, low, x0, y0, x1, y1, pad);
+    double sp = stand_out(map->photo, map->score, low, x0, y0, x1, y1, pad);
     if (sp > 1.4 * sr + 4)
         return PCB_KIND_ADDED;
     if (sr > 1.4 * sp + 4)
@@ -222,7 +227,8 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
         double strength = 1.0 - exp(-(f.peak - params->low_sigma) / (2.0 * params->high_sigma));
         double extent = 1.0 - exp(-area / (4.0 * min_px));
         f.score = CLAMP(0.15 + 0.55 * strength + 0.2 * extent + 0.1 * MIN(1.0, mean / 10.0), 0, 1);
-        f.kind = classify(map, r);
+        f.kind
+            = classify(map, r, (guint8) CLAMP(lround(params->low_sigma * PCB_DIFF_UNIT), 1, 255));
         const PcbZone *z = board ? pcb_board_zone_at(board, &f.bbox) : NULL;
         f.zone = z ? g_strdup(z->name) : NULL;
         g_array_append_val(out, f);
