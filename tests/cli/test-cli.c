@@ -133,6 +133,21 @@ test_clean_photo_passes(void)
 }
 
 static void
+test_verbosity(void)
+{
+    g_auto(Run) v = { 0 };
+    run(&v, "inspect", "-v", "-v", ref_png, clean_jpg, NULL);
+    g_assert_cmpint(v.status, ==, 0);
+    assert_contains(v.err, "register"); /* -v: stage timings */
+    assert_contains(v.err, "debug:");   /* -v -v: debug detail */
+    g_auto(Run) q = { 0 };
+    run(&q, "inspect", "-q", ref_png, clean_jpg, NULL);
+    g_assert_cmpint(q.status, ==, 0);
+    g_assert_cmpstr(q.out, ==, "");
+    g_assert_cmpstr(q.err, ==, "");
+}
+
+static void
 test_implant_is_found(void)
 {
     g_autofree char *json = path("implant.json");
@@ -336,6 +351,7 @@ main(int argc, char **argv)
     g_test_add_func("/cli/usage-errors-exit-2", test_usage_errors);
     g_test_add_func("/cli/clean-photo-exit-0", test_clean_photo_passes);
     g_test_add_func("/cli/implant-exit-1", test_implant_is_found);
+    g_test_add_func("/cli/verbosity", test_verbosity);
     g_test_add_func("/cli/bad-photos-exit-2", test_bad_photos);
     g_test_add_func("/cli/over-pixel-cap-exit-2", test_over_pixel_cap);
     g_test_add_func("/cli/other-board-exit-3", test_other_board_is_unregistered);
