@@ -132,11 +132,6 @@ pcbcv_status pcbcv_regions(const pcbcv_view *score, const pcbcv_view *low_map,
                            const pcbcv_view *high_map, pcbcv_region **regions, int *n, char *msg,
                            size_t msglen) PCBCV_NOEXCEPT;
 
-/* Mean gradient magnitude (grey, Sobel) of @img inside the box, and the mean absolute
- * Laplacian: texture measures for classifying a region. */
-pcbcv_status pcbcv_texture(const pcbcv_view *img, int x, int y, int w, int h, double *grad,
-                           double *mean, char *msg, size_t msglen) PCBCV_NOEXCEPT;
-
 void pcbcv_free(void *p) PCBCV_NOEXCEPT;
 
 #ifdef __cplusplus

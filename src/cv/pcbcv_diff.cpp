@@ -253,27 +253,3 @@ pcbcv_regions(const pcbcv_view *score, const pcbcv_view *low_map, const pcbcv_vi
         return PCBCV_OK;
     });
 }
-
-extern "C" pcbcv_status
-pcbcv_texture(const pcbcv_view *img, int x, int y, int w, int h, double *grad, double *mean,
-              char *msg, size_t msglen) noexcept
-{
-    return guarded(msg, msglen, [&]() {
-        cv::Mat m = as_mat(img);
-        cv::Rect r = cv::Rect(x, y, w, h) & cv::Rect(0, 0, m.cols, m.rows);
-        if (r.width < 3 || r.height < 3)
-            return fail(PCBCV_E_ARG, msg, msglen, "texture: box too small");
-        cv::Mat g;
-        if (m.channels() == 3)
-            cv::cvtColor(m(r), g, cv::COLOR_RGB2GRAY);
-        else
-            g = m(r);
-        cv::Mat gx, gy, mag;
-        cv::Sobel(g, gx, CV_32F, 1, 0);
-        cv::Sobel(g, gy, CV_32F, 0, 1);
-        cv::magnitude(gx, gy, mag);
-        *grad = cv::mean(mag(cv::Rect(1, 1, r.width - 2, r.height - 2)))[0];
-        *mean = cv::mean(g)[0];
-        return PCBCV_OK;
-    });
-}

@@ -333,14 +333,9 @@ build_field(const TileGrid *g, PcbRegistration *out)
                     sy += 2.0 * dy[j1 * cols + i1] - dy[j2 * cols + i2];
                     m++;
                 }
-                if (m > 0) {
-                    dx[k] = (float) (sx / m);
-                    dy[k] = (float) (sy / m);
-                    next[k] = TRUE;
-                    changed = TRUE;
-                    continue;
-                }
-                for (int dj = -1; dj <= 1; dj++)
+                /* else: the mean of the known neighbours */
+                const gboolean extrapolated = m > 0;
+                for (int dj = -1; dj <= 1 && !extrapolated; dj++)
                     for (int di = -1; di <= 1; di++) {
                         int ii = i + di, jj = j + dj;
                         if (ii >= 0 && jj >= 0 && ii < cols && jj < rows && known[jj * cols + ii]) {
@@ -420,13 +415,17 @@ coverage(const double h[9], int rw, int rh, int pw, int ph)
     return (double) in / n;
 }
 
-static PcbImage *
-scaled(const PcbImage *src, double f, GError **error)
+/* @src at scale @f: @src itself at full size (nothing copied), else a reduced copy owned
+ * through *@owned. NULL on error. */
+static const PcbImage *
+level_image(const PcbImage *src, double f, PcbImage **owned, GError **error)
 {
+    *owned = NULL;
     if (f >= 0.999)
-        return pcb_image_copy(src, error);
-    return pcb_image_resize(src, MAX(1, (int) lround(src->width * f)),
-                            MAX(1, (int) lround(src->height * f)), error);
+        return src;
+    *owned = pcb_image_resize(src, MAX(1, (int) lround(src->width * f)),
+                              MAX(1, (int) lround(src->height * f)), error);
+    return *owned;
 }
 
 gboolean
@@ -479,10 +478,12 @@ pcb_register(const PcbImage *reference, const PcbImage *photo, const PcbRegister
         double b = MIN(1.0, a / scale); /* photo level: about the reference level's resolution */
         if (b > 0.77)
             b = 1.0;
-        g_autoptr(PcbImage) rl = scaled(ref_g, a, error);
+        g_autoptr(PcbImage) rl_owned = NULL;
+        g_autoptr(PcbImage) pl_owned = NULL;
+        const PcbImage *rl = level_image(ref_g, a, &rl_owned, error);
         if (rl == NULL)
             return FALSE;
-        g_autoptr(PcbImage) pl = scaled(pho_g, b, error);
+        const PcbImage *pl = level_image(pho_g, b, &pl_owned, error);
         if (pl == NULL)
             return FALSE;
         double ax = (double) rl->width / ref_g->width, ay = (double) rl->height / ref_g->height;
