@@ -11,7 +11,8 @@ typedef struct {
     double tolerance_px; /* a pixel differs only if it differs from every reference pixel
                             within this radius (at the working resolution) */
     double light_block;  /* photometric normalisation block, as a fraction of the longer side */
-    double max_work_mpx; /* differencing runs at most at this many megapixels (reduced above) */
+    double max_work_mpx; /* 0 (default): full resolution; else differencing runs at most at this
+                            many megapixels (reduced above) */
 } PcbDiffParams;
 
 void pcb_diff_params_init(PcbDiffParams *params);
@@ -20,18 +21,26 @@ void pcb_diff_params_init(PcbDiffParams *params);
 
 typedef struct {
     PcbImage
-        *score;    /* GRAY8 at the working resolution: difference in noise sigmas * PCB_DIFF_UNIT */
-    PcbImage *ref; /* the reference at the working resolution (RGB8) */
-    PcbImage *photo; /* the normalised, warped photo at the working resolution (RGB8) */
-    PcbImage *valid; /* GRAY8: 255 where the photo covers the reference and nothing is ignored */
-    double scale;    /* reference px per working px (>= 1) */
-    double noise[3]; /* estimated noise sigma per channel, grey levels */
+        *score; /* GRAY8 at the working resolution: difference in noise sigmas * PCB_DIFF_UNIT */
+    const PcbImage *ref;   /* the reference at the working resolution (RGB8) */
+    const PcbImage *photo; /* the normalised, warped photo at the working resolution (RGB8) */
+    PcbImage *valid;       /* GRAY8: 255 where the photo covers the reference, nothing is
+                              ignored and nothing is clipped */
+    double scale;          /* reference px per working px (>= 1) */
+    double noise[3];       /* estimated noise sigma per channel, grey levels */
+    double normalise_ms;   /* wall time of the masks and photometric normalisation */
+    /* private: the reduced copies behind ref and photo when the working size is smaller */
+    PcbImage *ref_owned, *photo_owned;
 } PcbDiffMap;
 
 void pcb_diff_map_clear(PcbDiffMap *map);
 
-/* @ignore (optional, GRAY8, reference size): non-zero pixels are never reported. */
-gboolean pcb_difference(const PcbImage *reference, const PcbImage *warped, const PcbImage *valid,
+/* Differences @warped (the photo in the reference frame) against @reference. At full working
+ * resolution (the default) @warped is normalised to the reference's light in place and the
+ * map borrows both images: they must outlive it. @valid (optional, GRAY8): where the photo
+ * covers the reference. @ignore (optional, GRAY8, reference size): non-zero pixels are never
+ * reported. */
+gboolean pcb_difference(const PcbImage *reference, PcbImage *warped, const PcbImage *valid,
                         const PcbImage *ignore, const PcbDiffParams *params, PcbDiffMap *out,
                         GError **error);
 

@@ -70,8 +70,15 @@ PcbImage *pcb_image_load(const char *path, const PcbLoadOptions *opts, GError **
 PcbImage *pcb_image_load_memory(const guint8 *data, gsize len, const PcbLoadOptions *opts,
                                 GError **error);
 
+/* The bytes of @path (g_free them), for pcb_image_load_memory. PCB_ERROR_IO naming the file. */
+guint8 *pcb_image_read_bytes(const char *path, gsize *len, GError **error);
+
 /* Header only: size as it will be after EXIF orientation. */
 gboolean pcb_image_probe(const char *path, int *width, int *height, GError **error);
+/* The same from memory; *@scalable (optional) tells whether scale_denom decodes at reduced
+ * size without the full resolution (JPEG's DCT scaling) rather than by reducing it (PNG). */
+gboolean pcb_image_probe_memory(const guint8 *data, gsize len, int *width, int *height,
+                                gboolean *scalable, GError **error);
 
 /* Writers are atomic: a temporary file beside @path, then rename(2). PNG or JPEG by call. */
 gboolean pcb_image_save_png(const PcbImage *image, const char *path, GError **error);

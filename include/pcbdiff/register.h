@@ -33,6 +33,7 @@ typedef struct {
     double coverage;     /* fraction of the reference covered by the photo */
     double scale;        /* photo px per reference px (sqrt |det| of the affine part) */
     double rotation_deg;
+    double coarse_ms, refine_ms; /* wall time of the coarse and the refinement stages */
     /* The local field: a grid of displacements (reference px) added after h, or NULL. */
     int field_cols, field_rows;
     double field_step_x, field_step_y; /* grid spacing in reference px; node (0,0) at (0,0) */
@@ -47,6 +48,21 @@ void pcb_registration_clear(PcbRegistration *reg);
  * message that names the failed measure, its value and its limit. */
 gboolean pcb_register(const PcbImage *reference, const PcbImage *photo,
                       const PcbRegisterParams *params, PcbRegistration *out, GError **error);
+
+/* A reduced grey copy of an input for the coarse stages, and its scale: reduced px per
+ * full-resolution px (e.g. 0.25 for a 1/4 DCT-scaled JPEG decode). */
+typedef struct {
+    const PcbImage *image;
+    double scale;
+} PcbReduced;
+
+/* pcb_register with the coarse stages on reduced copies the caller already has (either may
+ * be NULL: made here from the full image). The full-resolution images are only touched by
+ * the final refinement. */
+gboolean pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
+                              const PcbReduced *ref_reduced, const PcbReduced *photo_reduced,
+                              const PcbRegisterParams *params, PcbRegistration *out,
+                              GError **error);
 
 /* Warps @photo into the reference frame (@width x @height) through @reg in a single
  * resampling. @valid (optional, GRAY8, same size) gets 255 where the photo covers. */

@@ -80,8 +80,9 @@ typedef struct {
 /* For each tile, warps the photo window through @h_ref_to_photo (reference -> photo) and
  * phase-correlates it with the reference window (@tile px square). Grey views. Parallel. */
 pcbcv_status pcbcv_tile_shifts(const pcbcv_view *reference, const pcbcv_view *photo,
-                               const double h_ref_to_photo[9], int tile, pcbcv_tile *tiles,
-                               int ntiles, char *msg, size_t msglen) PCBCV_NOEXCEPT;
+                               const double h_ref_to_photo[9], int tile, double reshift_px,
+                               pcbcv_tile *tiles, int ntiles, char *msg,
+                               size_t msglen) PCBCV_NOEXCEPT;
 
 /* A least-squares or robust homography through point pairs (src -> dst), n >= 4.
  * @robust: 0 = least squares on all, 1 = MAGSAC++ with @thresh px. @mask (optional, n) gets
@@ -117,6 +118,12 @@ pcbcv_status pcbcv_normalise_light(const pcbcv_view *reference, pcbcv_view *phot
 pcbcv_status pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo,
                               const pcbcv_view *valid, int radius, double unit, pcbcv_view *score,
                               double noise[3], char *msg, size_t msglen) PCBCV_NOEXCEPT;
+
+/* Marks pixels unusable where either image is clipped (any channel >= @level) in a 3x3
+ * neighbourhood: 0 in @valid. Glare and over-exposure hide what is there. */
+pcbcv_status pcbcv_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo,
+                                   pcbcv_view *valid, int level, char *msg,
+                                   size_t msglen) PCBCV_NOEXCEPT;
 
 typedef struct {
     int x, y, w, h; /* bounding box, view px */

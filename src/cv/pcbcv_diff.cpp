@@ -12,20 +12,10 @@ using pcbcv::guarded;
 
 namespace {
 
-// Robust sigma (1.4826 * MAD) of a - b over pixels where v is set, every @step-th pixel.
+// Robust sigma (1.4826 * MAD) from a histogram of differences (511 bins, -255..255).
 double
-mad_sigma(const cv::Mat &a, const cv::Mat &b, const cv::Mat &v, int step)
+hist_mad_sigma(const long *hist, long n)
 {
-    std::vector<long> hist(511, 0);
-    long n = 0;
-    for (int y = 0; y < a.rows; y += step) {
-        const uchar *pa = a.ptr<uchar>(y), *pb = b.ptr<uchar>(y), *pv = v.ptr<uchar>(y);
-        for (int x = 0; x < a.cols; x += step)
-            if (pv[x]) {
-                hist[pa[x] - pb[x] + 255]++;
-                n++;
-            }
-    }
     if (n == 0)
         return 0;
     long acc = 0;
@@ -51,6 +41,95 @@ mad_sigma(const cv::Mat &a, const cv::Mat &b, const cv::Mat &v, int step)
     return 1.4826 * std::max(0.0, mad - 0.5 + frac);
 }
 
+// The colour space differences are measured in: CIELab (OpenCV's 8-bit scaling: L* * 255 /
+// 100, a* + 128, b* + 128). Each channel is later divided by its own noise sigma.
+void
+convert_rows(const cv::Mat &rgb, cv::Mat &out)
+{
+    cv::cvtColor(rgb, out, cv::COLOR_RGB2Lab);
+}
+
+// Grows the running column ranges @acc (four rows of @n: ref max, ref min, photo max, photo
+// min) by one more row of row ranges @h laid out the same way.
+void
+window_rows(const uchar *__restrict h, uchar *__restrict acc, int n)
+{
+    for (int i = 0; i < n; i++) {
+        acc[i] = std::max(acc[i], h[i]);
+        acc[n + i] = std::min(acc[n + i], h[n + i]);
+        acc[2 * n + i] = std::max(acc[2 * n + i], h[2 * n + i]);
+        acc[3 * n + i] = std::min(acc[3 * n + i], h[3 * n + i]);
+    }
+}
+
+// Squared noise-unit distances of one row, summed over the three channels, as a root.
+void
+score_row(const uchar *__restrict d, const float (*sq)[256], float *__restrict o, int cols)
+{
+    for (int x = 0; x < cols; x++)
+        o[x] = sq[0][d[3 * x]] + sq[1][d[3 * x + 1]] + sq[2][d[3 * x + 2]];
+    for (int x = 0; x < cols; x++)
+        o[x] = std::sqrt(o[x]);
+}
+
+// The smoothed score in units of 1 / @unit sigma, 0 where @valid is not set.
+void
+quantise_row(const float *__restrict s, const uchar *__restrict valid, float unit,
+             uchar *__restrict o, int cols)
+{
+    for (int x = 0; x < cols; x++) {
+        float q = std::min(s[x] * unit + 0.5f, 255.0f);
+        o[x] = valid[x] ? (uchar) q : 0;
+    }
+}
+
+// Per byte: 0 where the photo value lies inside the reference's window range and the
+// reference value inside the photo's, else the smaller of the two distances to the other's
+// range. Unsigned saturating arithmetic throughout, so the loop vectorises.
+void
+distance_row(const uchar *__restrict r, const uchar *__restrict p, const uchar *__restrict rx,
+             const uchar *__restrict rn, const uchar *__restrict px, const uchar *__restrict pn,
+             uchar *__restrict d, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uchar a = (uchar) (p[i] - std::min(p[i], rx[i])),
+              b = (uchar) (rn[i] - std::min(rn[i], p[i]));
+        uchar c = (uchar) (r[i] - std::min(r[i], px[i])),
+              e = (uchar) (pn[i] - std::min(pn[i], r[i]));
+        d[i] = std::min(std::max(a, b), std::max(c, e));
+    }
+}
+
+// Per channel of an interleaved 3-channel row: the max and min within +-radius pixels along
+// the row, the row's ends replicated.
+void
+row_range(const uchar *__restrict src, int cols, int radius, uchar *__restrict mx,
+          uchar *__restrict mn)
+{
+    const int n3 = 3 * cols;
+    std::memcpy(mx, src, (size_t) n3);
+    std::memcpy(mn, src, (size_t) n3);
+    for (int k = 1; k <= radius; k++) {
+        const int o = 3 * std::min(k, cols - 1);
+        // interior: both neighbours at +-k exist
+        for (int i = o; i < n3 - o; i++) {
+            mx[i] = std::max(mx[i], std::max(src[i - o], src[i + o]));
+            mn[i] = std::min(mn[i], std::min(src[i - o], src[i + o]));
+        }
+        // the ends: neighbours clamped to the row
+        for (int x = 0; x < cols; x++) {
+            if (3 * x >= o && 3 * x < n3 - o)
+                continue;
+            for (int c = 0; c < 3; c++) {
+                int i = 3 * x + c;
+                int a = 3 * std::max(0, x - k) + c, b = 3 * std::min(cols - 1, x + k) + c;
+                mx[i] = std::max(mx[i], std::max(src[a], src[b]));
+                mn[i] = std::min(mn[i], std::min(src[a], src[b]));
+            }
+        }
+    }
+}
+
 } // namespace
 
 extern "C" pcbcv_status
@@ -63,12 +142,15 @@ pcbcv_normalise_light(const pcbcv_view *reference, pcbcv_view *photo, const pcbc
             || ref.size() != pho.size() || val.size() != ref.size() || block < 4)
             return fail(PCBCV_E_ARG, msg, msglen, "normalise: bad arguments");
         // Estimate on a reduced copy: 8 samples per block side.
-        const int f = std::max(1, block / 8);
-        cv::Size ss((ref.cols + f - 1) / f, (ref.rows + f - 1) / f);
+        // An integer factor over the whole blocks (OpenCV's fast area path); the few columns
+        // and rows left over at the right and bottom take the last node's correction.
+        const int f = std::max(1, std::min(block / 8, std::min(ref.cols, ref.rows)));
+        cv::Size ss(ref.cols / f, ref.rows / f);
+        const cv::Rect whole(0, 0, ss.width * f, ss.height * f);
         cv::Mat rs, ps, vs;
-        cv::resize(ref, rs, ss, 0, 0, cv::INTER_AREA);
-        cv::resize(pho, ps, ss, 0, 0, cv::INTER_AREA);
-        cv::resize(val, vs, ss, 0, 0, cv::INTER_AREA);
+        cv::resize(ref(whole), rs, ss, 0, 0, cv::INTER_AREA);
+        cv::resize(pho(whole), ps, ss, 0, 0, cv::INTER_AREA);
+        cv::resize(val(whole), vs, ss, 0, 0, cv::INTER_AREA);
         const cv::Mat &pt = ps;
         // Local affine correction: per channel, the photo's Gaussian-weighted local mean and
         // contrast (std) over about one block are matched to the reference's. Contrast ratios,
@@ -110,41 +192,56 @@ pcbcv_normalise_light(const pcbcv_view *reference, pcbcv_view *photo, const pcbc
                     o[i] = off;
                 }
         }
-        // Apply at full resolution in bands: photo = photo * gain + offset (bilinear maps).
+        // Apply at full resolution: photo = photo * gain + offset, the maps interpolated
+        // bilinearly; first down the column of nodes (small), then along the row.
         std::vector<int> ix(pho.cols);
         std::vector<float> wx(pho.cols);
         for (int x = 0; x < pho.cols; x++) {
             double gx = std::min(std::max((x + 0.5) / f - 0.5, 0.0), ss.width - 1.0);
-            ix[x] = std::min((int) gx, std::max(0, ss.width - 2));
-            wx[x] = (float) (gx - ix[x]);
+            ix[x] = ss.width < 2 ? 0 : std::min((int) gx, ss.width - 2);
+            wx[x] = ss.width < 2 ? 0.0f : (float) (gx - ix[x]);
         }
-        const bool one_col = ss.width < 2, one_row = ss.height < 2;
+        const int nodes = 3 * ss.width;
         cv::parallel_for_(cv::Range(0, pho.rows), [&](const cv::Range &r) {
+            std::vector<float> gn(nodes + 3), on(nodes + 3), gr(3 * pho.cols), orow(3 * pho.cols);
             for (int y = r.start; y < r.end; y++) {
                 double gy = std::min(std::max((y + 0.5) / f - 0.5, 0.0), ss.height - 1.0);
-                int iy = one_row ? 0 : std::min((int) gy, ss.height - 2);
-                float wy = one_row ? 0.0f : (float) (gy - iy);
-                const float *g0 = gain.ptr<float>(iy), *g1 = gain.ptr<float>(one_row ? iy : iy + 1);
-                const float *o0 = offs.ptr<float>(iy), *o1 = offs.ptr<float>(one_row ? iy : iy + 1);
-                uchar *p = pho.ptr<uchar>(y);
+                int iy = ss.height < 2 ? 0 : std::min((int) gy, ss.height - 2);
+                float wy = ss.height < 2 ? 0.0f : (float) (gy - iy);
+                const float *g0 = gain.ptr<float>(iy), *o0 = offs.ptr<float>(iy);
+                const float *g1 = ss.height < 2 ? g0 : gain.ptr<float>(iy + 1);
+                const float *o1 = ss.height < 2 ? o0 : offs.ptr<float>(iy + 1);
+                for (int i = 0; i < nodes; i++) {
+                    gn[i] = g0[i] + wy * (g1[i] - g0[i]);
+                    on[i] = o0[i] + wy * (o1[i] - o0[i]);
+                }
+                for (int i = nodes; i < nodes + 3; i++) { // one node: its own neighbour
+                    gn[i] = gn[i - 3];
+                    on[i] = on[i - 3];
+                }
                 for (int x = 0; x < pho.cols; x++) {
-                    int i0 = ix[x], i1 = one_col ? i0 : i0 + 1;
-                    float w = one_col ? 0.0f : wx[x];
+                    const int i0 = 3 * ix[x];
+                    const float w = wx[x];
                     for (int k = 0; k < 3; k++) {
-                        float a = g0[3 * i0 + k] + w * (g0[3 * i1 + k] - g0[3 * i0 + k]);
-                        float b = g1[3 * i0 + k] + w * (g1[3 * i1 + k] - g1[3 * i0 + k]);
-                        float g = a + wy * (b - a);
-                        a = o0[3 * i0 + k] + w * (o0[3 * i1 + k] - o0[3 * i0 + k]);
-                        b = o1[3 * i0 + k] + w * (o1[3 * i1 + k] - o1[3 * i0 + k]);
-                        float off = a + wy * (b - a);
-                        p[3 * x + k] = cv::saturate_cast<uchar>(p[3 * x + k] * g + off);
+                        gr[3 * x + k] = gn[i0 + k] + w * (gn[i0 + 3 + k] - gn[i0 + k]);
+                        orow[3 * x + k] = on[i0 + k] + w * (on[i0 + 3 + k] - on[i0 + k]);
                     }
+                }
+                uchar *p = pho.ptr<uchar>(y);
+                const int n = 3 * pho.cols;
+                for (int i = 0; i < n; i++) {
+                    float v = p[i] * gr[i] + orow[i] + 0.5f;
+                    p[i] = (uchar) std::min(std::max(v, 0.0f), 255.0f);
                 }
             }
         });
         return PCBCV_OK;
     });
 }
+
+// Rows handled per band of the fused difference pass: small enough that a band's Lab
+// buffers stay in cache, large enough that the halo rows cost little.
+static const int DIFF_BAND = 32;
 
 extern "C" pcbcv_status
 pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcbcv_view *valid,
@@ -158,48 +255,126 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
             || ref.size() != pho.size() || val.size() != ref.size() || out.size() != ref.size()
             || radius < 0)
             return fail(PCBCV_E_ARG, msg, msglen, "diff: bad arguments");
-        cv::Mat rl, pl;
-        cv::cvtColor(ref, rl, cv::COLOR_RGB2Lab);
-        cv::cvtColor(pho, pl, cv::COLOR_RGB2Lab);
-        std::vector<cv::Mat> rc, pc;
-        cv::split(rl, rc);
-        cv::split(pl, pc);
-        cv::Mat v;
-        cv::Mat k
-            = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * radius + 1, 2 * radius + 1));
+        const int rows = ref.rows, cols = ref.cols;
         // the comparison needs whole neighbourhoods: off the image counts as uncovered
+        cv::Mat v;
         cv::erode(
             val, v,
             cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * radius + 5, 2 * radius + 5)),
             cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
-        static const double floor_sigma[3] = { 1.5, 1.0, 1.0 };
-        cv::Mat acc = cv::Mat::zeros(ref.size(), CV_32F);
-        for (int c = 0; c < 3; c++) {
-            double s = mad_sigma(pc[c], rc[c], v, 2);
-            noise[c] = std::max(s, floor_sigma[c]);
-            cv::Mat rmax, rmin, pmax, pmin, a, b, d1, d2, d;
-            cv::dilate(rc[c], rmax, k);
-            cv::erode(rc[c], rmin, k);
-            cv::dilate(pc[c], pmax, k);
-            cv::erode(pc[c], pmin, k);
-            cv::subtract(pc[c], rmax, a); // saturating: 0 when inside the range
-            cv::subtract(rmin, pc[c], b);
-            cv::max(a, b, d1);
-            cv::subtract(rc[c], pmax, a);
-            cv::subtract(pmin, rc[c], b);
-            cv::max(a, b, d2);
-            cv::min(d1, d2, d);
-            cv::Mat df;
-            d.convertTo(df, CV_32F, 1.0 / noise[c]);
-            cv::accumulateSquare(df, acc);
+
+        // Noise: robust sigma per Lab channel from every fourth row, every second column.
+        {
+            std::vector<long> hist(3 * 511, 0);
+            std::vector<long> n(3, 0);
+            cv::Mat rl, pl;
+            for (int y = 0; y < rows; y += 4) {
+                const uchar *pv = v.ptr<uchar>(y);
+                bool any = false;
+                for (int x = 0; x < cols && !any; x += 2)
+                    any = pv[x] != 0;
+                if (!any)
+                    continue;
+                convert_rows(ref.row(y), rl);
+                convert_rows(pho.row(y), pl);
+                const uchar *a = rl.ptr<uchar>(0), *b = pl.ptr<uchar>(0);
+                for (int x = 0; x < cols; x += 2)
+                    if (pv[x])
+                        for (int c = 0; c < 3; c++)
+                            hist[c * 511 + b[3 * x + c] - a[3 * x + c] + 255]++;
+            }
+            for (int c = 0; c < 3; c++) {
+                for (int i = 0; i < 511; i++)
+                    n[c] += hist[c * 511 + i];
+                static const double floor_sigma[3] = { 1.5, 1.0, 1.0 };
+                noise[c] = std::max(hist_mad_sigma(&hist[c * 511], n[c]), floor_sigma[c]);
+            }
         }
-        cv::sqrt(acc, acc);
-        cv::GaussianBlur(acc, acc, cv::Size(3, 3), 0.8);
-        const uchar *before = out.data;
-        acc.convertTo(out, CV_8U, unit);
-        if (out.data != before)
-            return fail(PCBCV_E_ARG, msg, msglen, "diff: output was reallocated");
-        out.setTo(0, v == 0);
+        // Squared score per channel difference d: (d / sigma)^2, as a table.
+        float sq[3][256];
+        for (int c = 0; c < 3; c++)
+            for (int d = 0; d < 256; d++)
+                sq[c][d] = (float) ((d / noise[c]) * (d / noise[c]));
+        const int n3 = 3 * cols;
+        const int nb = (rows + DIFF_BAND - 1) / DIFF_BAND;
+        cv::parallel_for_(cv::Range(0, nb), [&](const cv::Range &range) {
+            // per band: colour rows [c0, c1), score rows [s0, s1), output rows [y0, y1)
+            const int cap = DIFF_BAND + 2 + 2 * radius;
+            cv::Mat rl, pl, acc, sm;
+            std::vector<uchar> hb(4 * (size_t) cap * n3), vrow(4 * (size_t) n3), drow(n3);
+            for (int b = range.start; b < range.end; b++) {
+                const int y0 = b * DIFF_BAND, y1 = std::min(rows, y0 + DIFF_BAND);
+                const int s0 = std::max(0, y0 - 1), s1 = std::min(rows, y1 + 1);
+                const int c0 = std::max(0, s0 - radius), c1 = std::min(rows, s1 + radius);
+                convert_rows(ref.rowRange(c0, c1), rl);
+                convert_rows(pho.rowRange(c0, c1), pl);
+                // the range of each image along each row, within +-radius (edges replicated)
+                for (int y = 0; y < c1 - c0; y++) {
+                    uchar *h = &hb[4 * (size_t) y * n3];
+                    row_range(rl.ptr<uchar>(y), cols, radius, h, h + n3);
+                    row_range(pl.ptr<uchar>(y), cols, radius, h + 2 * n3, h + 3 * n3);
+                }
+                acc.create(s1 - s0, cols, CV_32F);
+                uchar *rx = &vrow[0], *rn = rx + n3, *px = rn + n3, *pn = px + n3;
+                for (int y = s0; y < s1; y++) {
+                    // ... and down the columns: the full window
+                    const int w0 = std::max(c0, y - radius), w1 = std::min(c1 - 1, y + radius);
+                    const uchar *h = &hb[4 * (size_t) (w0 - c0) * n3];
+                    std::memcpy(rx, h, 4 * (size_t) n3);
+                    for (int w = w0 + 1; w <= w1; w++)
+                        window_rows(&hb[4 * (size_t) (w - c0) * n3], rx, n3);
+                    const uchar *r = rl.ptr<uchar>(y - c0), *p = pl.ptr<uchar>(y - c0);
+                    uchar *d = &drow[0];
+                    distance_row(r, p, rx, rn, px, pn, d, n3);
+                    score_row(d, sq, acc.ptr<float>(y - s0), cols);
+                }
+                cv::GaussianBlur(acc, sm, cv::Size(3, 3), 0.8, 0.8, cv::BORDER_REPLICATE);
+                for (int y = y0; y < y1; y++)
+                    quantise_row(sm.ptr<float>(y - s0), v.ptr<uchar>(y), (float) unit,
+                                 out.ptr<uchar>(y), cols);
+            }
+        });
+        return PCBCV_OK;
+    });
+}
+
+extern "C" pcbcv_status
+pcbcv_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_view *valid,
+                      int level, char *msg, size_t msglen) noexcept
+{
+    return guarded(msg, msglen, [&]() {
+        cv::Mat ref = as_mat(reference), pho = as_mat(photo), val = as_mat(valid);
+        if (ref.channels() != 3 || pho.channels() != 3 || val.channels() != 1
+            || ref.size() != pho.size() || val.size() != ref.size())
+            return fail(PCBCV_E_ARG, msg, msglen, "exclude clipped: bad arguments");
+        const int rows = ref.rows, cols = ref.cols;
+        const int nb = (rows + DIFF_BAND - 1) / DIFF_BAND;
+        cv::parallel_for_(cv::Range(0, nb), [&](const cv::Range &range) {
+            cv::Mat clip, grown;
+            for (int b = range.start; b < range.end; b++) {
+                const int y0 = b * DIFF_BAND, y1 = std::min(rows, y0 + DIFF_BAND);
+                const int a0 = std::max(0, y0 - 1), a1 = std::min(rows, y1 + 1);
+                clip.create(a1 - a0, cols, CV_8U);
+                for (int y = a0; y < a1; y++) {
+                    const uchar *r = ref.ptr<uchar>(y), *p = pho.ptr<uchar>(y);
+                    uchar *c = clip.ptr<uchar>(y - a0);
+                    for (int x = 0; x < cols; x++) {
+                        int m = std::max(std::max(std::max(r[3 * x], r[3 * x + 1]), r[3 * x + 2]),
+                                         std::max(std::max(p[3 * x], p[3 * x + 1]), p[3 * x + 2]));
+                        c[x] = m >= level ? 255 : 0;
+                    }
+                }
+                cv::dilate(clip, grown, cv::Mat(), cv::Point(-1, -1), 1, cv::BORDER_CONSTANT,
+                           cv::Scalar(0));
+                for (int y = y0; y < y1; y++) {
+                    const uchar *g = grown.ptr<uchar>(y - a0);
+                    uchar *o = val.ptr<uchar>(y);
+                    for (int x = 0; x < cols; x++)
+                        if (g[x])
+                            o[x] = 0;
+                }
+            }
+        });
         return PCBCV_OK;
     });
 }

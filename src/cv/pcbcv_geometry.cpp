@@ -39,8 +39,8 @@ inside(const cv::Matx33d &h, double x, double y, int w, int hgt)
 
 extern "C" pcbcv_status
 pcbcv_tile_shifts(const pcbcv_view *reference, const pcbcv_view *photo,
-                  const double h_ref_to_photo[9], int tile, pcbcv_tile *tiles, int ntiles,
-                  char *msg, size_t msglen) noexcept
+                  const double h_ref_to_photo[9], int tile, double reshift_px, pcbcv_tile *tiles,
+                  int ntiles, char *msg, size_t msglen) noexcept
 {
     return guarded(msg, msglen, [&]() {
         cv::Mat ref = as_mat(reference), pho = as_mat(photo);
@@ -67,10 +67,13 @@ pcbcv_tile_shifts(const pcbcv_view *reference, const pcbcv_view *photo,
                 cv::Scalar mean, sd;
                 cv::meanStdDev(rt, mean, sd);
                 t.contrast = sd[0];
-                // Two passes: the second re-warps at the first estimate, so the estimate
-                // converges to the centre of the window where the Hanning bias vanishes.
+                // A second pass re-warps at the first estimate (when that is at least
+                // @reshift_px), so the estimate converges to the centre of the window where
+                // the Hanning bias vanishes.
                 double sx = 0, sy = 0, resp = 0;
                 for (int pass = 0; pass < 2; pass++) {
+                    if (pass == 1 && std::hypot(sx, sy) < reshift_px)
+                        break;
                     warp_window(pho, h, x0 + sx, y0 + sy, tile, patch);
                     cv::Point2d s = cv::phaseCorrelate(rt, patch, window, &resp);
                     // patch(x) = ref(x - s) for the window shifted by (sx, sy): the photo content
@@ -117,6 +120,57 @@ pcbcv_fit_homography(const double *src_xy, const double *dst_xy, int n, int robu
     });
 }
 
+namespace {
+
+// Photo coordinates of one row of reference pixels: q = (x, y) + field(x, y), then
+// h_ref_to_photo. The field is bilinear between its nodes, so along a row it is linear
+// between node columns: each span is a straight, vectorisable loop. Single precision is
+// ample: remap resolves 1/32 px.
+void
+warp_row(const cv::Matx33d &h, const pcbcv_field *field, int y, int cols, float *px, float *py,
+         std::vector<float> &ndx, std::vector<float> &ndy)
+{
+    const float h00 = (float) h(0, 0), h01 = (float) h(0, 1), h02 = (float) h(0, 2);
+    const float h10 = (float) h(1, 0), h11 = (float) h(1, 1), h12 = (float) h(1, 2);
+    const float h20 = (float) h(2, 0), h21 = (float) h(2, 1), h22 = (float) h(2, 2);
+    auto span = [&](int x0, int x1, float ox, float oy, float sx, float sy, float base) {
+        for (int x = x0; x < x1; x++) {
+            float t = (float) x - base;
+            float qx = (float) x + ox + t * sx, qy = (float) y + oy + t * sy;
+            float w = h20 * qx + h21 * qy + h22;
+            bool ok = w > 1e-12f;
+            float iw = ok ? 1.0f / w : 0.0f;
+            px[x] = ok ? (h00 * qx + h01 * qy + h02) * iw : -10.0f;
+            py[x] = ok ? (h10 * qx + h11 * qy + h12) * iw : -10.0f;
+        }
+    };
+    if (field == nullptr) {
+        span(0, cols, 0, 0, 0, 0, 0);
+        return;
+    }
+    double gy = std::min(std::max(y / field->step_y, 0.0), field->rows - 1.0);
+    int iy = std::min((int) gy, field->rows - 2);
+    float fy = (float) (gy - iy);
+    const float *dx0 = field->dx + (size_t) iy * field->cols, *dx1 = dx0 + field->cols;
+    const float *dy0 = field->dy + (size_t) iy * field->cols, *dy1 = dy0 + field->cols;
+    for (int i = 0; i < field->cols; i++) {
+        ndx[i] = dx0[i] + fy * (dx1[i] - dx0[i]);
+        ndy[i] = dy0[i] + fy * (dy1[i] - dy0[i]);
+    }
+    int x = 0;
+    for (int i = 0; i + 1 < field->cols && x < cols; i++) {
+        double base = i * field->step_x;
+        int end = i + 2 == field->cols ? cols : (int) std::ceil((i + 1) * field->step_x);
+        end = std::min(end, cols);
+        float sx = (float) ((ndx[i + 1] - ndx[i]) / field->step_x);
+        float sy = (float) ((ndy[i + 1] - ndy[i]) / field->step_x);
+        span(x, end, ndx[i], ndy[i], sx, sy, (float) base);
+        x = end;
+    }
+}
+
+} // namespace
+
 extern "C" pcbcv_status
 pcbcv_warp(const pcbcv_view *photo, const double h_ref_to_photo[9], const pcbcv_field *field,
            pcbcv_view *out, pcbcv_view *valid, char *msg, size_t msglen) noexcept
@@ -137,45 +191,12 @@ pcbcv_warp(const pcbcv_view *photo, const double h_ref_to_photo[9], const pcbcv_
         const float pw = (float) (pho.cols - 1), ph = (float) (pho.rows - 1);
         cv::parallel_for_(cv::Range(0, nb), [&](const cv::Range &r) {
             cv::Mat mx(band, dst.cols, CV_32F), my(band, dst.cols, CV_32F);
+            std::vector<float> ndx(field ? field->cols : 0), ndy(field ? field->cols : 0);
             for (int b = r.start; b < r.end; b++) {
                 int y0 = b * band, rows = std::min(band, dst.rows - y0);
-                for (int yy = 0; yy < rows; yy++) {
-                    float *px = mx.ptr<float>(yy), *py = my.ptr<float>(yy);
-                    double y = y0 + yy;
-                    const float *fdx0 = nullptr, *fdy0 = nullptr, *fdx1 = nullptr, *fdy1 = nullptr;
-                    double fy = 0;
-                    if (field != nullptr) {
-                        double gy = std::min(std::max(y / field->step_y, 0.0), field->rows - 1.0);
-                        int iy = std::min((int) gy, field->rows - 2);
-                        fy = gy - iy;
-                        fdx0 = field->dx + (size_t) iy * field->cols;
-                        fdy0 = field->dy + (size_t) iy * field->cols;
-                        fdx1 = fdx0 + field->cols;
-                        fdy1 = fdy0 + field->cols;
-                    }
-                    for (int x = 0; x < dst.cols; x++) {
-                        double qx = x, qy = y;
-                        if (field != nullptr) {
-                            double gx
-                                = std::min(std::max(x / field->step_x, 0.0), field->cols - 1.0);
-                            int ix = std::min((int) gx, field->cols - 2);
-                            double fx = gx - ix;
-                            double a = fdx0[ix] + fx * (fdx0[ix + 1] - fdx0[ix]);
-                            double c = fdx1[ix] + fx * (fdx1[ix + 1] - fdx1[ix]);
-                            qx += a + fy * (c - a);
-                            a = fdy0[ix] + fx * (fdy0[ix + 1] - fdy0[ix]);
-                            c = fdy1[ix] + fx * (fdy1[ix + 1] - fdy1[ix]);
-                            qy += a + fy * (c - a);
-                        }
-                        double w = h(2, 0) * qx + h(2, 1) * qy + h(2, 2);
-                        if (w <= 1e-12) {
-                            px[x] = py[x] = -10.0f;
-                            continue;
-                        }
-                        px[x] = (float) ((h(0, 0) * qx + h(0, 1) * qy + h(0, 2)) / w);
-                        py[x] = (float) ((h(1, 0) * qx + h(1, 1) * qy + h(1, 2)) / w);
-                    }
-                }
+                for (int yy = 0; yy < rows; yy++)
+                    warp_row(h, field, y0 + yy, dst.cols, mx.ptr<float>(yy), my.ptr<float>(yy), ndx,
+                             ndy);
                 cv::Mat mxr = mx.rowRange(0, rows), myr = my.rowRange(0, rows);
                 cv::Mat ob = dst.rowRange(y0, y0 + rows);
                 cv::remap(pho, ob, mxr, myr, cv::INTER_LINEAR, cv::BORDER_CONSTANT);

@@ -1,8 +1,10 @@
 /* The pipeline: load -> register -> warp -> difference -> findings, timed stage by stage. */
 #include <math.h>
 #include <string.h>
+#include <time.h>
 #include "pcbdiff/error.h"
 #include "pcbdiff/inspect.h"
+#include "pcbdiff/pcbdiff.h"
 #include "core/util.h"
 
 void
@@ -16,45 +18,119 @@ pcb_inspect_params_init(PcbInspectParams *p)
     p->keep_images = FALSE;
 }
 
+/* CPU time of the whole process (all threads), ms: beside the wall time in the log it shows
+ * how well a stage uses the cores. */
+static double
+cpu_ms(void)
+{
+    struct timespec ts;
+    return clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0 ? ts.tv_sec * 1e3 + ts.tv_nsec / 1e6
+                                                             : 0.0;
+}
+
+static void
+stage_time(PcbInspection *insp, const char *stage, double ms)
+{
+    static double cpu_before;
+    double cpu = cpu_ms();
+    PcbTiming t = { { 0 }, ms };
+    g_strlcpy(t.stage, stage, sizeof t.stage);
+    g_array_append_val(insp->timings, t);
+    g_info("%-12s %8.1f ms  (cpu %.0f ms since the last stage)", stage, t.ms, cpu - cpu_before);
+    cpu_before = cpu;
+}
+
 static void
 stage_done(PcbInspection *insp, const char *stage, double t0)
 {
-    PcbTiming t = { { 0 }, pcb_now_ms() - t0 };
-    g_strlcpy(t.stage, stage, sizeof t.stage);
-    g_array_append_val(insp->timings, t);
-    g_info("%-12s %8.1f ms", stage, t.ms);
+    stage_time(insp, stage, pcb_now_ms() - t0);
 }
 
-/* Loads the golden, the photo and their hashes; resolves the board against the golden. */
+/* One input: its bytes read once, hashed, decoded in full, and for JPEG also decoded at a
+ * reduced DCT scale for the coarse registration stages (never through the full image). */
+typedef struct {
+    const char *path;
+    int reduced_side; /* the reduced copy's longer side is at least this */
+    char *sha256;
+    PcbImage *full, *reduced; /* reduced: GRAY8, or NULL (none: made from the full image) */
+    double reduced_scale;
+    GError *error;
+} LoadJob;
+
+static void
+load_job_clear(LoadJob *j)
+{
+    g_clear_pointer(&j->sha256, g_free);
+    g_clear_pointer(&j->full, pcb_image_free);
+    g_clear_pointer(&j->reduced, pcb_image_free);
+    g_clear_error(&j->error);
+}
+
+static gpointer
+load_job_run(gpointer data)
+{
+    LoadJob *j = data;
+    gsize len = 0;
+    g_autofree guint8 *bytes = pcb_image_read_bytes(j->path, &len, &j->error);
+    if (bytes == NULL)
+        return NULL;
+    j->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, bytes, len);
+    int w = 0, h = 0;
+    gboolean scalable = FALSE;
+    g_autoptr(GError) local = NULL;
+    if (pcb_image_probe_memory(bytes, len, &w, &h, &scalable, &local) && scalable) {
+        int denom = 8;
+        while (denom > 1 && MAX(w, h) / denom < j->reduced_side)
+            denom /= 2;
+        if (denom > 1) {
+            PcbLoadOptions o;
+            pcb_load_options_init(&o);
+            o.format = PCB_FORMAT_GRAY8;
+            o.scale_denom = denom;
+            j->reduced = pcb_image_load_memory(bytes, len, &o, &local);
+            j->reduced_scale = 1.0 / denom;
+        }
+    }
+    g_clear_error(&local); /* whatever failed here fails again, reported, below */
+    if ((j->full = pcb_image_load_memory(bytes, len, NULL, &local)) == NULL)
+        g_propagate_prefixed_error(&j->error, g_steal_pointer(&local), "%s: ", j->path);
+    return NULL;
+}
+
+/* Loads the golden and the photo (in parallel when more than one thread is allowed) with
+ * their hashes; resolves the board against the golden. */
 static gboolean
-load_inputs(PcbBoard *board, const char *photo_path, PcbInspection *insp, PcbImage **ref,
-            PcbImage **photo, GError **error)
+load_inputs(PcbBoard *board, const char *photo_path, const PcbInspectParams *params,
+            PcbInspection *insp, LoadJob *ref, LoadJob *photo, GError **error)
 {
     double t0 = pcb_now_ms();
     insp->reference_path = g_strdup(board->golden_path);
     insp->photo_path = g_strdup(photo_path);
     insp->board_name = g_strdup(board->name);
-    if ((insp->reference_sha256 = pcb_sha256_file(board->golden_path, error)) == NULL
-        || (insp->photo_sha256 = pcb_sha256_file(photo_path, error)) == NULL)
-        return FALSE;
-    stage_done(insp, "hash", t0);
-    t0 = pcb_now_ms();
-    g_autoptr(PcbImage) r = pcb_image_load(board->golden_path, NULL, error);
-    if (r == NULL)
-        return FALSE;
-    insp->reference_width = r->width;
-    insp->reference_height = r->height;
-    g_autoptr(PcbImage) p = pcb_image_load(photo_path, NULL, error);
-    if (p == NULL)
-        return FALSE;
-    insp->photo_width = p->width;
-    insp->photo_height = p->height;
+    int side = 3 * params->reg.coarse_side / 2;
+    *ref = (LoadJob){ .path = board->golden_path, .reduced_side = side };
+    *photo = (LoadJob){ .path = photo_path, .reduced_side = side };
+    GThread *thread = NULL;
+    if (pcb_get_threads() > 1)
+        thread = g_thread_try_new("pcbdiff-load", load_job_run, ref, NULL);
+    load_job_run(photo);
+    if (thread != NULL)
+        g_thread_join(thread);
+    else
+        load_job_run(ref);
     stage_done(insp, "decode", t0);
-    if (!pcb_board_resolve(board, r->width, r->height, error))
-        return FALSE;
-    *ref = g_steal_pointer(&r);
-    *photo = g_steal_pointer(&p);
-    return TRUE;
+    insp->reference_sha256 = g_strdup(ref->sha256);
+    insp->photo_sha256 = g_strdup(photo->sha256);
+    for (LoadJob *j = ref; j != NULL; j = j == ref ? photo : NULL)
+        if (j->error != NULL) {
+            g_propagate_error(error, g_steal_pointer(&j->error));
+            return FALSE;
+        }
+    insp->reference_width = ref->full->width;
+    insp->reference_height = ref->full->height;
+    insp->photo_width = photo->full->width;
+    insp->photo_height = photo->full->height;
+    return pcb_board_resolve(board, ref->full->width, ref->full->height, error);
 }
 
 /* The board's ignore regions as a mask at reference size, or NULL when it has none. */
@@ -94,45 +170,53 @@ ignore_mask(const PcbBoard *board, int width, int height, PcbImage **out, GError
 }
 
 static gboolean
-register_and_warp(const PcbImage *ref, const PcbImage *photo, const PcbInspectParams *params,
-                  PcbInspection *insp, PcbImage **warped, PcbImage **valid, GError **error)
+register_and_warp(LoadJob *ref, LoadJob *photo, const PcbInspectParams *params, PcbInspection *insp,
+                  PcbImage **warped, PcbImage **valid, GError **error)
 {
     double t0 = pcb_now_ms();
-    if (!pcb_register(ref, photo, &params->reg, &insp->reg, error))
+    PcbReduced rr = { ref->reduced, ref->reduced_scale },
+               pr = { photo->reduced, photo->reduced_scale };
+    gboolean ok
+        = pcb_register_reduced(ref->full, photo->full, &rr, &pr, &params->reg, &insp->reg, error);
+    /* the coarse stage may have failed: its time still counts */
+    stage_time(insp, "coarse", insp->reg.coarse_ms);
+    if (!ok)
         return FALSE;
     insp->registered = TRUE;
-    stage_done(insp, "register", t0);
+    stage_time(insp, "refine", pcb_now_ms() - t0 - insp->reg.coarse_ms);
+    g_clear_pointer(&ref->reduced, pcb_image_free);
+    g_clear_pointer(&photo->reduced, pcb_image_free);
     t0 = pcb_now_ms();
-    if (!pcb_warp(photo, &insp->reg, ref->width, ref->height, warped, valid, error))
+    if (!pcb_warp(photo->full, &insp->reg, ref->full->width, ref->full->height, warped, valid,
+                  error))
         return FALSE;
     stage_done(insp, "warp", t0);
     return TRUE;
 }
 
+/* register -> warp -> difference -> findings, on the loaded inputs (freed as they are done) */
 static gboolean
-run(PcbBoard *board, const char *photo_path, const PcbInspectParams *params, PcbInspection *insp,
-    gboolean diff, GError **error)
+difference_stages(PcbBoard *board, LoadJob *ref_job, LoadJob *photo_job,
+                  const PcbInspectParams *params, PcbInspection *insp, gboolean diff,
+                  GError **error)
 {
-    g_autoptr(PcbImage) ref = NULL;
-    g_autoptr(PcbImage) photo = NULL;
     g_autoptr(PcbImage) warped = NULL;
     g_autoptr(PcbImage) valid = NULL;
     g_autoptr(PcbImage) ignore = NULL;
-    if (!load_inputs(board, photo_path, insp, &ref, &photo, error))
-        return FALSE;
+    const PcbImage *ref = ref_job->full;
     insp->px_per_mm = params->px_per_mm > 0 ? params->px_per_mm : board->px_per_mm;
-    if (!ignore_mask(board, ref->width, ref->height, &ignore, error))
+    if (!ignore_mask(board, ref->width, ref->height, &ignore, error)
+        || !register_and_warp(ref_job, photo_job, params, insp, &warped, &valid, error))
         return FALSE;
-    if (!register_and_warp(ref, photo, params, insp, &warped, &valid, error))
-        return FALSE;
-    g_clear_pointer(&photo, pcb_image_free); /* the warped copy is all we need now */
+    g_clear_pointer(&photo_job->full, pcb_image_free); /* the warped copy is all we need now */
     if (diff) {
         double t0 = pcb_now_ms();
         PcbDiffMap map;
         if (!pcb_difference(ref, warped, valid, ignore, &params->diff, &map, error))
             return FALSE;
         memcpy(insp->noise, map.noise, sizeof insp->noise);
-        stage_done(insp, "difference", t0);
+        stage_time(insp, "normalise", map.normalise_ms);
+        stage_time(insp, "difference", pcb_now_ms() - t0 - map.normalise_ms);
         t0 = pcb_now_ms();
         GArray *found = pcb_findings_extract(&map, board, insp->px_per_mm, &params->find, error);
         if (found == NULL) {
@@ -147,10 +231,22 @@ run(PcbBoard *board, const char *photo_path, const PcbInspectParams *params, Pcb
         pcb_diff_map_clear(&map);
     }
     if (params->keep_images) {
-        insp->reference = g_steal_pointer(&ref);
+        insp->reference = g_steal_pointer(&ref_job->full);
         insp->warped = g_steal_pointer(&warped);
     }
     return TRUE;
+}
+
+static gboolean
+run(PcbBoard *board, const char *photo_path, const PcbInspectParams *params, PcbInspection *insp,
+    gboolean diff, GError **error)
+{
+    LoadJob ref_job, photo_job;
+    gboolean ok = load_inputs(board, photo_path, params, insp, &ref_job, &photo_job, error)
+                  && difference_stages(board, &ref_job, &photo_job, params, insp, diff, error);
+    load_job_clear(&ref_job);
+    load_job_clear(&photo_job);
+    return ok;
 }
 
 gboolean

@@ -193,12 +193,34 @@ pcb_image_load(const char *path, const PcbLoadOptions *opts, GError **error)
     return image;
 }
 
+guint8 *
+pcb_image_read_bytes(const char *path, gsize *len, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    guint8 *data = NULL;
+    gboolean whole = FALSE;
+    if (!read_file(path, G_MAXSIZE, &data, len, &whole, &local)) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&local), "%s: ", path);
+        return NULL;
+    }
+    return data;
+}
+
 static gboolean
 probe_memory(const guint8 *data, gsize len, int *width, int *height, GError **error)
+{
+    return pcb_image_probe_memory(data, len, width, height, NULL, error);
+}
+
+gboolean
+pcb_image_probe_memory(const guint8 *data, gsize len, int *width, int *height, gboolean *scalable,
+                       GError **error)
 {
     PcbIoKind kind = PCB_IO_UNKNOWN;
     if (!check_kind(data, len, &kind, error))
         return FALSE;
+    if (scalable != NULL)
+        *scalable = kind == PCB_IO_JPEG;
     if (kind == PCB_IO_JPEG)
         return pcb_io_jpeg_probe(data, len, width, height, error);
     return pcb_io_png_probe(data, len, width, height, error);

@@ -5,6 +5,7 @@
 #include "pcbdiff/error.h"
 #include "pcbdiff/register.h"
 #include "core/imgops.h"
+#include "core/util.h"
 #include "register/homography.h"
 
 void
@@ -12,7 +13,7 @@ pcb_register_params_init(PcbRegisterParams *p)
 {
     memset(p, 0, sizeof *p);
     p->coarse_side = 1024;
-    p->max_features = 4000;
+    p->max_features = 2000;
     p->ratio = 0.8;
     p->min_inliers = 20;
     p->min_inlier_ratio = 0.08;
@@ -30,24 +31,38 @@ typedef struct {
     const char *detector;
 } Coarse;
 
+/* @src at about @side px on its longer side (never enlarged): @src itself when it is already
+ * that small, else a reduced copy owned through *@owned. NULL on error. */
+static const PcbImage *
+at_side(const PcbImage *src, int side, PcbImage **owned, GError **error)
+{
+    *owned = NULL;
+    double f = (double) side / MAX(src->width, src->height);
+    if (f >= 0.999)
+        return src;
+    *owned = pcb_image_resize(src, MAX(1, (int) lround(src->width * f)),
+                              MAX(1, (int) lround(src->height * f)), error);
+    return *owned;
+}
+
 /* Coarse estimate on reduced grey images: ORB first, SIFT when ORB finds too little. */
 static gboolean
-coarse_register(const PcbImage *ref_g, const PcbImage *pho_g, const PcbRegisterParams *params,
+coarse_register(const PcbReduced *ref_r, const PcbReduced *pho_r, const PcbRegisterParams *params,
                 Coarse *out, GError **error)
 {
-    double sr = MIN(1.0, (double) params->coarse_side / MAX(ref_g->width, ref_g->height));
-    double sp = MIN(1.0, (double) params->coarse_side / MAX(pho_g->width, pho_g->height));
-    g_autoptr(PcbImage) rc = pcb_image_resize(ref_g, (int) lround(ref_g->width * sr),
-                                              (int) lround(ref_g->height * sr), error);
+    g_autoptr(PcbImage) rc_owned = NULL;
+    g_autoptr(PcbImage) pc_owned = NULL;
+    const PcbImage *rc = at_side(ref_r->image, params->coarse_side, &rc_owned, error);
     if (rc == NULL)
         return FALSE;
-    g_autoptr(PcbImage) pc = pcb_image_resize(pho_g, (int) lround(pho_g->width * sp),
-                                              (int) lround(pho_g->height * sp), error);
+    const PcbImage *pc = at_side(pho_r->image, params->coarse_side, &pc_owned, error);
     if (pc == NULL)
         return FALSE;
-    /* the exact scale factors after rounding */
-    double srx = (double) rc->width / ref_g->width, sry = (double) rc->height / ref_g->height;
-    double spx = (double) pc->width / pho_g->width, spy = (double) pc->height / pho_g->height;
+    /* full resolution -> coarse, per axis */
+    double srx = ref_r->scale * rc->width / ref_r->image->width;
+    double sry = ref_r->scale * rc->height / ref_r->image->height;
+    double spx = pho_r->scale * pc->width / pho_r->image->width;
+    double spy = pho_r->scale * pc->height / pho_r->image->height;
 
     pcbcv_view r = pcb_view(rc), p = pcb_view(pc);
     static const pcbcv_detector detectors[] = { PCBCV_DETECT_ORB, PCBCV_DETECT_SIFT };
@@ -209,7 +224,7 @@ reject_inconsistent(TileGrid *g, double tol)
  * Returns the number of consistent tiles, fills @g's residuals. */
 static gboolean
 refine_level(const PcbImage *ref, const PcbImage *pho, double h[9], int tile, int max_tiles,
-             TileGrid *g, int *measured, GError **error)
+             double reshift_px, TileGrid *g, int *measured, GError **error)
 {
     tile_grid_init(g, ref->width, ref->height, tile * 1.05, max_tiles);
     int n = g->cols * g->rows;
@@ -220,8 +235,9 @@ refine_level(const PcbImage *ref, const PcbImage *pho, double h[9], int tile, in
     }
     char msg[256] = "";
     pcbcv_view r = pcb_view(ref), p = pcb_view(pho);
-    if (!pcb_cv_check(pcbcv_tile_shifts(&r, &p, hinv, tile, g->tiles, n, msg, sizeof msg), msg,
-                      "tile refinement", PCB_ERROR_REGISTER, error))
+    if (!pcb_cv_check(
+            pcbcv_tile_shifts(&r, &p, hinv, tile, reshift_px, g->tiles, n, msg, sizeof msg), msg,
+            "tile refinement", PCB_ERROR_REGISTER, error))
         return FALSE;
     g_autofree double *src = g_new(double, 2 * n);
     g_autofree double *dst = g_new(double, 2 * n);
@@ -415,22 +431,43 @@ coverage(const double h[9], int rw, int rh, int pw, int ph)
     return (double) in / n;
 }
 
-/* @src at scale @f: @src itself at full size (nothing copied), else a reduced copy owned
- * through *@owned. NULL on error. */
-static const PcbImage *
-level_image(const PcbImage *src, double f, PcbImage **owned, GError **error)
-{
-    *owned = NULL;
-    if (f >= 0.999)
-        return src;
-    *owned = pcb_image_resize(src, MAX(1, (int) lround(src->width * f)),
-                              MAX(1, (int) lround(src->height * f)), error);
-    return *owned;
-}
-
 gboolean
 pcb_register(const PcbImage *reference, const PcbImage *photo, const PcbRegisterParams *params,
              PcbRegistration *out, GError **error)
+{
+    return pcb_register_reduced(reference, photo, NULL, NULL, params, out, error);
+}
+
+/* The caller's reduced copy, or one made here from the full-resolution grey image at the
+ * intermediate level's size. */
+static gboolean
+reduced_or_made(const PcbReduced *given, const PcbImage *full_g, int side, PcbReduced *out,
+                PcbImage **owned, GError **error)
+{
+    *owned = NULL;
+    if (given != NULL && given->image != NULL) {
+        if (given->image->format == PCB_FORMAT_GRAY8) {
+            *out = *given;
+            return TRUE;
+        }
+        if ((*owned = pcb_image_gray(given->image, error)) == NULL)
+            return FALSE;
+        out->image = *owned;
+        out->scale = given->scale;
+        return TRUE;
+    }
+    const PcbImage *img = at_side(full_g, side, owned, error);
+    if (img == NULL)
+        return FALSE;
+    out->image = img;
+    out->scale = (double) img->width / full_g->width;
+    return TRUE;
+}
+
+gboolean
+pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
+                     const PcbReduced *ref_reduced, const PcbReduced *photo_reduced,
+                     const PcbRegisterParams *params, PcbRegistration *out, GError **error)
 {
     PcbRegisterParams defaults;
     if (params == NULL) {
@@ -439,20 +476,35 @@ pcb_register(const PcbImage *reference, const PcbImage *photo, const PcbRegister
     }
     pcb_registration_clear(out);
     memset(out, 0, sizeof *out);
+    double t0 = pcb_now_ms(), t_coarse = t0;
     g_autoptr(PcbImage) ref_g = pcb_image_gray(reference, error);
     if (ref_g == NULL)
         return FALSE;
     g_autoptr(PcbImage) pho_g = pcb_image_gray(photo, error);
     if (pho_g == NULL)
         return FALSE;
+    PcbReduced rr, pr;
+    g_autoptr(PcbImage) rr_owned = NULL;
+    g_autoptr(PcbImage) pr_owned = NULL;
+    int side = 2 * params->coarse_side;
+    if (!reduced_or_made(ref_reduced, ref_g, side, &rr, &rr_owned, error)
+        || !reduced_or_made(photo_reduced, pho_g, side, &pr, &pr_owned, error))
+        return FALSE;
+    g_debug("register: grey and reduced images %.0f ms (%d x %d at %.3f, %d x %d at %.3f)",
+            pcb_now_ms() - t0, rr.image->width, rr.image->height, rr.scale, pr.image->width,
+            pr.image->height, pr.scale);
 
+    t0 = pcb_now_ms();
     Coarse c;
     memset(&c, 0, sizeof c);
-    gboolean ok = coarse_register(ref_g, pho_g, params, &c, error);
+    gboolean ok = coarse_register(&rr, &pr, params, &c, error);
+    g_debug("register: coarse %.0f ms", pcb_now_ms() - t0);
     out->coarse_matches = c.matches;
     out->coarse_inliers = c.inliers;
+    out->coarse_ms = pcb_now_ms() - t_coarse;
     if (!ok)
         return FALSE;
+    double t_refine = pcb_now_ms();
     double h[9];
     memcpy(h, c.h, sizeof h);
     double scale = pcb_h_photo_scale(h, reference->width / 2.0, reference->height / 2.0);
@@ -464,48 +516,40 @@ pcb_register(const PcbImage *reference, const PcbImage *photo, const PcbRegister
         return FALSE;
     }
 
-    /* coarse to fine: an intermediate level when the coarse step is large, then full size */
+    /* coarse to fine: the reduced images as an intermediate level when the coarse step to
+     * full size is large, then full size */
     int ref_side = MAX(reference->width, reference->height);
-    double levels[2];
-    int nlevels = 0;
-    if (ref_side > 2.5 * params->coarse_side)
-        levels[nlevels++] = 2.0 * params->coarse_side / ref_side;
-    levels[nlevels++] = 1.0;
+    int nlevels = ref_side > 2.5 * params->coarse_side && rr.scale < 0.8 ? 2 : 1;
     TileGrid grid = { 0 };
     int measured = 0;
     for (int l = 0; l < nlevels; l++) {
-        double a = levels[l];
-        double b = MIN(1.0, a / scale); /* photo level: about the reference level's resolution */
-        if (b > 0.77)
-            b = 1.0;
-        g_autoptr(PcbImage) rl_owned = NULL;
-        g_autoptr(PcbImage) pl_owned = NULL;
-        const PcbImage *rl = level_image(ref_g, a, &rl_owned, error);
-        if (rl == NULL)
-            return FALSE;
-        const PcbImage *pl = level_image(pho_g, b, &pl_owned, error);
-        if (pl == NULL)
-            return FALSE;
-        double ax = (double) rl->width / ref_g->width, ay = (double) rl->height / ref_g->height;
-        double bx = (double) pl->width / pho_g->width, by = (double) pl->height / pho_g->height;
+        t0 = pcb_now_ms();
+        const gboolean last = l + 1 == nlevels;
+        const PcbImage *rl = last ? ref_g : rr.image, *pl = last ? pho_g : pr.image;
+        double a = last ? 1.0 : rr.scale, b = last ? 1.0 : pr.scale;
         double A[9], Ainv[9], B[9], Binv[9], t[9], hl[9];
-        pcb_h_scaling(ax, ay, A);
-        pcb_h_scaling(1 / ax, 1 / ay, Ainv);
-        pcb_h_scaling(bx, by, B);
-        pcb_h_scaling(1 / bx, 1 / by, Binv);
+        pcb_h_scaling(a, a, A);
+        pcb_h_scaling(1 / a, 1 / a, Ainv);
+        pcb_h_scaling(b, b, B);
+        pcb_h_scaling(1 / b, 1 / b, Binv);
         pcb_h_mul(A, h, t);
         pcb_h_mul(t, Binv, hl);
         int tile = l + 1 < nlevels ? 64 : 96;
         tile_grid_free(&grid);
         memset(&grid, 0, sizeof grid);
-        if (!refine_level(rl, pl, hl, tile, l + 1 < nlevels ? 300 : 600, &grid, &measured, error)) {
+        /* the final level always re-measures at its first estimate: sub-pixel accuracy */
+        if (!refine_level(rl, pl, hl, tile, last ? 600 : 300, last ? 0.0 : 0.5, &grid, &measured,
+                          error)) {
             tile_grid_free(&grid);
             return FALSE;
         }
         pcb_h_mul(Ainv, hl, t);
         pcb_h_mul(t, B, h);
         pcb_h_normalise(h);
+        g_debug("register: level %.3f, %d x %d tiles of %d px, %.0f ms", a, grid.cols, grid.rows,
+                tile, pcb_now_ms() - t0);
     }
+    out->refine_ms = pcb_now_ms() - t_refine;
     int kept = 0;
     for (int k = 0; k < grid.cols * grid.rows; k++)
         kept += grid.good[k];

@@ -9,6 +9,7 @@
 #define HEAT_FULL_SIGMA 12.0 /* full red and full opacity from here */
 #define HEAT_MAX_ALPHA  0.6
 #define JPEG_QUALITY    90
+#define MAX_SIDE        4096 /* larger references are drawn reduced by a whole factor */
 
 static const guint8 label_background[3] = { 16, 16, 16 };
 static const guint8 outline[3] = { 0, 0, 0 };
@@ -29,23 +30,28 @@ kind_colour(PcbKind kind)
     return altered;
 }
 
-/* The reference, desaturated and darkened so that marks stand out. */
+/* The reference reduced by @k (box average), desaturated and darkened so that marks stand
+ * out. */
 static void
-draw_base(PcbImage *out, const PcbImage *ref)
+draw_base(PcbImage *out, const PcbImage *ref, int k)
 {
+    const int ch = ref->format == PCB_FORMAT_RGB8 ? 3 : 1;
+    g_autofree guint *acc = g_new(guint, (size_t) 3 * out->width);
     for (int y = 0; y < out->height; y++) {
-        const guint8 *s = pcb_image_row(ref, y);
+        memset(acc, 0, sizeof(guint) * 3 * (size_t) out->width);
+        int y0 = y * k, y1 = MIN(ref->height, y0 + k), n_y = y1 - y0;
+        for (int sy = y0; sy < y1; sy++) {
+            const guint8 *s = pcb_image_row(ref, sy);
+            for (int x = 0; x < out->width; x++)
+                for (int sx = x * k; sx < MIN(ref->width, x * k + k); sx++)
+                    for (int c = 0; c < 3; c++)
+                        acc[3 * x + c] += s[ch * sx + (ch == 3 ? c : 0)];
+        }
         guint8 *d = pcb_image_row(out, y);
         for (int x = 0; x < out->width; x++, d += 3) {
-            int r, g, b;
-            if (ref->format == PCB_FORMAT_RGB8) {
-                r = s[3 * x];
-                g = s[3 * x + 1];
-                b = s[3 * x + 2];
-            }
-            else {
-                r = g = b = s[x];
-            }
+            guint n = (guint) (n_y * (MIN(ref->width, x * k + k) - x * k));
+            int r = (int) (acc[3 * x] / n), g = (int) (acc[3 * x + 1] / n),
+                b = (int) (acc[3 * x + 2] / n);
             int luma = (77 * r + 150 * g + 29 * b) >> 8;
             /* 5/8 colour + 3/8 grey, then x 0.7 */
             d[0] = (guint8) ((5 * r + 3 * luma) * 179 >> 11);
@@ -144,6 +150,7 @@ typedef struct {
     int pad;       /* gap between the finding and its frame, px */
     int scale;     /* font pixel size */
     int margin;    /* label padding, px */
+    int k;         /* reference px per overlay px */
 } Style;
 
 static gboolean
@@ -152,9 +159,10 @@ finding_box(const PcbFinding *f, const Style *st, Box *box)
     const PcbRect *r = &f->bbox;
     if (!isfinite(r->x) || !isfinite(r->y) || !isfinite(r->w) || !isfinite(r->h))
         return FALSE;
-    int x0 = coord(floor(r->x)) - st->pad, y0 = coord(floor(r->y)) - st->pad;
-    int x1 = coord(ceil(r->x + MAX(r->w, 0))) + st->pad;
-    int y1 = coord(ceil(r->y + MAX(r->h, 0))) + st->pad;
+    double k = st->k;
+    int x0 = coord(floor(r->x / k)) - st->pad, y0 = coord(floor(r->y / k)) - st->pad;
+    int x1 = coord(ceil((r->x + MAX(r->w, 0)) / k)) + st->pad;
+    int y1 = coord(ceil((r->y + MAX(r->h, 0)) / k)) + st->pad;
     box->x0 = x0 - st->thickness - 1;
     box->y0 = y0 - st->thickness - 1;
     box->x1 = x1 + st->thickness + 1;
@@ -211,14 +219,16 @@ pcb_report_write_overlay(const PcbInspection *insp, const char *path, GError **e
         g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "overlay needs the reference image");
         return FALSE;
     }
-    g_autoptr(PcbImage) out = pcb_image_new(ref->width, ref->height, PCB_FORMAT_RGB8, error);
+    Style st;
+    st.k = (MAX(ref->width, ref->height) + MAX_SIDE - 1) / MAX_SIDE;
+    g_autoptr(PcbImage) out = pcb_image_new(
+        (ref->width + st.k - 1) / st.k, (ref->height + st.k - 1) / st.k, PCB_FORMAT_RGB8, error);
     if (out == NULL)
         return FALSE;
-    draw_base(out, ref);
+    draw_base(out, ref, st.k);
     if (insp->heat != NULL && insp->heat->format == PCB_FORMAT_GRAY8)
         draw_heat(out, insp->heat);
 
-    Style st;
     int side = MAX(out->width, out->height);
     st.thickness = MAX(2, (int) lround(side / 600.0));
     st.pad = 2 * st.thickness;
