@@ -44,9 +44,10 @@ TEST_SRC := $(sort $(wildcard tests/unit/test-*.c tests/cli/test-*.c))
 TESTS    := $(TEST_SRC:%.c=$(BUILD)/%)
 TEST_LIB := $(BUILD)/tests/testutil.o
 SYNTH    := $(BUILD)/tools/synthboard
+DECODET  := $(BUILD)/tools/decodetime
 
 .PHONY: all demo test check deps bench samples valgrind asan format lint clean
-all: $(BIN) $(SYNTH)
+all: $(BIN) $(SYNTH) $(DECODET)
 
 deps:
 	@scripts/install-deps.sh

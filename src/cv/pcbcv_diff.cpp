@@ -49,6 +49,25 @@ convert_rows(const cv::Mat &rgb, cv::Mat &out)
     cv::cvtColor(rgb, out, cv::COLOR_RGB2Lab);
 }
 
+uchar
+row_max(const uchar *__restrict p, int n)
+{
+    uchar m = 0;
+    for (int i = 0; i < n; i++)
+        m = std::max(m, p[i]);
+    return m;
+}
+
+// p = p * gain + offset, rounded and clamped.
+void
+apply_row(uchar *__restrict p, const float *__restrict gain, const float *__restrict offs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        float v = p[i] * gain[i] + offs[i] + 0.5f;
+        p[i] = (uchar) std::min(std::max(v, 0.0f), 255.0f);
+    }
+}
+
 // Grows the running column ranges @acc (four rows of @n: ref max, ref min, photo max, photo
 // min) by one more row of row ranges @h laid out the same way.
 void
@@ -204,8 +223,18 @@ pcbcv_normalise_light(const pcbcv_view *reference, pcbcv_view *photo, const pcbc
         const int nodes = 3 * ss.width;
         cv::parallel_for_(cv::Range(0, pho.rows), [&](const cv::Range &r) {
             std::vector<float> gn(nodes + 3), on(nodes + 3), gr(3 * pho.cols), orow(3 * pho.cols);
+            int made = -1; // the row group the correction rows were made for
             for (int y = r.start; y < r.end; y++) {
-                double gy = std::min(std::max((y + 0.5) / f - 0.5, 0.0), ss.height - 1.0);
+                // the maps vary over a block (> 100 px): one correction row serves a group of
+                // 8 rows, made at the group's middle
+                const int group = y / 8;
+                if (group == made) {
+                    apply_row(pho.ptr<uchar>(y), gr.data(), orow.data(), 3 * pho.cols);
+                    continue;
+                }
+                made = group;
+                const double ym = std::min(group * 8 + 3.5, pho.rows - 1.0);
+                double gy = std::min(std::max((ym + 0.5) / f - 0.5, 0.0), ss.height - 1.0);
                 int iy = ss.height < 2 ? 0 : std::min((int) gy, ss.height - 2);
                 float wy = ss.height < 2 ? 0.0f : (float) (gy - iy);
                 const float *g0 = gain.ptr<float>(iy), *o0 = offs.ptr<float>(iy);
@@ -227,12 +256,7 @@ pcbcv_normalise_light(const pcbcv_view *reference, pcbcv_view *photo, const pcbc
                         orow[3 * x + k] = on[i0 + k] + w * (on[i0 + 3 + k] - on[i0 + k]);
                     }
                 }
-                uchar *p = pho.ptr<uchar>(y);
-                const int n = 3 * pho.cols;
-                for (int i = 0; i < n; i++) {
-                    float v = p[i] * gr[i] + orow[i] + 0.5f;
-                    p[i] = (uchar) std::min(std::max(v, 0.0f), 255.0f);
-                }
+                apply_row(pho.ptr<uchar>(y), gr.data(), orow.data(), 3 * pho.cols);
             }
         });
         return PCBCV_OK;
@@ -263,12 +287,12 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
             cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * radius + 5, 2 * radius + 5)),
             cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
 
-        // Noise: robust sigma per Lab channel from every fourth row, every second column.
+        // Noise: robust sigma per Lab channel from every eighth row, every second column.
         {
             std::vector<long> hist(3 * 511, 0);
             std::vector<long> n(3, 0);
             cv::Mat rl, pl;
-            for (int y = 0; y < rows; y += 4) {
+            for (int y = 0; y < rows; y += 8) {
                 const uchar *pv = v.ptr<uchar>(y);
                 bool any = false;
                 for (int x = 0; x < cols && !any; x += 2)
@@ -354,6 +378,13 @@ pcbcv_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbc
             for (int b = range.start; b < range.end; b++) {
                 const int y0 = b * DIFF_BAND, y1 = std::min(rows, y0 + DIFF_BAND);
                 const int a0 = std::max(0, y0 - 1), a1 = std::min(rows, y1 + 1);
+                // most bands hold no clipped byte at all: a vectorised scan says so
+                bool any = false;
+                for (int y = a0; y < a1 && !any; y++)
+                    any = row_max(ref.ptr<uchar>(y), 3 * cols) >= level
+                          || row_max(pho.ptr<uchar>(y), 3 * cols) >= level;
+                if (!any)
+                    continue;
                 clip.create(a1 - a0, cols, CV_8U);
                 for (int y = a0; y < a1; y++) {
                     const uchar *r = ref.ptr<uchar>(y), *p = pho.ptr<uchar>(y);

@@ -70,8 +70,15 @@ pcbcv_match_homography(const pcbcv_view *reference, const pcbcv_view *photo,
         *out = pcbcv_homography();
         std::vector<cv::KeyPoint> kr, kp;
         cv::Mat dr, dp;
-        features(ref, o, kr, dr);
-        features(pho, o, kp, dp);
+        // the two images' features are independent: one per thread
+        cv::parallel_for_(cv::Range(0, 2), [&](const cv::Range &r) {
+            for (int i = r.start; i < r.end; i++) {
+                if (i == 0)
+                    features(ref, o, kr, dr);
+                else
+                    features(pho, o, kp, dp);
+            }
+        });
         out->ref_keypoints = (int) kr.size();
         out->photo_keypoints = (int) kp.size();
         if (kr.size() < 8 || kp.size() < 8 || dr.empty() || dp.empty())

@@ -122,6 +122,34 @@ pcbcv_fit_homography(const double *src_xy, const double *dst_xy, int n, int robu
 
 namespace {
 
+// 255 where the photo coordinates fall inside the photo, else 0.
+void
+covered_row(const float *__restrict px, const float *__restrict py, float pw, float ph,
+            uchar *__restrict v, int cols)
+{
+    for (int x = 0; x < cols; x++)
+        v[x] = (px[x] >= 0 && py[x] >= 0 && px[x] <= pw && py[x] <= ph) ? 255 : 0;
+}
+
+// Photo coordinates through the homography @m of reference pixels x0 .. x1-1 on row y,
+// displaced by the field (ox + (x - base) * sx, oy + (x - base) * sy).
+void
+warp_span(const float *__restrict m, int x0, int x1, float y, float ox, float oy, float sx,
+          float sy, float base, float *__restrict px, float *__restrict py)
+{
+    const float h00 = m[0], h01 = m[1], h02 = m[2], h10 = m[3], h11 = m[4], h12 = m[5];
+    const float h20 = m[6], h21 = m[7], h22 = m[8];
+    for (int x = x0; x < x1; x++) {
+        float t = (float) x - base;
+        float qx = (float) x + ox + t * sx, qy = y + oy + t * sy;
+        float w = h20 * qx + h21 * qy + h22;
+        bool ok = w > 1e-12f;
+        float iw = 1.0f / (ok ? w : 1.0f);
+        px[x] = ok ? (h00 * qx + h01 * qy + h02) * iw : -10.0f;
+        py[x] = ok ? (h10 * qx + h11 * qy + h12) * iw : -10.0f;
+    }
+}
+
 // Photo coordinates of one row of reference pixels: q = (x, y) + field(x, y), then
 // h_ref_to_photo. The field is bilinear between its nodes, so along a row it is linear
 // between node columns: each span is a straight, vectorisable loop. Single precision is
@@ -130,19 +158,11 @@ void
 warp_row(const cv::Matx33d &h, const pcbcv_field *field, int y, int cols, float *px, float *py,
          std::vector<float> &ndx, std::vector<float> &ndy)
 {
-    const float h00 = (float) h(0, 0), h01 = (float) h(0, 1), h02 = (float) h(0, 2);
-    const float h10 = (float) h(1, 0), h11 = (float) h(1, 1), h12 = (float) h(1, 2);
-    const float h20 = (float) h(2, 0), h21 = (float) h(2, 1), h22 = (float) h(2, 2);
+    const float m[9]
+        = { (float) h(0, 0), (float) h(0, 1), (float) h(0, 2), (float) h(1, 0), (float) h(1, 1),
+            (float) h(1, 2), (float) h(2, 0), (float) h(2, 1), (float) h(2, 2) };
     auto span = [&](int x0, int x1, float ox, float oy, float sx, float sy, float base) {
-        for (int x = x0; x < x1; x++) {
-            float t = (float) x - base;
-            float qx = (float) x + ox + t * sx, qy = (float) y + oy + t * sy;
-            float w = h20 * qx + h21 * qy + h22;
-            bool ok = w > 1e-12f;
-            float iw = ok ? 1.0f / w : 0.0f;
-            px[x] = ok ? (h00 * qx + h01 * qy + h02) * iw : -10.0f;
-            py[x] = ok ? (h10 * qx + h11 * qy + h12) * iw : -10.0f;
-        }
+        warp_span(m, x0, x1, (float) y, ox, oy, sx, sy, base, px, py);
     };
     if (field == nullptr) {
         span(0, cols, 0, 0, 0, 0, 0);
@@ -200,15 +220,10 @@ pcbcv_warp(const pcbcv_view *photo, const double h_ref_to_photo[9], const pcbcv_
                 cv::Mat mxr = mx.rowRange(0, rows), myr = my.rowRange(0, rows);
                 cv::Mat ob = dst.rowRange(y0, y0 + rows);
                 cv::remap(pho, ob, mxr, myr, cv::INTER_LINEAR, cv::BORDER_CONSTANT);
-                if (!val.empty()) {
-                    for (int yy = 0; yy < rows; yy++) {
-                        const float *px = mxr.ptr<float>(yy), *py = myr.ptr<float>(yy);
-                        uchar *v = val.ptr<uchar>(y0 + yy);
-                        for (int x = 0; x < dst.cols; x++)
-                            v[x] = (px[x] >= 0 && py[x] >= 0 && px[x] <= pw && py[x] <= ph) ? 255
-                                                                                            : 0;
-                    }
-                }
+                if (!val.empty())
+                    for (int yy = 0; yy < rows; yy++)
+                        covered_row(mxr.ptr<float>(yy), myr.ptr<float>(yy), pw, ph,
+                                    val.ptr<uchar>(y0 + yy), dst.cols);
             }
         });
         return PCBCV_OK;

@@ -37,11 +37,11 @@ working_valid(const PcbImage *valid, const PcbImage *ignore, int w, int h, GErro
             memset(pcb_image_row(out, y), 255, (size_t) w);
     }
     else {
-        out = valid->width == w && valid->height == h ? pcb_image_copy(valid, error)
-                                                      : pcb_image_resize(valid, w, h, error);
+        gboolean same = valid->width == w && valid->height == h;
+        out = same ? pcb_image_copy(valid, error) : pcb_image_resize(valid, w, h, error);
         if (out == NULL)
             return NULL;
-        for (int y = 0; y < h; y++) {
+        for (int y = 0; y < h; y++) { /* only the fully covered pixels */
             guint8 *v = pcb_image_row(out, y);
             for (int x = 0; x < w; x++)
                 v[x] = v[x] >= 250 ? 255 : 0;
@@ -90,14 +90,17 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
     char msg[256] = "";
     pcbcv_view rv = pcb_view(out->ref), pv = pcb_view(photo), vv = pcb_view(out->valid);
     pcbcv_view sv = pcb_view(out->score);
+    g_debug("difference: valid mask %.0f ms", pcb_now_ms() - t0);
     if (!pcb_cv_check(pcbcv_exclude_clipped(&rv, &pv, &vv, 253, msg, sizeof msg), msg,
                       "clipped pixels", PCB_ERROR_BACKEND, error))
         return FALSE;
+    g_debug("difference: clipped pixels %.0f ms", pcb_now_ms() - t0);
     int block = MAX(16, (int) lround(params->light_block * MAX(w, h)));
     if (!pcb_cv_check(pcbcv_normalise_light(&rv, &pv, &vv, block, msg, sizeof msg), msg,
                       "photometric normalisation", PCB_ERROR_BACKEND, error))
         return FALSE;
     out->normalise_ms = pcb_now_ms() - t0;
+    g_debug("difference: normalised %.0f ms", out->normalise_ms);
     int radius = MAX(0, (int) lround(params->tolerance_px));
     return pcb_cv_check(
         pcbcv_diff_score(&rv, &pv, &vv, radius, PCB_DIFF_UNIT, &sv, out->noise, msg, sizeof msg),

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 #include "pcbdiff/pcbdiff.h"
+#include "core/imgops.h"
 #include "report/report_internal.h"
 
 #define HEAT_FROM_SIGMA 3.0  /* nothing shows below this */
@@ -30,28 +31,36 @@ kind_colour(PcbKind kind)
     return altered;
 }
 
-/* The reference reduced by @k (box average), desaturated and darkened so that marks stand
+/* The reference reduced by @k (area average over whole k x k cells; a partial last row or
+ * column of cells takes the nearest whole cell), desaturated and darkened so that marks stand
  * out. */
-static void
-draw_base(PcbImage *out, const PcbImage *ref, int k)
+static gboolean
+draw_base(PcbImage *out, const PcbImage *ref, int k, GError **error)
 {
-    const int ch = ref->format == PCB_FORMAT_RGB8 ? 3 : 1;
-    g_autofree guint *acc = g_new(guint, (size_t) 3 * out->width);
+    g_autoptr(PcbImage) small = NULL;
+    const PcbImage *src = ref;
+    if (k > 1) {
+        int cw = MAX(1, ref->width / k), chh = MAX(1, ref->height / k);
+        g_autoptr(PcbImage) whole
+            = pcb_image_new_view(MIN(ref->width, cw * k), MIN(ref->height, chh * k), ref->format,
+                                 ref->stride, ref->data);
+        if ((small = pcb_image_resize(whole, cw, chh, error)) == NULL)
+            return FALSE;
+        src = small;
+    }
     for (int y = 0; y < out->height; y++) {
-        memset(acc, 0, sizeof(guint) * 3 * (size_t) out->width);
-        int y0 = y * k, y1 = MIN(ref->height, y0 + k), n_y = y1 - y0;
-        for (int sy = y0; sy < y1; sy++) {
-            const guint8 *s = pcb_image_row(ref, sy);
-            for (int x = 0; x < out->width; x++)
-                for (int sx = x * k; sx < MIN(ref->width, x * k + k); sx++)
-                    for (int c = 0; c < 3; c++)
-                        acc[3 * x + c] += s[ch * sx + (ch == 3 ? c : 0)];
-        }
+        const guint8 *s = pcb_image_row(src, MIN(y, src->height - 1));
         guint8 *d = pcb_image_row(out, y);
         for (int x = 0; x < out->width; x++, d += 3) {
-            guint n = (guint) (n_y * (MIN(ref->width, x * k + k) - x * k));
-            int r = (int) (acc[3 * x] / n), g = (int) (acc[3 * x + 1] / n),
-                b = (int) (acc[3 * x + 2] / n);
+            int sx = MIN(x, src->width - 1), r, g, b;
+            if (src->format == PCB_FORMAT_RGB8) {
+                r = s[3 * sx];
+                g = s[3 * sx + 1];
+                b = s[3 * sx + 2];
+            }
+            else {
+                r = g = b = s[sx];
+            }
             int luma = (77 * r + 150 * g + 29 * b) >> 8;
             /* 5/8 colour + 3/8 grey, then x 0.7 */
             d[0] = (guint8) ((5 * r + 3 * luma) * 179 >> 11);
@@ -59,6 +68,7 @@ draw_base(PcbImage *out, const PcbImage *ref, int k)
             d[2] = (guint8) ((5 * b + 3 * luma) * 179 >> 11);
         }
     }
+    return TRUE;
 }
 
 /* Bilinear sampling positions: output pixel i maps to source (i + 0.5) / scale - 0.5. */
@@ -225,7 +235,8 @@ pcb_report_write_overlay(const PcbInspection *insp, const char *path, GError **e
         (ref->width + st.k - 1) / st.k, (ref->height + st.k - 1) / st.k, PCB_FORMAT_RGB8, error);
     if (out == NULL)
         return FALSE;
-    draw_base(out, ref, st.k);
+    if (!draw_base(out, ref, st.k, error))
+        return FALSE;
     if (insp->heat != NULL && insp->heat->format == PCB_FORMAT_GRAY8)
         draw_heat(out, insp->heat);
 
