@@ -1,4 +1,5 @@
 /* pcbdiff: finds tampering on printed circuit boards by comparing photos. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
@@ -21,6 +22,11 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
+    /* One inspection allocates and frees many image-sized buffers. Keep freed memory in the
+     * heap for the next one instead of returning it to the kernel and faulting fresh zeroed
+     * pages in again (the peak stays what the largest stage needs). */
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     if (argc < 2) {
         usage(stderr);
         return PCB_EXIT_TROUBLE;

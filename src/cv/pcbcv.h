@@ -132,12 +132,13 @@ typedef struct {
     double sum;     /* sum of score values inside */
 } pcbcv_region;
 
-/* Hysteresis: connected regions (8-connected) of @score >= @low (per-pixel thresholds from
- * @low_map when given) that reach >= @high somewhere (@high_map per pixel). Returns a
- * malloc(3)ed array in *regions (free with pcbcv_free), count in *n. */
+/* Hysteresis: connected regions (8-connected) of @score >= the low threshold that reach the
+ * high threshold somewhere. The thresholds are per pixel from @low_map / @high_map when given,
+ * else @low / @high everywhere. Returns a malloc(3)ed array in *regions (free with
+ * pcbcv_free), count in *n. */
 pcbcv_status pcbcv_regions(const pcbcv_view *score, const pcbcv_view *low_map,
-                           const pcbcv_view *high_map, pcbcv_region **regions, int *n, char *msg,
-                           size_t msglen) PCBCV_NOEXCEPT;
+                           const pcbcv_view *high_map, int low, int high, pcbcv_region **regions,
+                           int *n, char *msg, size_t msglen) PCBCV_NOEXCEPT;
 
 void pcbcv_free(void *p) PCBCV_NOEXCEPT;
 

@@ -412,28 +412,50 @@ pcbcv_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbc
 
 extern "C" pcbcv_status
 pcbcv_regions(const pcbcv_view *score, const pcbcv_view *low_map, const pcbcv_view *high_map,
-              pcbcv_region **regions, int *n, char *msg, size_t msglen) noexcept
+              int low, int high, pcbcv_region **regions, int *n, char *msg, size_t msglen) noexcept
 {
     *regions = nullptr;
     *n = 0;
     return guarded(msg, msglen, [&]() {
-        cv::Mat s = as_mat(score), lo = as_mat(low_map), hi = as_mat(high_map);
-        if (s.channels() != 1 || lo.size() != s.size() || hi.size() != s.size())
+        cv::Mat s = as_mat(score);
+        if (s.channels() != 1 || (low_map != nullptr && as_mat(low_map).size() != s.size())
+            || (high_map != nullptr && as_mat(high_map).size() != s.size()))
             return fail(PCBCV_E_ARG, msg, msglen, "regions: bad arguments");
-        cv::Mat above = s >= lo, strong = s >= hi, labels, stats, centroids;
+        cv::Mat above, strong, labels, stats, centroids;
+        if (low_map != nullptr)
+            cv::compare(s, as_mat(low_map), above, cv::CMP_GE);
+        else
+            cv::threshold(s, above, low - 1, 255, cv::THRESH_BINARY);
+        if (high_map != nullptr)
+            cv::compare(s, as_mat(high_map), strong, cv::CMP_GE);
+        else
+            cv::threshold(s, strong, high - 1, 255, cv::THRESH_BINARY);
         int count = cv::connectedComponentsWithStats(above, labels, stats, centroids, 8, CV_32S);
-        std::vector<int> peak(count, 0);
+        // the components that reach the high threshold: from the (few) strong pixels
         std::vector<char> hit(count, 0);
+        std::vector<cv::Point> pts;
+        cv::findNonZero(strong, pts);
+        for (const cv::Point &q : pts)
+            hit[labels.at<int>(q)] = 1;
+        hit[0] = 0;
+        std::vector<int> peak(count, 0);
         std::vector<double> sum(count, 0);
-        for (int y = 0; y < s.rows; y++) {
-            const int *l = labels.ptr<int>(y);
-            const uchar *sv = s.ptr<uchar>(y), *st = strong.ptr<uchar>(y);
-            for (int x = 0; x < s.cols; x++)
-                if (l[x] > 0) {
-                    peak[l[x]] = std::max(peak[l[x]], (int) sv[x]);
-                    sum[l[x]] += sv[x];
-                    hit[l[x]] |= st[x] != 0;
-                }
+        for (int i = 1; i < count; i++) {
+            if (!hit[i])
+                continue;
+            const int x0 = stats.at<int>(i, cv::CC_STAT_LEFT),
+                      y0 = stats.at<int>(i, cv::CC_STAT_TOP);
+            const int x1 = x0 + stats.at<int>(i, cv::CC_STAT_WIDTH);
+            const int y1 = y0 + stats.at<int>(i, cv::CC_STAT_HEIGHT);
+            for (int y = y0; y < y1; y++) {
+                const int *l = labels.ptr<int>(y);
+                const uchar *sv = s.ptr<uchar>(y);
+                for (int x = x0; x < x1; x++)
+                    if (l[x] == i) {
+                        peak[i] = std::max(peak[i], (int) sv[x]);
+                        sum[i] += sv[x];
+                    }
+            }
         }
         std::vector<pcbcv_region> out;
         for (int i = 1; i < count; i++) {

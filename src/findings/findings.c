@@ -29,11 +29,15 @@ near(const Region *a, const Region *b, double gap)
     return a->x0 - gap < b->x1 && b->x0 - gap < a->x1 && a->y0 - gap < b->y1 && b->y0 - gap < a->y1;
 }
 
-/* Threshold maps: the board default, lowered inside zones by their sensitivity. */
+/* Threshold maps: the board default, lowered inside zones by their sensitivity. None (NULL)
+ * when the board has no zones: the defaults apply everywhere. */
 static gboolean
 threshold_maps(const PcbDiffMap *map, const PcbBoard *board, const PcbFindingsParams *params,
                PcbImage **low, PcbImage **high, GError **error)
 {
+    *low = *high = NULL;
+    if (board == NULL || board->zones == NULL || board->zones->len == 0)
+        return TRUE;
     int w = map->score->width, h = map->score->height;
     g_autoptr(PcbImage) lo = pcb_image_new(w, h, PCB_FORMAT_GRAY8, error);
     g_autoptr(PcbImage) hi = lo ? pcb_image_new(w, h, PCB_FORMAT_GRAY8, error) : NULL;
@@ -169,12 +173,19 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
     g_autoptr(PcbImage) high = NULL;
     if (!threshold_maps(map, board, params, &low, &high, error))
         return NULL;
-    pcbcv_view sv = pcb_view(map->score), lv = pcb_view(low), hv = pcb_view(high);
+    pcbcv_view sv = pcb_view(map->score), lv = { 0 }, hv = { 0 };
+    if (low != NULL) {
+        lv = pcb_view(low);
+        hv = pcb_view(high);
+    }
+    int lo_v = (int) CLAMP(lround(params->low_sigma * PCB_DIFF_UNIT), 1, 255);
+    int hi_v = (int) CLAMP(lround(params->high_sigma * PCB_DIFF_UNIT), 1, 255);
     pcbcv_region *raw = NULL;
     int n = 0;
     char msg[256] = "";
-    if (!pcb_cv_check(pcbcv_regions(&sv, &lv, &hv, &raw, &n, msg, sizeof msg), msg, "regions",
-                      PCB_ERROR_BACKEND, error))
+    if (!pcb_cv_check(pcbcv_regions(&sv, low ? &lv : NULL, high ? &hv : NULL, lo_v, hi_v, &raw, &n,
+                                    msg, sizeof msg),
+                      msg, "regions", PCB_ERROR_BACKEND, error))
         return NULL;
     g_autofree Region *rs = g_new0(Region, MAX(1, n));
     for (int i = 0; i < n; i++) {
