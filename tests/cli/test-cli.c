@@ -342,6 +342,24 @@ make_fixtures(void)
     g_assert_true(pcb_image_save_jpeg(other_photo, other_jpg, 90, NULL));
 }
 
+/* A photo compared with a re-encoded copy of itself: nothing to report. */
+static void
+test_reencoded_copy_passes(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PcbImage) photo = pcb_image_load(implant_jpg, NULL, &error);
+    g_assert_no_error(error);
+    g_autofree char *copy = path("implant-q80.jpg");
+    g_assert_true(pcb_image_save_jpeg(photo, copy, 80, &error));
+    g_autofree char *json = path("reencoded.json");
+    g_auto(Run) r = { 0 };
+    run(&r, "inspect", implant_jpg, copy, "--json", json, NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *o = read_report(p, json);
+    g_assert_cmpuint(json_array_get_length(json_object_get_array_member(o, "findings")), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -358,6 +376,7 @@ main(int argc, char **argv)
     g_test_add_func("/cli/unwritable-output-exit-2", test_unwritable_output);
     g_test_add_func("/cli/board-profile", test_board_profile);
     g_test_add_func("/cli/register-command", test_register_command);
+    g_test_add_func("/cli/reencoded-copy-exit-0", test_reencoded_copy_passes);
     int rc = g_test_run();
     g_free(ref_png);
     g_free(clean_jpg);
