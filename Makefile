@@ -14,7 +14,7 @@ OPT      :=
 CXXOPT   :=
 endif
 
-PKGS     := glib-2.0 gio-2.0 json-glib-1.0 libpng libturbojpeg
+PKGS     := glib-2.0 gio-2.0 json-glib-1.0 libpng libturbojpeg libcrypto
 CV_LIBS  := -lopencv_calib3d -lopencv_features2d -lopencv_flann -lopencv_video -lopencv_imgproc -lopencv_core
 
 WARN_C   := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \

@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libglib2.0-dev libjson-glib-dev libturbojpeg0-dev libpng-dev
-libopencv-core-dev libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
+libssl-dev libopencv-core-dev libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
 libopencv-video-dev libopencv-flann-dev perl"
 
 missing=""
@@ -14,8 +14,8 @@ for p in $PKGS; do
     fi
 done
 # pkg-config must also see the libraries (a half-removed package would pass dpkg)
-if [ -z "$missing" ] && ! pkg-config --exists glib-2.0 gio-2.0 json-glib-1.0 libpng libturbojpeg; then
-    missing="libglib2.0-dev libjson-glib-dev libpng-dev libturbojpeg0-dev"
+if [ -z "$missing" ] && ! pkg-config --exists glib-2.0 gio-2.0 json-glib-1.0 libpng libturbojpeg libcrypto; then
+    missing="libglib2.0-dev libjson-glib-dev libpng-dev libturbojpeg0-dev libssl-dev"
 fi
 [ -z "$missing" ] && exit 0
 

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <openssl/evp.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,6 +67,25 @@ pcb_write_file_atomic(const char *path, const void *data, gsize len, GError **er
     return TRUE;
 }
 
+static char *
+hex_digest(const unsigned char *md, unsigned int n)
+{
+    char *hex = g_malloc(2 * n + 1);
+    for (unsigned int i = 0; i < n; i++)
+        g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return hex;
+}
+
+char *
+pcb_sha256_data(const guint8 *data, gsize len)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1)
+        g_error("SHA-256 failed in libcrypto"); /* only on a broken OpenSSL install */
+    return hex_digest(md, n);
+}
+
 char *
 pcb_sha256_file(const char *path, GError **error)
 {
@@ -75,19 +95,21 @@ pcb_sha256_file(const char *path, GError **error)
         g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot read %s: %s", path, g_strerror(e));
         return NULL;
     }
-    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    gboolean ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
     guint8 buf[1 << 16];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        g_checksum_update(sum, buf, (gssize) n);
+    while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        ok = EVP_DigestUpdate(ctx, buf, n) == 1;
     gboolean bad = ferror(f) != 0;
     fclose(f);
-    if (bad) {
-        g_checksum_free(sum);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    ok = ok && !bad && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) {
         g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot read %s", path);
         return NULL;
     }
-    char *hex = g_strdup(g_checksum_get_string(sum));
-    g_checksum_free(sum);
-    return hex;
+    return hex_digest(md, mdlen);
 }

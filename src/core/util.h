@@ -12,6 +12,8 @@ gboolean pcb_write_file_atomic(const char *path, const void *data, gsize len, GE
 
 /* Lowercase hex SHA-256 of a file's bytes, or NULL with PCB_ERROR_IO. */
 char *pcb_sha256_file(const char *path, GError **error);
+/* Hex SHA-256 (libcrypto: the CPU's SHA instructions where it has them). */
+char *pcb_sha256_data(const guint8 *data, gsize len);
 
 /* Reads a whole file (PCB_ERROR_IO names the file and the reason). */
 gboolean pcb_read_file(const char *path, guint8 **data, gsize *len, GError **error);

@@ -74,7 +74,7 @@ load_job_run(gpointer data)
     g_autofree guint8 *bytes = pcb_image_read_bytes(j->path, &len, &j->error);
     if (bytes == NULL)
         return NULL;
-    j->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, bytes, len);
+    j->sha256 = pcb_sha256_data(bytes, len);
     int w = 0, h = 0;
     gboolean scalable = FALSE;
     g_autoptr(GError) local = NULL;
