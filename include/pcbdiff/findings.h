@@ -33,6 +33,7 @@ typedef struct {
     double low_sigma;    /* and grows over pixels above this */
     double min_area_mm2; /* smallest finding when the scale is known */
     double min_area_px;  /* smallest finding otherwise (reference px) */
+    double min_side_px;  /* a finding's box is at least this wide and tall (working px) */
     double merge_mm;     /* fragments closer than this merge (mm; px/4 when no scale) */
 } PcbFindingsParams;
 

@@ -17,6 +17,8 @@ typedef struct {
     double min_coverage;     /* gate: fraction of the reference the photo covers */
     double max_field_px;     /* gate: p95 of the local displacement field, reference px */
     gboolean local_field;    /* estimate a smooth local displacement field (lens, bow) */
+    gboolean aligned;        /* the photo is already aligned pixel for pixel (a fixture, a
+                                pre-registered scan): identity, same size required */
     guint32 seed;
 } PcbRegisterParams;
 

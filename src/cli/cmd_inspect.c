@@ -17,6 +17,7 @@ cmd_inspect(int argc, char **argv)
     g_autofree char *board_dir = NULL;
     double px_per_mm = 0;
     double sensitivity = 1.0;
+    gboolean aligned = FALSE;
     GOptionEntry entries[]
         = { { "board", 'b', 0, G_OPTION_ARG_FILENAME, &board_dir,
               "Board folder (golden image + board.ini); replaces REFERENCE", "DIR" },
@@ -28,6 +29,10 @@ cmd_inspect(int argc, char **argv)
               "Reference scale in pixels per mm (overrides the board profile)", "F" },
             { "sensitivity", 's', 0, G_OPTION_ARG_DOUBLE, &sensitivity,
               "Detection sensitivity, 0.25 .. 4 (default 1; higher finds fainter changes)", "S" },
+            { "aligned", 0, 0, G_OPTION_ARG_NONE, &aligned,
+              "The photo is already aligned with the reference pixel for pixel (a fixture, a "
+              "pre-registered scan): no registration; same size required",
+              NULL },
             G_OPTION_ENTRY_NULL };
     g_autoptr(GOptionContext) ctx = g_option_context_new("REFERENCE PHOTO  |  --board DIR PHOTO");
     g_option_context_set_summary(ctx, summary);
@@ -61,6 +66,7 @@ cmd_inspect(int argc, char **argv)
     pcb_inspect_params_init(&params);
     params.px_per_mm = px_per_mm;
     params.keep_images = overlay != NULL;
+    params.reg.aligned = aligned;
     params.find.high_sigma /= sensitivity;
     params.find.low_sigma /= sensitivity;
     gboolean ok = board != NULL && pcb_inspect(board, photo, &params, insp, &error);

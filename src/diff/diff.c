@@ -65,6 +65,19 @@ working_valid(const PcbImage *valid, const PcbImage *ignore, int w, int h, GErro
     return g_steal_pointer(&out);
 }
 
+/* The fraction of @img's pixels clipped at white (any channel >= @level), from a sample. */
+static double
+clipped_fraction(const PcbImage *img, int level)
+{
+    long n = 0, clipped = 0;
+    for (int y = 0; y < img->height; y += 8) {
+        const guint8 *r = pcb_image_row(img, y);
+        for (int x = 0; x < img->width; x += 4, n++)
+            clipped += MAX(MAX(r[3 * x], r[3 * x + 1]), r[3 * x + 2]) >= level;
+    }
+    return n > 0 ? (double) clipped / n : 0;
+}
+
 static gboolean
 build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const PcbImage *ignore,
       const PcbDiffParams *params, PcbDiffMap *out, GError **error)
@@ -91,8 +104,15 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
     pcbcv_view rv = pcb_view(out->ref), pv = pcb_view(photo), vv = pcb_view(out->valid);
     pcbcv_view sv = pcb_view(out->score);
     g_debug("difference: valid mask %.0f ms", pcb_now_ms() - t0);
-    if (!pcb_cv_check(pcbcv_exclude_clipped(&rv, &pv, &vv, 253, msg, sizeof msg), msg,
-                      "clipped pixels", PCB_ERROR_BACKEND, error))
+    /* Clipped pixels are glare or over-exposure where they are rare; where the golden itself
+     * is largely white (a binarised scan, a white silkscreen board) white is content and is
+     * compared like any other value. */
+    double white = clipped_fraction(out->ref, 253);
+    if (white > 0.25)
+        g_debug("difference: %.0f%% of the reference is white: clipped pixels are compared",
+                100 * white);
+    else if (!pcb_cv_check(pcbcv_exclude_clipped(&rv, &pv, &vv, 253, msg, sizeof msg), msg,
+                           "clipped pixels", PCB_ERROR_BACKEND, error))
         return FALSE;
     g_debug("difference: clipped pixels %.0f ms", pcb_now_ms() - t0);
     int block = MAX(16, (int) lround(params->light_block * MAX(w, h)));

@@ -13,6 +13,7 @@ pcb_findings_params_init(PcbFindingsParams *p)
     p->low_sigma = 3.5;
     p->min_area_mm2 = 0.2;
     p->min_area_px = 24;
+    p->min_side_px = 4;
     p->merge_mm = 0.5;
 }
 
@@ -225,7 +226,9 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
         if (!r->alive)
             continue;
         double area = r->area * scale * scale;
-        if (area < min_px)
+        /* too small, or a sliver a few pixels thin: an edge that moved by a pixel or two
+         * (registration residual, binarisation jitter), not a part */
+        if (area < min_px || MIN(r->x1 - r->x0, r->y1 - r->y0) < params->min_side_px)
             continue;
         PcbFinding f = { 0 };
         f.bbox = (PcbRect){ r->x0 * scale, r->y0 * scale, (r->x1 - r->x0) * scale,

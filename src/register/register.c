@@ -476,6 +476,19 @@ pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
     }
     pcb_registration_clear(out);
     memset(out, 0, sizeof *out);
+    if (params->aligned) {
+        if (photo->width != reference->width || photo->height != reference->height) {
+            g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                        "photo is %d x %d, the reference %d x %d: an aligned photo must have the "
+                        "reference's size",
+                        photo->width, photo->height, reference->width, reference->height);
+            return FALSE;
+        }
+        static const double identity[9] = { 1, 0, 0, 0, 1, 0, 0, 0, 1 };
+        memcpy(out->h, identity, sizeof identity);
+        out->scale = out->coverage = 1.0;
+        return TRUE;
+    }
     double t0 = pcb_now_ms(), t_coarse = t0;
     g_autoptr(PcbImage) ref_g = pcb_image_gray(reference, error);
     if (ref_g == NULL)

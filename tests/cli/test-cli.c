@@ -360,6 +360,24 @@ test_reencoded_copy_passes(void)
     g_assert_cmpuint(json_array_get_length(json_object_get_array_member(o, "findings")), ==, 0);
 }
 
+/* --aligned: no registration; the photo must have the reference's size. */
+static void
+test_aligned(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PcbImage) ref = pcb_image_load(ref_png, NULL, &error);
+    g_assert_no_error(error);
+    g_autofree char *same = path("aligned.jpg");
+    g_assert_true(pcb_image_save_jpeg(ref, same, 92, &error));
+    g_auto(Run) a = { 0 };
+    run(&a, "inspect", "--aligned", ref_png, same, NULL);
+    g_assert_cmpint(a.status, ==, 0);
+    g_auto(Run) b = { 0 };
+    run(&b, "inspect", "--aligned", ref_png, clean_jpg, NULL);
+    g_assert_cmpint(b.status, ==, 3);
+    assert_contains(b.err, "must have the reference's size");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -377,6 +395,7 @@ main(int argc, char **argv)
     g_test_add_func("/cli/board-profile", test_board_profile);
     g_test_add_func("/cli/register-command", test_register_command);
     g_test_add_func("/cli/reencoded-copy-exit-0", test_reencoded_copy_passes);
+    g_test_add_func("/cli/aligned", test_aligned);
     int rc = g_test_run();
     g_free(ref_png);
     g_free(clean_jpg);

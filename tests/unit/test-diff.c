@@ -171,12 +171,30 @@ test_zone_named(void)
     g_assert_cmpstr(g_array_index(f, PcbFinding, 0).zone, ==, "BMC");
 }
 
+/* A binarised scan: white board, black copper. White is content there, not glare: copper added
+ * on the white is found; a one-pixel jitter of the edges is not. */
+static void
+test_white_board(void)
+{
+    g_autoptr(PcbImage) ref = pcb_image_new(W, H, PCB_FORMAT_RGB8, NULL);
+    for (int y = 0; y < H; y++)
+        memset(pcb_image_row(ref, y), 255, 3 * W);
+    for (int i = 0; i < 12; i++) /* traces */
+        paint(ref, 20 + 36 * i, 20, 10, H - 40, 0, 0, 0);
+    g_autoptr(PcbImage) changed = pcb_image_copy(ref, NULL);
+    paint(changed, 35, 150, 12, 8, 0, 0, 0); /* a short between two traces */
+    g_autoptr(GArray) f = findings(ref, changed, NULL, NULL);
+    g_assert_cmpuint(f->len, ==, 1);
+    g_assert_cmpfloat(fabs(g_array_index(f, PcbFinding, 0).bbox.y - 150), <, 4);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     pcb_init(2);
     g_test_add_func("/diff/lighting-change-alone-gives-nothing", test_lighting_alone);
+    g_test_add_func("/diff/white-board-compares-white", test_white_board);
     g_test_add_func("/diff/one-pixel-shift-gives-nothing", test_one_pixel_shift);
     g_test_add_func("/diff/added-part-on-bare-mask", test_added_part);
     g_test_add_func("/diff/removed-part", test_removed_part);
