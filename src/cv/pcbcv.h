@@ -104,6 +104,10 @@ pcbcv_status pcbcv_warp(const pcbcv_view *photo, const double h_ref_to_photo[9],
                         const pcbcv_field *field, pcbcv_view *out, pcbcv_view *valid, char *msg,
                         size_t msglen) PCBCV_NOEXCEPT;
 
+/* Sets up what the difference needs once per process (colour tables); may run on another
+ * thread while other stages work. Optional. */
+void pcbcv_prepare_difference(void) PCBCV_NOEXCEPT;
+
 /* Photometric normalisation: per channel, maps the photo's local mean and contrast onto the
  * reference's over blocks of @block px, where @valid is set. In place on @photo. */
 pcbcv_status pcbcv_normalise_light(const pcbcv_view *reference, pcbcv_view *photo,

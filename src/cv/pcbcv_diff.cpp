@@ -151,6 +151,19 @@ row_range(const uchar *__restrict src, int cols, int radius, uchar *__restrict m
 
 } // namespace
 
+extern "C" void
+pcbcv_prepare_difference(void) noexcept
+{
+    try {
+        // OpenCV builds its Lab tables on the first conversion (~0.1 s): do it now
+        cv::Mat px(1, 1, CV_8UC3, cv::Scalar::all(128)), lab;
+        convert_rows(px, lab);
+    }
+    catch (...) {
+        // the real conversion later reports any trouble
+    }
+}
+
 extern "C" pcbcv_status
 pcbcv_normalise_light(const pcbcv_view *reference, pcbcv_view *photo, const pcbcv_view *valid,
                       int block, char *msg, size_t msglen) noexcept
@@ -291,21 +304,33 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
         {
             std::vector<long> hist(3 * 511, 0);
             std::vector<long> n(3, 0);
-            cv::Mat rl, pl;
+            // the sampled rows gathered, then converted in one call each
+            std::vector<int> ys;
             for (int y = 0; y < rows; y += 8) {
                 const uchar *pv = v.ptr<uchar>(y);
                 bool any = false;
                 for (int x = 0; x < cols && !any; x += 2)
                     any = pv[x] != 0;
-                if (!any)
-                    continue;
-                convert_rows(ref.row(y), rl);
-                convert_rows(pho.row(y), pl);
-                const uchar *a = rl.ptr<uchar>(0), *b = pl.ptr<uchar>(0);
-                for (int x = 0; x < cols; x += 2)
-                    if (pv[x])
-                        for (int c = 0; c < 3; c++)
-                            hist[c * 511 + b[3 * x + c] - a[3 * x + c] + 255]++;
+                if (any)
+                    ys.push_back(y);
+            }
+            if (!ys.empty()) {
+                cv::Mat rs((int) ys.size(), cols, CV_8UC3), ps((int) ys.size(), cols, CV_8UC3);
+                for (size_t i = 0; i < ys.size(); i++) {
+                    ref.row(ys[i]).copyTo(rs.row((int) i));
+                    pho.row(ys[i]).copyTo(ps.row((int) i));
+                }
+                cv::Mat rl, pl;
+                convert_rows(rs, rl);
+                convert_rows(ps, pl);
+                for (size_t i = 0; i < ys.size(); i++) {
+                    const uchar *a = rl.ptr<uchar>((int) i), *b = pl.ptr<uchar>((int) i);
+                    const uchar *pv = v.ptr<uchar>(ys[i]);
+                    for (int x = 0; x < cols; x += 2)
+                        if (pv[x])
+                            for (int c = 0; c < 3; c++)
+                                hist[c * 511 + b[3 * x + c] - a[3 * x + c] + 255]++;
+                }
             }
             for (int c = 0; c < 3; c++) {
                 for (int i = 0; i < 511; i++)

@@ -122,9 +122,12 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
     out->normalise_ms = pcb_now_ms() - t0;
     g_debug("difference: normalised %.0f ms", out->normalise_ms);
     int radius = MAX(0, (int) lround(params->tolerance_px));
-    return pcb_cv_check(
+    t0 = pcb_now_ms();
+    gboolean ok = pcb_cv_check(
         pcbcv_diff_score(&rv, &pv, &vv, radius, PCB_DIFF_UNIT, &sv, out->noise, msg, sizeof msg),
         msg, "difference", PCB_ERROR_BACKEND, error);
+    g_debug("difference: score %.0f ms", pcb_now_ms() - t0);
+    return ok;
 }
 
 gboolean
