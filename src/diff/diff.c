@@ -12,6 +12,7 @@ pcb_diff_params_init(PcbDiffParams *p)
     p->tolerance_px = 1.0;
     p->light_block = 1.0 / 12.0;
     p->max_work_mpx = 16.0;
+    p->background_quantile = 0.9;
 }
 
 void
@@ -112,9 +113,17 @@ build(const PcbImage *reference, const PcbImage *warped, const PcbImage *valid,
                       "photometric normalisation", PCB_ERROR_BACKEND, error))
         return FALSE;
     int radius = MAX(0, (int) lround(params->tolerance_px));
-    return pcb_cv_check(
-        pcbcv_diff_score(&rv, &pv, &vv, radius, PCB_DIFF_UNIT, &sv, out->noise, msg, sizeof msg),
-        msg, "difference", PCB_ERROR_BACKEND, error);
+    if (!pcb_cv_check(pcbcv_diff_score(&rv, &pv, &vv, radius, PCB_DIFF_UNIT, &sv, out->noise, msg,
+                                       sizeof msg),
+                      msg, "difference", PCB_ERROR_BACKEND, error))
+        return FALSE;
+    if (params->background_quantile <= 0)
+        return TRUE;
+    /* what the smooth normalisation cannot follow (glare, tone curves over mixed blocks, dark
+     * noise) lifts the score over whole areas: a finding must stand out of that background */
+    return pcb_cv_check(pcbcv_local_background(&sv, &vv, MAX(4, block / 8), 3,
+                                               params->background_quantile, msg, sizeof msg),
+                        msg, "local background", PCB_ERROR_BACKEND, error);
 }
 
 gboolean
