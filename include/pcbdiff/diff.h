@@ -13,6 +13,8 @@ typedef struct {
     double light_block;  /* photometric normalisation block, as a fraction of the longer side */
     double max_work_mpx; /* 0 (default): full resolution; else differencing runs at most at this
                             many megapixels (reduced above) */
+    double background_quantile; /* the score's local background (this quantile over small cells,
+                                   median over their neighbourhood) is subtracted; 0 = off */
 } PcbDiffParams;
 
 void pcb_diff_params_init(PcbDiffParams *params);

@@ -29,12 +29,14 @@ typedef struct {
 void pcb_finding_clear(PcbFinding *finding);
 
 typedef struct {
-    double high_sigma;   /* a region must reach this (noise sigmas) somewhere */
-    double low_sigma;    /* and grows over pixels above this */
-    double min_area_mm2; /* smallest finding when the scale is known */
-    double min_area_px;  /* smallest finding otherwise (reference px) */
-    double min_side_px;  /* a finding's box is at least this wide and tall (working px) */
-    double merge_mm;     /* fragments closer than this merge (mm; px/4 when no scale) */
+    double high_sigma;      /* a region must reach this (noise sigmas) somewhere */
+    double low_sigma;       /* and grows over pixels above this */
+    double min_area_mm2;    /* smallest finding when the scale is known */
+    double min_area_px;     /* smallest finding otherwise (reference px) */
+    double min_side_px;     /* a finding's box is at least this wide and tall (working px) */
+    double merge_mm;        /* fragments closer than this merge (mm; px/4 when no scale) */
+    double min_unexplained; /* a finding must keep at least this share of its difference
+                               after a local affine change of light is fitted (0 = off) */
 } PcbFindingsParams;
 
 void pcb_findings_params_init(PcbFindingsParams *params);

@@ -114,6 +114,13 @@ pcbcv_status pcbcv_normalise_light(const pcbcv_view *reference, pcbcv_view *phot
                                    const pcbcv_view *valid, int block, char *msg,
                                    size_t msglen) PCBCV_NOEXCEPT;
 
+/* Local background: per cell of @cell px, the @quantile of @score over covered pixels; the
+ * median over the cells within @radius cells (a change covers few of them), smoothed, is
+ * subtracted from @score in place: a finding must stand out of the evidence around it. */
+pcbcv_status pcbcv_local_background(pcbcv_view *score, const pcbcv_view *valid, int cell,
+                                    int radius, double quantile, char *msg,
+                                    size_t msglen) PCBCV_NOEXCEPT;
+
 /* Shift-tolerant colour difference in CIELab: per channel, the distance from a pixel to the
  * range of the other image within @radius px, taken both ways and the smaller kept; each
  * channel divided by its robust noise sigma; combined as an RMS; smoothed; written as

@@ -506,3 +506,72 @@ pcbcv_regions(const pcbcv_view *score, const pcbcv_view *low_map, const pcbcv_vi
         return PCBCV_OK;
     });
 }
+
+extern "C" pcbcv_status
+pcbcv_local_background(pcbcv_view *score, const pcbcv_view *valid, int cell, int radius,
+                       double quantile, char *msg, size_t msglen) noexcept
+{
+    return guarded(msg, msglen, [&]() {
+        cv::Mat s = as_mat(score), val = as_mat(valid);
+        if (s.channels() != 1 || val.channels() != 1 || s.size() != val.size() || cell < 2
+            || radius < 1 || !(quantile > 0 && quantile < 1))
+            return fail(PCBCV_E_ARG, msg, msglen, "local background: bad arguments");
+        const int cw = (s.cols + cell - 1) / cell, ch = (s.rows + cell - 1) / cell;
+        cv::Mat q(ch, cw, CV_32F, cv::Scalar(0)), has(ch, cw, CV_8U, cv::Scalar(0));
+        cv::parallel_for_(cv::Range(0, ch), [&](const cv::Range &rr) {
+            std::vector<int> hist(256);
+            for (int cy = rr.start; cy < rr.end; cy++)
+                for (int cx = 0; cx < cw; cx++) {
+                    std::fill(hist.begin(), hist.end(), 0);
+                    int n = 0;
+                    const int y1 = std::min(s.rows, (cy + 1) * cell),
+                              x1 = std::min(s.cols, (cx + 1) * cell);
+                    for (int y = cy * cell; y < y1; y++) {
+                        const uchar *a = s.ptr<uchar>(y), *v = val.ptr<uchar>(y);
+                        for (int x = cx * cell; x < x1; x++)
+                            if (v[x]) {
+                                hist[a[x]]++;
+                                n++;
+                            }
+                    }
+                    if (2 * n < cell * cell)
+                        continue;
+                    int acc = 0, i = 0;
+                    for (; i < 255 && acc + hist[i] < quantile * n; i++)
+                        acc += hist[i];
+                    q.at<float>(cy, cx) = (float) i;
+                    has.at<uchar>(cy, cx) = 1;
+                }
+        });
+        cv::Mat bg(ch, cw, CV_32F, cv::Scalar(0));
+        cv::parallel_for_(cv::Range(0, ch), [&](const cv::Range &rr) {
+            std::vector<float> vals;
+            for (int cy = rr.start; cy < rr.end; cy++)
+                for (int cx = 0; cx < cw; cx++) {
+                    vals.clear();
+                    for (int y = std::max(0, cy - radius); y <= std::min(ch - 1, cy + radius); y++)
+                        for (int x = std::max(0, cx - radius); x <= std::min(cw - 1, cx + radius);
+                             x++)
+                            if (has.at<uchar>(y, x))
+                                vals.push_back(q.at<float>(y, x));
+                    if (vals.size() < 4)
+                        continue;
+                    auto mid = vals.begin() + vals.size() / 2;
+                    std::nth_element(vals.begin(), mid, vals.end());
+                    bg.at<float>(cy, cx) = *mid;
+                }
+        });
+        cv::GaussianBlur(bg, bg, cv::Size(), 1.0);
+        cv::Mat full;
+        cv::resize(bg, full, s.size(), 0, 0, cv::INTER_LINEAR);
+        cv::parallel_for_(cv::Range(0, s.rows), [&](const cv::Range &rr) {
+            for (int y = rr.start; y < rr.end; y++) {
+                uchar *a = s.ptr<uchar>(y);
+                const float *b = full.ptr<float>(y);
+                for (int x = 0; x < s.cols; x++)
+                    a[x] = cv::saturate_cast<uchar>(a[x] - b[x]);
+            }
+        });
+        return PCBCV_OK;
+    });
+}

@@ -14,7 +14,8 @@ pcb_findings_params_init(PcbFindingsParams *p)
     p->min_area_mm2 = 0.2;
     p->min_area_px = 24;
     p->min_side_px = 4;
-    p->merge_mm = 0.5;
+    p->merge_mm = 1.5;
+    p->min_unexplained = 0.4;
 }
 
 typedef struct {
@@ -86,72 +87,154 @@ threshold_maps(const PcbDiffMap *map, const PcbBoard *board, const PcbFindingsPa
     return TRUE;
 }
 
-/* How much the changed pixels of a box stand out from the ring of board around it, in one
- * image: their mean colour distance to the ring's median colour. */
-static double
-stand_out(const PcbImage *img, const PcbImage *score, guint8 low, int x0, int y0, int x1, int y1,
-          int pad)
+/* The bare-board colour around a box in one image: the mean of the ring pixels (@pad px
+ * around the box) in the most populated cell of a coarse colour histogram — the solder mask,
+ * even when parts, traces and silkscreen take much of the ring. FALSE when the ring is empty. */
+static gboolean
+board_colour(const PcbImage *img, int x0, int y0, int x1, int y1, int pad, double col[3])
 {
     int w = img->width, h = img->height;
     int rx0 = MAX(0, x0 - pad), ry0 = MAX(0, y0 - pad);
     int rx1 = MIN(w, x1 + pad), ry1 = MIN(h, y1 + pad);
-    x0 = MAX(0, x0), y0 = MAX(0, y0), x1 = MIN(w, x1), y1 = MIN(h, y1);
-    if (x1 <= x0 || y1 <= y0)
-        return 0;
-    guint hist[3][256];
-    memset(hist, 0, sizeof hist);
+    g_autofree guint *hist = g_new0(guint, 4096);
+    for (int y = ry0; y < ry1; y++) {
+        const guint8 *row = pcb_image_row(img, y);
+        for (int x = rx0; x < rx1; x++)
+            if (!(x >= x0 && x < x1 && y >= y0 && y < y1)) {
+                const guint8 *p = row + 3 * x;
+                hist[(p[0] >> 4) << 8 | (p[1] >> 4) << 4 | p[2] >> 4]++;
+            }
+    }
+    guint best = 0;
+    for (guint i = 1; i < 4096; i++)
+        if (hist[i] > hist[best])
+            best = i;
+    if (hist[best] == 0)
+        return FALSE;
+    double sum[3] = { 0, 0, 0 };
     guint n = 0;
     for (int y = ry0; y < ry1; y++) {
         const guint8 *row = pcb_image_row(img, y);
         for (int x = rx0; x < rx1; x++) {
-            if (x >= x0 && x < x1 && y >= y0 && y < y1)
-                continue;
-            for (int c = 0; c < 3; c++)
-                hist[c][row[3 * x + c]]++;
-            n++;
+            const guint8 *p = row + 3 * x;
+            if (!(x >= x0 && x < x1 && y >= y0 && y < y1)
+                && (guint) ((p[0] >> 4) << 8 | (p[1] >> 4) << 4 | p[2] >> 4) == best) {
+                for (int c = 0; c < 3; c++)
+                    sum[c] += p[c];
+                n++;
+            }
         }
     }
-    if (n == 0)
-        return 0;
-    double med[3];
-    for (int c = 0; c < 3; c++) {
-        guint acc = 0;
-        int v = 0;
-        for (; v < 255 && 2 * (acc + hist[c][v]) < n; v++)
-            acc += hist[c][v];
-        med[c] = v;
-    }
-    double sum = 0;
-    guint counted = 0;
-    for (int y = y0; y < y1; y++) {
-        const guint8 *row = pcb_image_row(img, y), *s = pcb_image_row(score, y);
-        for (int x = x0; x < x1; x++) {
-            if (s[x] < low) /* only the pixels that changed */
-                continue;
-            counted++;
-            double d0 = row[3 * x] - med[0], d1 = row[3 * x + 1] - med[1],
-                   d2 = row[3 * x + 2] - med[2];
-            sum += sqrt(d0 * d0 + d1 * d1 + d2 * d2);
-        }
-    }
-    return counted > 0 ? sum / counted : 0;
+    for (int c = 0; c < 3; c++)
+        col[c] = sum[c] / n;
+    return TRUE;
 }
 
-/* added: the photo's box stands out from the board around it much more than the reference's
- * (a part now stands where there was bare board or pads); removed: the other way round;
- * altered: both stand out alike (another part, colour, marking). */
+static double
+colour_dist(const guint8 *p, const double col[3])
+{
+    double d0 = p[0] - col[0], d1 = p[1] - col[1], d2 = p[2] - col[2];
+    return sqrt(d0 * d0 + d1 * d1 + d2 * d2);
+}
+
+/* Kind from where the changed pixels show bare board: bare in the reference but not in the
+ * photo, a part now stands there (added); the other way round, a part is gone (removed, pads
+ * may stay); as much in both, or in neither (another part, colour, marking): altered. */
 static PcbKind
 classify(const PcbDiffMap *map, const Region *r, guint8 low)
 {
-    int x0 = (int) r->x0, y0 = (int) r->y0, x1 = (int) ceil(r->x1), y1 = (int) ceil(r->y1);
+    int w = map->ref->width, h = map->ref->height;
+    int x0 = MAX(0, (int) r->x0), y0 = MAX(0, (int) r->y0);
+    int x1 = MIN(w, (int) ceil(r->x1)), y1 = MIN(h, (int) ceil(r->y1));
     int pad = MAX(3, (int) (0.5 * MAX(x1 - x0, y1 - y0)));
-    double sr = stand_out(map->ref, map->score, low, x0, y0, x1, y1, pad);
-    double sp = stand_out(map->photo, map->score, low, x0, y0, x1, y1, pad);
-    if (sp > 1.4 * sr + 4)
+    double br[3], bp[3];
+    if (x1 <= x0 || y1 <= y0 || !board_colour(map->ref, x0, y0, x1, y1, pad, br)
+        || !board_colour(map->photo, x0, y0, x1, y1, pad, bp))
+        return PCB_KIND_ALTERED;
+    /* bare board: within this colour distance of the board colour (8-bit RGB) */
+    double tol = MAX(30.0, 4.0 * map->noise[0]);
+    guint n = 0, to_part = 0, to_bare = 0;
+    for (int y = y0; y < y1; y++) {
+        const guint8 *a = pcb_image_row(map->ref, y), *b = pcb_image_row(map->photo, y);
+        const guint8 *s = pcb_image_row(map->score, y);
+        for (int x = x0; x < x1; x++) {
+            if (s[x] < low) /* only the pixels that changed */
+                continue;
+            n++;
+            gboolean in_ref = colour_dist(a + 3 * x, br) < tol;
+            gboolean in_pho = colour_dist(b + 3 * x, bp) < tol;
+            to_part += in_ref && !in_pho;
+            to_bare += !in_ref && in_pho;
+        }
+    }
+    if (n == 0)
+        return PCB_KIND_ALTERED;
+    /* a part standing on bare board turns most changed pixels from bare to part; a removal
+     * turns a good share to bare board, while pads left behind may look new */
+    if (to_part >= 0.1 * n && to_part >= 2.0 * to_bare)
         return PCB_KIND_ADDED;
-    if (sr > 1.4 * sp + 4)
+    if (to_bare >= 0.1 * n && to_bare >= 0.6 * to_part)
         return PCB_KIND_REMOVED;
     return PCB_KIND_ALTERED;
+}
+
+/* How much of a region's difference a local affine change of light explains (per channel,
+ * fitted over the box and a ring around it, both ways: photo from reference and reference
+ * from photo). Returns the larger share of the changed pixels' squared difference that stays
+ * unexplained: near 0 for glare, gain or tone changes, near 1 for a part that appeared (the
+ * reference cannot be mapped onto it) or vanished (nor the photo onto the reference). */
+static double
+unexplained(const PcbDiffMap *map, const Region *r, guint8 low)
+{
+    int w = map->ref->width, h = map->ref->height;
+    int bx0 = MAX(0, (int) r->x0), by0 = MAX(0, (int) r->y0);
+    int bx1 = MIN(w, (int) ceil(r->x1)), by1 = MIN(h, (int) ceil(r->y1));
+    int pad = MAX(3, (int) (0.5 * MAX(bx1 - bx0, by1 - by0)));
+    int x0 = MAX(0, bx0 - pad), y0 = MAX(0, by0 - pad), x1 = MIN(w, bx1 + pad),
+        y1 = MIN(h, by1 + pad);
+    double worst = 0;
+    for (int dir = 0; dir < 2; dir++) {
+        const PcbImage *src = dir == 0 ? map->ref : map->photo;
+        const PcbImage *dst = dir == 0 ? map->photo : map->ref;
+        double e0 = 0, e1 = 0;
+        for (int c = 0; c < 3; c++) {
+            double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+            for (int y = y0; y < y1; y++) {
+                const guint8 *a = pcb_image_row(src, y), *b = pcb_image_row(dst, y);
+                const guint8 *v = pcb_image_row(map->valid, y);
+                for (int x = x0; x < x1; x++)
+                    if (v[x]) {
+                        double X = a[3 * x + c], Y = b[3 * x + c];
+                        n++;
+                        sx += X;
+                        sy += Y;
+                        sxx += X * X;
+                        sxy += X * Y;
+                    }
+            }
+            if (n < 4)
+                return 1;
+            double vx = sxx - sx * sx / n, cxy = sxy - sx * sy / n;
+            double slope = vx > 1e-9 ? cxy / vx : 0;
+            if (slope < 0.25) /* no light change inverts or wipes out contrast */
+                slope = 0.25;
+            double off = (sy - slope * sx) / n;
+            for (int y = by0; y < by1; y++) {
+                const guint8 *a = pcb_image_row(src, y), *b = pcb_image_row(dst, y);
+                const guint8 *s = pcb_image_row(map->score, y);
+                for (int x = bx0; x < bx1; x++)
+                    if (s[x] >= low) {
+                        double X = a[3 * x + c], Y = b[3 * x + c];
+                        e0 += (Y - X) * (Y - X);
+                        e1 += (Y - slope * X - off) * (Y - slope * X - off);
+                    }
+            }
+        }
+        double u = e0 > 0 ? e1 / e0 : 1;
+        if (u > worst)
+            worst = u;
+    }
+    return worst;
 }
 
 static gint
@@ -217,6 +300,7 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
             }
     }
 
+    const guint8 low_v = (guint8) CLAMP(lround(params->low_sigma * PCB_DIFF_UNIT), 1, 255);
     GArray *out = g_array_new(FALSE, TRUE, sizeof(PcbFinding));
     g_array_set_clear_func(out, (GDestroyNotify) pcb_finding_clear);
     double min_px
@@ -241,8 +325,10 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
         double strength = 1.0 - exp(-(f.peak - params->low_sigma) / (2.0 * params->high_sigma));
         double extent = 1.0 - exp(-area / (4.0 * min_px));
         f.score = CLAMP(0.15 + 0.55 * strength + 0.2 * extent + 0.1 * MIN(1.0, mean / 10.0), 0, 1);
-        f.kind
-            = classify(map, r, (guint8) CLAMP(lround(params->low_sigma * PCB_DIFF_UNIT), 1, 255));
+        /* a change of light explains it: glare, gain, tone (not a part) */
+        if (params->min_unexplained > 0 && unexplained(map, r, low_v) < params->min_unexplained)
+            continue;
+        f.kind = classify(map, r, low_v);
         const PcbZone *z = board ? pcb_board_zone_at(board, &f.bbox) : NULL;
         f.zone = z ? g_strdup(z->name) : NULL;
         g_array_append_val(out, f);
