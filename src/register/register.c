@@ -691,8 +691,7 @@ pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
         tile_grid_free(&grid);
         memset(&grid, 0, sizeof grid);
         /* the final level always re-measures at its first estimate: sub-pixel accuracy */
-        if (!refine_level(rl, pl, hl, tile, last ? 600 : 300, last ? 0.0 : 0.5, &grid, &measured,
-                          error)) {
+        if (!refine_level(rl, pl, hl, tile, 300, last ? 0.0 : 0.5, &grid, &measured, error)) {
             tile_grid_free(&grid);
             return FALSE;
         }
