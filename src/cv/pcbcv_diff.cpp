@@ -562,16 +562,15 @@ pcbcv_local_background(pcbcv_view *score, const pcbcv_view *valid, int cell, int
                 }
         });
         cv::GaussianBlur(bg, bg, cv::Size(), 1.0);
-        cv::Mat full;
-        cv::resize(bg, full, s.size(), 0, 0, cv::INTER_LINEAR);
-        cv::parallel_for_(cv::Range(0, s.rows), [&](const cv::Range &rr) {
-            for (int y = rr.start; y < rr.end; y++) {
-                uchar *a = s.ptr<uchar>(y);
-                const float *b = full.ptr<float>(y);
-                for (int x = 0; x < s.cols; x++)
-                    a[x] = cv::saturate_cast<uchar>(a[x] - b[x]);
-            }
-        });
+        // to full size in 8 bits (half a score unit is 1/32 sigma), then a saturating
+        // subtraction: both SIMD, no full-size float map
+        cv::Mat bg8, full;
+        bg.convertTo(bg8, CV_8U);
+        cv::resize(bg8, full, s.size(), 0, 0, cv::INTER_LINEAR);
+        const uchar *before = s.data;
+        cv::subtract(s, full, s);
+        if (s.data != before)
+            return fail(PCBCV_E_ARG, msg, msglen, "local background: score was reallocated");
         return PCBCV_OK;
     });
 }
