@@ -81,9 +81,16 @@ cmd_inspect(int argc, char **argv)
     }
     if (!common.quiet)
         pcb_report_print_text(insp, stdout);
-    if (json != NULL && !pcb_report_write_json(insp, NULL, json, &error))
-        return cli_fail(error);
+    /* the overlay first, so that the report can say how long writing it took */
+    double t0 = g_get_monotonic_time() / 1e3;
     if (overlay != NULL && !pcb_report_write_overlay(insp, overlay, &error))
+        return cli_fail(error);
+    if (overlay != NULL) {
+        PcbTiming t = { "outputs", g_get_monotonic_time() / 1e3 - t0 };
+        g_array_append_val(insp->timings, t);
+        g_info("%-12s %8.1f ms  (the overlay)", t.stage, t.ms);
+    }
+    if (json != NULL && !pcb_report_write_json(insp, NULL, json, &error))
         return cli_fail(error);
     return insp->findings->len > 0 ? PCB_EXIT_FINDINGS : PCB_EXIT_PASS;
 }
