@@ -596,11 +596,20 @@ reduced_or_made(const PcbReduced *given, const PcbImage *full_g, int side, PcbRe
         out->scale = given->scale;
         return TRUE;
     }
-    const PcbImage *img = at_side(full_g, side, owned, error);
-    if (img == NULL)
+    /* a whole factor k (OpenCV's fast area path; scale exactly 1/k): the whole k x k cells,
+     * the few columns and rows left over dropped */
+    int k = MAX(1, MAX(full_g->width, full_g->height) / side);
+    if (k == 1) {
+        out->image = full_g;
+        out->scale = 1.0;
+        return TRUE;
+    }
+    g_autoptr(PcbImage) whole = pcb_image_new_view(full_g->width / k * k, full_g->height / k * k,
+                                                   full_g->format, full_g->stride, full_g->data);
+    if ((*owned = pcb_image_resize(whole, full_g->width / k, full_g->height / k, error)) == NULL)
         return FALSE;
-    out->image = img;
-    out->scale = (double) img->width / full_g->width;
+    out->image = *owned;
+    out->scale = 1.0 / k;
     return TRUE;
 }
 
@@ -639,7 +648,7 @@ pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
     PcbReduced rr, pr;
     g_autoptr(PcbImage) rr_owned = NULL;
     g_autoptr(PcbImage) pr_owned = NULL;
-    int side = 2 * params->coarse_side;
+    int side = 3 * params->coarse_side / 2;
     if (!reduced_or_made(ref_reduced, ref_g, side, &rr, &rr_owned, error)
         || !reduced_or_made(photo_reduced, pho_g, side, &pr, &pr_owned, error))
         return FALSE;
