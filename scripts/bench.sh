@@ -63,7 +63,7 @@ stages = [k for k in r0["timing_ms"] if k != "total"]
 for k in stages:
     print(f"   {k:14s} {st.median(r['timing_ms'].get(k, 0) for r in reps):8.1f} ms")
 total = st.median(r["timing_ms"]["total"] for r in reps)
-print(f"   {'pipeline':14s} {total:8.1f} ms  (the stages above)")
+print(f"   {'pipeline':14s} {total:8.1f} ms  (decode .. findings)")
 print(f"   {'end to end':14s} {wall:8.1f} ms  (process start to exit: JSON and overlay written)")
 dec = {l.split()[0]: float(l.split()[1]) for l in open(os.path.join(work, "decode.txt"))}
 floor = dec["total"]
