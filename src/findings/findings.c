@@ -137,18 +137,30 @@ colour_dist(const guint8 *p, const double col[3])
     return sqrt(d0 * d0 + d1 * d1 + d2 * d2);
 }
 
+/* A region's box clipped to the map, and the width of the ring of board around it. FALSE
+ * when nothing of it is left. */
+static gboolean
+region_box(const PcbDiffMap *map, const Region *r, int *x0, int *y0, int *x1, int *y1, int *pad)
+{
+    int w = map->ref->width, h = map->ref->height;
+    *x0 = MAX(0, (int) r->x0);
+    *y0 = MAX(0, (int) r->y0);
+    *x1 = MIN(w, (int) ceil(r->x1));
+    *y1 = MIN(h, (int) ceil(r->y1));
+    *pad = MAX(3, (int) (0.5 * MAX(*x1 - *x0, *y1 - *y0)));
+    return *x1 > *x0 && *y1 > *y0;
+}
+
 /* Kind from where the changed pixels show bare board: bare in the reference but not in the
  * photo, a part now stands there (added); the other way round, a part is gone (removed, pads
  * may stay); as much in both, or in neither (another part, colour, marking): altered. */
 static PcbKind
 classify(const PcbDiffMap *map, const Region *r, guint8 low)
 {
-    int w = map->ref->width, h = map->ref->height;
-    int x0 = MAX(0, (int) r->x0), y0 = MAX(0, (int) r->y0);
-    int x1 = MIN(w, (int) ceil(r->x1)), y1 = MIN(h, (int) ceil(r->y1));
-    int pad = MAX(3, (int) (0.5 * MAX(x1 - x0, y1 - y0)));
+    int x0, y0, x1, y1, pad;
     double br[3], bp[3];
-    if (x1 <= x0 || y1 <= y0 || !board_colour(map->ref, x0, y0, x1, y1, pad, br)
+    if (!region_box(map, r, &x0, &y0, &x1, &y1, &pad)
+        || !board_colour(map->ref, x0, y0, x1, y1, pad, br)
         || !board_colour(map->photo, x0, y0, x1, y1, pad, bp))
         return PCB_KIND_ALTERED;
     /* bare board: within this colour distance of the board colour (8-bit RGB) */
@@ -187,9 +199,8 @@ static double
 unexplained(const PcbDiffMap *map, const Region *r, guint8 low)
 {
     int w = map->ref->width, h = map->ref->height;
-    int bx0 = MAX(0, (int) r->x0), by0 = MAX(0, (int) r->y0);
-    int bx1 = MIN(w, (int) ceil(r->x1)), by1 = MIN(h, (int) ceil(r->y1));
-    int pad = MAX(3, (int) (0.5 * MAX(bx1 - bx0, by1 - by0)));
+    int bx0, by0, bx1, by1, pad;
+    region_box(map, r, &bx0, &by0, &bx1, &by1, &pad);
     int x0 = MAX(0, bx0 - pad), y0 = MAX(0, by0 - pad), x1 = MIN(w, bx1 + pad),
         y1 = MIN(h, by1 + pad);
     double worst = 0;
