@@ -85,31 +85,3 @@ pcb_sha256_data(const guint8 *data, gsize len)
         g_error("SHA-256 failed in libcrypto"); /* only on a broken OpenSSL install */
     return hex_digest(md, n);
 }
-
-char *
-pcb_sha256_file(const char *path, GError **error)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        int e = errno;
-        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot read %s: %s", path, g_strerror(e));
-        return NULL;
-    }
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    gboolean ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
-    guint8 buf[1 << 16];
-    size_t n;
-    while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        ok = EVP_DigestUpdate(ctx, buf, n) == 1;
-    gboolean bad = ferror(f) != 0;
-    fclose(f);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    ok = ok && !bad && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
-    EVP_MD_CTX_free(ctx);
-    if (!ok) {
-        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot read %s", path);
-        return NULL;
-    }
-    return hex_digest(md, mdlen);
-}

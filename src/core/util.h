@@ -11,7 +11,6 @@ G_BEGIN_DECLS
 gboolean pcb_write_file_atomic(const char *path, const void *data, gsize len, GError **error);
 
 /* Lowercase hex SHA-256 of a file's bytes, or NULL with PCB_ERROR_IO. */
-char *pcb_sha256_file(const char *path, GError **error);
 /* Hex SHA-256 (libcrypto: the CPU's SHA instructions where it has them). */
 char *pcb_sha256_data(const guint8 *data, gsize len);
 

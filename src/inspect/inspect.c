@@ -67,6 +67,30 @@ load_job_clear(LoadJob *j)
     g_clear_error(&j->error);
 }
 
+/* JPEG can decode at 1/2..1/8 scale without the full image (DCT scaling), but at 24 MP that
+ * costs 55-60% of a full decode (entropy decoding dominates) and the full image is decoded
+ * anyway, so the registration makes its reduced copy from that (5 ms) unless the job asks for
+ * a scaled decode (reduced_side > 0). A failure here is left to the full decode to report. */
+static void
+load_job_scaled(LoadJob *j, const guint8 *bytes, gsize len)
+{
+    int w = 0, h = 0, denom = 8;
+    gboolean scalable = FALSE;
+    if (j->reduced_side <= 0 || !pcb_image_probe_memory(bytes, len, &w, &h, &scalable, NULL)
+        || !scalable)
+        return;
+    while (denom > 1 && MAX(w, h) / denom < j->reduced_side)
+        denom /= 2;
+    if (denom == 1)
+        return;
+    PcbLoadOptions o;
+    pcb_load_options_init(&o);
+    o.format = PCB_FORMAT_GRAY8;
+    o.scale_denom = denom;
+    j->reduced = pcb_image_load_memory(bytes, len, &o, NULL);
+    j->reduced_scale = 1.0 / denom;
+}
+
 static gpointer
 load_job_run(gpointer data)
 {
@@ -77,29 +101,9 @@ load_job_run(gpointer data)
     if (bytes == NULL)
         return NULL;
     j->sha256 = pcb_sha256_data(bytes, len);
-    g_autoptr(GError) local = NULL;
-    /* JPEG can decode at 1/2..1/8 scale without the full image (DCT scaling), but at 24 MP
-     * that costs 55-60% of a full decode (entropy decoding dominates), and the full image is
-     * decoded anyway: the registration's reduced copy is made from it instead (5 ms) unless
-     * reduced_side asks for a scaled decode */
-    int w = 0, h = 0;
-    gboolean scalable = FALSE;
-    if (j->reduced_side > 0 && pcb_image_probe_memory(bytes, len, &w, &h, &scalable, &local)
-        && scalable) {
-        int denom = 8;
-        while (denom > 1 && MAX(w, h) / denom < j->reduced_side)
-            denom /= 2;
-        if (denom > 1) {
-            PcbLoadOptions o;
-            pcb_load_options_init(&o);
-            o.format = PCB_FORMAT_GRAY8;
-            o.scale_denom = denom;
-            j->reduced = pcb_image_load_memory(bytes, len, &o, &local);
-            j->reduced_scale = 1.0 / denom;
-        }
-    }
+    load_job_scaled(j, bytes, len);
     double t_reduced = pcb_now_ms();
-    g_clear_error(&local); /* whatever failed here fails again, reported, below */
+    g_autoptr(GError) local = NULL;
     if ((j->full = pcb_image_load_memory(bytes, len, NULL, &local)) == NULL)
         g_propagate_prefixed_error(&j->error, g_steal_pointer(&local), "%s: ", j->path);
     g_debug("load %s: read, hash and reduced decode %.0f ms, full decode %.0f ms", j->path,
@@ -129,11 +133,12 @@ load_inputs(PcbBoard *board, const char *photo_path, const PcbInspectParams *par
     else
         load_job_run(ref);
     stage_done(insp, "decode", t0);
-    insp->reference_sha256 = g_strdup(ref->sha256);
-    insp->photo_sha256 = g_strdup(photo->sha256);
-    for (LoadJob *j = ref; j != NULL; j = j == ref ? photo : NULL)
-        if (j->error != NULL) {
-            g_propagate_error(error, g_steal_pointer(&j->error));
+    insp->reference_sha256 = g_steal_pointer(&ref->sha256);
+    insp->photo_sha256 = g_steal_pointer(&photo->sha256);
+    LoadJob *jobs[] = { ref, photo };
+    for (int i = 0; i < 2; i++)
+        if (jobs[i]->error != NULL) {
+            g_propagate_error(error, g_steal_pointer(&jobs[i]->error));
             return FALSE;
         }
     insp->reference_width = ref->full->width;
