@@ -33,6 +33,9 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN_C) -Werror $(PKG_CFLAGS)
 CXXFLAGS += -std=c++17 $(CXXOPT) $(WARN_CXX) -Werror -I/usr/include/opencv4
 LDLIBS   += $(PKG_LIBS) $(CV_LIBS) -lm -lpthread
 
+# the Lab conversion's selects vectorise only when comparisons may not trap
+$(BUILD)/src/cv/pcbcv_lab.o: CXXFLAGS += -fno-trapping-math
+
 LIB_C    := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 LIB_CXX  := $(sort $(wildcard src/cv/*.cpp))
 CLI_C    := $(sort $(wildcard src/cli/*.c))

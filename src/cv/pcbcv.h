@@ -104,9 +104,10 @@ pcbcv_status pcbcv_warp(const pcbcv_view *photo, const double h_ref_to_photo[9],
                         const pcbcv_field *field, pcbcv_view *out, pcbcv_view *valid, char *msg,
                         size_t msglen) PCBCV_NOEXCEPT;
 
-/* Sets up what the difference needs once per process (colour tables); may run on another
- * thread while other stages work. Optional. */
-void pcbcv_prepare_difference(void) PCBCV_NOEXCEPT;
+/* sRGB to CIELab in OpenCV's 8-bit scaling (L* * 255 / 100, a* + 128, b* + 128), the space
+ * the difference is measured in. @lab is 3 channels, the size of @rgb. */
+pcbcv_status pcbcv_rgb_to_lab(const pcbcv_view *rgb, pcbcv_view *lab, char *msg,
+                              size_t msglen) PCBCV_NOEXCEPT;
 
 /* Photometric normalisation: per channel, maps the photo's local mean and contrast onto the
  * reference's over blocks of @block px, where @valid is set. In place on @photo. */

@@ -41,15 +41,7 @@ hist_mad_sigma(const long *hist, long n)
     return 1.4826 * std::max(0.0, mad - 0.5 + frac);
 }
 
-// The colour space differences are measured in: CIELab (OpenCV's 8-bit scaling: L* * 255 /
-// 100, a* + 128, b* + 128). Each channel is later divided by its own noise sigma.
-void
-convert_rows(const cv::Mat &rgb, cv::Mat &out)
-{
-    cv::cvtColor(rgb, out, cv::COLOR_RGB2Lab);
-}
-
-uchar
+PCBCV_ROW_KERNEL uchar
 row_max(const uchar *__restrict p, int n)
 {
     uchar m = 0;
@@ -59,7 +51,7 @@ row_max(const uchar *__restrict p, int n)
 }
 
 // p = p * gain + offset, rounded and clamped.
-void
+PCBCV_ROW_KERNEL void
 apply_row(uchar *__restrict p, const float *__restrict gain, const float *__restrict offs, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -70,7 +62,7 @@ apply_row(uchar *__restrict p, const float *__restrict gain, const float *__rest
 
 // Grows the running column ranges @acc (four rows of @n: ref max, ref min, photo max, photo
 // min) by one more row of row ranges @h laid out the same way.
-void
+PCBCV_ROW_KERNEL void
 window_rows(const uchar *__restrict h, uchar *__restrict acc, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -81,18 +73,20 @@ window_rows(const uchar *__restrict h, uchar *__restrict acc, int n)
     }
 }
 
-// Squared noise-unit distances of one row, summed over the three channels, as a root.
-void
-score_row(const uchar *__restrict d, const float (*sq)[256], float *__restrict o, int cols)
+// Noise-unit distances of one row: the root of the channels' squared differences, each
+// channel's difference divided by its noise sigma (@inv: 1 / sigma per channel).
+PCBCV_ROW_KERNEL void
+score_row(const uchar *__restrict d, const float *__restrict inv, float *__restrict o, int cols)
 {
-    for (int x = 0; x < cols; x++)
-        o[x] = sq[0][d[3 * x]] + sq[1][d[3 * x + 1]] + sq[2][d[3 * x + 2]];
-    for (int x = 0; x < cols; x++)
-        o[x] = std::sqrt(o[x]);
+    const float k0 = inv[0], k1 = inv[1], k2 = inv[2];
+    for (int x = 0; x < cols; x++) {
+        float a = d[3 * x] * k0, b = d[3 * x + 1] * k1, c = d[3 * x + 2] * k2;
+        o[x] = std::sqrt(a * a + b * b + c * c);
+    }
 }
 
 // The smoothed score in units of 1 / @unit sigma, 0 where @valid is not set.
-void
+PCBCV_ROW_KERNEL void
 quantise_row(const float *__restrict s, const uchar *__restrict valid, float unit,
              uchar *__restrict o, int cols)
 {
@@ -105,7 +99,7 @@ quantise_row(const float *__restrict s, const uchar *__restrict valid, float uni
 // Per byte: 0 where the photo value lies inside the reference's window range and the
 // reference value inside the photo's, else the smaller of the two distances to the other's
 // range. Unsigned saturating arithmetic throughout, so the loop vectorises.
-void
+PCBCV_ROW_KERNEL void
 distance_row(const uchar *__restrict r, const uchar *__restrict p, const uchar *__restrict rx,
              const uchar *__restrict rn, const uchar *__restrict px, const uchar *__restrict pn,
              uchar *__restrict d, int n)
@@ -121,7 +115,7 @@ distance_row(const uchar *__restrict r, const uchar *__restrict p, const uchar *
 
 // Per channel of an interleaved 3-channel row: the max and min within +-radius pixels along
 // the row, the row's ends replicated.
-void
+PCBCV_ROW_KERNEL void
 row_range(const uchar *__restrict src, int cols, int radius, uchar *__restrict mx,
           uchar *__restrict mn)
 {
@@ -150,19 +144,6 @@ row_range(const uchar *__restrict src, int cols, int radius, uchar *__restrict m
 }
 
 } // namespace
-
-extern "C" void
-pcbcv_prepare_difference(void) noexcept
-{
-    try {
-        // OpenCV builds its Lab tables on the first conversion (~0.1 s): do it now
-        cv::Mat px(1, 1, CV_8UC3, cv::Scalar::all(128)), lab;
-        convert_rows(px, lab);
-    }
-    catch (...) {
-        // the real conversion later reports any trouble
-    }
-}
 
 extern "C" pcbcv_status
 pcbcv_normalise_light(const pcbcv_view *reference, pcbcv_view *photo, const pcbcv_view *valid,
@@ -321,8 +302,8 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
                     pho.row(ys[i]).copyTo(ps.row((int) i));
                 }
                 cv::Mat rl, pl;
-                convert_rows(rs, rl);
-                convert_rows(ps, pl);
+                pcbcv::rgb_to_lab(rs, rl);
+                pcbcv::rgb_to_lab(ps, pl);
                 for (size_t i = 0; i < ys.size(); i++) {
                     const uchar *a = rl.ptr<uchar>((int) i), *b = pl.ptr<uchar>((int) i);
                     const uchar *pv = v.ptr<uchar>(ys[i]);
@@ -339,11 +320,8 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
                 noise[c] = std::max(hist_mad_sigma(&hist[c * 511], n[c]), floor_sigma[c]);
             }
         }
-        // Squared score per channel difference d: (d / sigma)^2, as a table.
-        float sq[3][256];
-        for (int c = 0; c < 3; c++)
-            for (int d = 0; d < 256; d++)
-                sq[c][d] = (float) ((d / noise[c]) * (d / noise[c]));
+        const float inv[3]
+            = { (float) (1.0 / noise[0]), (float) (1.0 / noise[1]), (float) (1.0 / noise[2]) };
         const int n3 = 3 * cols;
         const int nb = (rows + DIFF_BAND - 1) / DIFF_BAND;
         cv::parallel_for_(cv::Range(0, nb), [&](const cv::Range &range) {
@@ -355,8 +333,8 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
                 const int y0 = b * DIFF_BAND, y1 = std::min(rows, y0 + DIFF_BAND);
                 const int s0 = std::max(0, y0 - 1), s1 = std::min(rows, y1 + 1);
                 const int c0 = std::max(0, s0 - radius), c1 = std::min(rows, s1 + radius);
-                convert_rows(ref.rowRange(c0, c1), rl);
-                convert_rows(pho.rowRange(c0, c1), pl);
+                pcbcv::rgb_to_lab(ref.rowRange(c0, c1), rl);
+                pcbcv::rgb_to_lab(pho.rowRange(c0, c1), pl);
                 // the range of each image along each row, within +-radius (edges replicated)
                 for (int y = 0; y < c1 - c0; y++) {
                     uchar *h = &hb[4 * (size_t) y * n3];
@@ -375,7 +353,7 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
                     const uchar *r = rl.ptr<uchar>(y - c0), *p = pl.ptr<uchar>(y - c0);
                     uchar *d = &drow[0];
                     distance_row(r, p, rx, rn, px, pn, d, n3);
-                    score_row(d, sq, acc.ptr<float>(y - s0), cols);
+                    score_row(d, inv, acc.ptr<float>(y - s0), cols);
                 }
                 cv::GaussianBlur(acc, sm, cv::Size(3, 3), 0.8, 0.8, cv::BORDER_REPLICATE);
                 for (int y = y0; y < y1; y++)

@@ -252,26 +252,13 @@ difference_stages(PcbBoard *board, LoadJob *ref_job, LoadJob *photo_job,
     return TRUE;
 }
 
-static gpointer
-prepare_difference(G_GNUC_UNUSED gpointer data)
-{
-    pcbcv_prepare_difference();
-    return NULL;
-}
-
 static gboolean
 run(PcbBoard *board, const char *photo_path, const PcbInspectParams *params, PcbInspection *insp,
     gboolean diff, GError **error)
 {
-    /* the difference's one-time set-up, while the inputs load and register */
-    GThread *prep = diff && pcb_get_threads() > 1
-                        ? g_thread_try_new("pcbdiff-prep", prepare_difference, NULL, NULL)
-                        : NULL;
     LoadJob ref_job, photo_job;
     gboolean ok = load_inputs(board, photo_path, params, insp, &ref_job, &photo_job, error)
                   && difference_stages(board, &ref_job, &photo_job, params, insp, diff, error);
-    if (prep != NULL)
-        g_thread_join(prep);
     load_job_clear(&ref_job);
     load_job_clear(&photo_job);
     return ok;

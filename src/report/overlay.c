@@ -4,6 +4,7 @@
 #include <string.h>
 #include "pcbdiff/pcbdiff.h"
 #include "core/imgops.h"
+#include "core/util.h"
 #include "report/report_internal.h"
 
 #define HEAT_FROM_SIGMA 3.0  /* nothing shows below this */
@@ -235,10 +236,13 @@ pcb_report_write_overlay(const PcbInspection *insp, const char *path, GError **e
         (ref->width + st.k - 1) / st.k, (ref->height + st.k - 1) / st.k, PCB_FORMAT_RGB8, error);
     if (out == NULL)
         return FALSE;
+    double t0 = pcb_now_ms();
     if (!draw_base(out, ref, st.k, error))
         return FALSE;
+    double t_base = pcb_now_ms();
     if (insp->heat != NULL && insp->heat->format == PCB_FORMAT_GRAY8)
         draw_heat(out, insp->heat);
+    g_debug("overlay: base %.0f ms, heat %.0f ms", t_base - t0, pcb_now_ms() - t_base);
 
     int side = MAX(out->width, out->height);
     st.thickness = MAX(2, (int) lround(side / 600.0));
@@ -272,7 +276,9 @@ pcb_report_write_overlay(const PcbInspection *insp, const char *path, GError **e
                  : g_strdup_printf("pcbdiff FAIL: %u finding%s", n, n == 1 ? "" : "s");
     draw_label(out, st.margin, st.margin, banner, &st, n == 0 ? pass_colour : fail_colour);
 
-    if (is_jpeg_path(path))
-        return pcb_image_save_jpeg(out, path, JPEG_QUALITY, error);
-    return pcb_image_save_png(out, path, error);
+    t0 = pcb_now_ms();
+    gboolean ok = is_jpeg_path(path) ? pcb_image_save_jpeg(out, path, JPEG_QUALITY, error)
+                                     : pcb_image_save_png(out, path, error);
+    g_debug("overlay: %d x %d written in %.0f ms", out->width, out->height, pcb_now_ms() - t0);
+    return ok;
 }

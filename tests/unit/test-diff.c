@@ -2,6 +2,7 @@
  * of the right kind at the right place. */
 #include <math.h>
 #include "testutil.h"
+#include "cv/pcbcv.h"
 
 #define W 480
 #define H 360
@@ -188,11 +189,65 @@ test_white_board(void)
     g_assert_cmpfloat(fabs(g_array_index(f, PcbFinding, 0).bbox.y - 150), <, 4);
 }
 
+/* Textbook CIELab (D65) of an sRGB byte triple, in OpenCV's 8-bit scaling. */
+static void
+textbook_lab(const guint8 rgb[3], double out[3])
+{
+    double lin[3];
+    for (int c = 0; c < 3; c++) {
+        double v = rgb[c] / 255.0;
+        lin[c] = v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4);
+    }
+    static const double m[9] = { 0.412453, 0.357580, 0.180423, 0.212671, 0.715160,
+                                 0.072169, 0.019334, 0.119193, 0.950227 };
+    static const double white[3] = { 0.950456, 1.0, 1.088754 };
+    double f[3];
+    for (int r = 0; r < 3; r++) {
+        double t = (m[3 * r] * lin[0] + m[3 * r + 1] * lin[1] + m[3 * r + 2] * lin[2]) / white[r];
+        f[r] = t > 0.008856 ? cbrt(t) : 7.787 * t + 16.0 / 116;
+    }
+    out[0] = (116 * f[1] - 16) * 255 / 100;
+    out[1] = 500 * (f[0] - f[1]) + 128;
+    out[2] = 200 * (f[1] - f[2]) + 128;
+}
+
+/* The difference's own Lab conversion stays within one 8-bit step of the formula over a grid
+ * of colours (rows wider than its internal chunk). */
+static void
+test_lab_conversion(void)
+{
+    const int step = 5, n = 256 / step + 1, count = n * n * n, w = 1500;
+    const int h = (count + w - 1) / w;
+    g_autoptr(PcbImage) rgb = pcb_image_new(w, h, PCB_FORMAT_RGB8, NULL);
+    g_autoptr(PcbImage) lab = pcb_image_new(w, h, PCB_FORMAT_RGB8, NULL);
+    for (int i = 0; i < count; i++) {
+        guint8 *p = pcb_image_row(rgb, i / w) + 3 * (i % w);
+        p[0] = (guint8) MIN(255, step * (i % n));
+        p[1] = (guint8) MIN(255, step * (i / n % n));
+        p[2] = (guint8) MIN(255, step * (i / n / n));
+    }
+    pcbcv_view rv = { rgb->width, rgb->height, 3, rgb->stride, rgb->data };
+    pcbcv_view lv = { lab->width, lab->height, 3, lab->stride, lab->data };
+    char msg[128] = "";
+    g_assert_cmpint(pcbcv_rgb_to_lab(&rv, &lv, msg, sizeof msg), ==, PCBCV_OK);
+    double worst = 0;
+    for (int i = 0; i < count; i++) {
+        const guint8 *p = pcb_image_row(rgb, i / w) + 3 * (i % w);
+        const guint8 *q = pcb_image_row(lab, i / w) + 3 * (i % w);
+        double want[3];
+        textbook_lab(p, want);
+        for (int c = 0; c < 3; c++)
+            worst = MAX(worst, fabs(q[c] - CLAMP(want[c], 0, 255)));
+    }
+    g_assert_cmpfloat(worst, <=, 1.0);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     pcb_init(2);
+    g_test_add_func("/diff/lab-conversion-matches-formula", test_lab_conversion);
     g_test_add_func("/diff/lighting-change-alone-gives-nothing", test_lighting_alone);
     g_test_add_func("/diff/white-board-compares-white", test_white_board);
     g_test_add_func("/diff/one-pixel-shift-gives-nothing", test_one_pixel_shift);
