@@ -424,7 +424,7 @@ pcbcv_regions(const pcbcv_view *score, const pcbcv_view *low_map, const pcbcv_vi
         if (s.channels() != 1 || (low_map != nullptr && as_mat(low_map).size() != s.size())
             || (high_map != nullptr && as_mat(high_map).size() != s.size()))
             return fail(PCBCV_E_ARG, msg, msglen, "regions: bad arguments");
-        cv::Mat above, strong, labels, stats, centroids;
+        cv::Mat above, strong;
         if (low_map != nullptr)
             cv::compare(s, as_mat(low_map), above, cv::CMP_GE);
         else
@@ -433,47 +433,69 @@ pcbcv_regions(const pcbcv_view *score, const pcbcv_view *low_map, const pcbcv_vi
             cv::compare(s, as_mat(high_map), strong, cv::CMP_GE);
         else
             cv::threshold(s, strong, high - 1, 255, cv::THRESH_BINARY);
-        int count = cv::connectedComponentsWithStats(above, labels, stats, centroids, 8, CV_32S);
-        // the components that reach the high threshold: from the (few) strong pixels
-        std::vector<char> hit(count, 0);
-        std::vector<cv::Point> pts;
-        cv::findNonZero(strong, pts);
-        for (const cv::Point &q : pts)
-            hit[labels.at<int>(q)] = 1;
-        hit[0] = 0;
-        std::vector<int> peak(count, 0);
-        std::vector<double> sum(count, 0);
-        for (int i = 1; i < count; i++) {
-            if (!hit[i])
-                continue;
-            const int x0 = stats.at<int>(i, cv::CC_STAT_LEFT),
-                      y0 = stats.at<int>(i, cv::CC_STAT_TOP);
-            const int x1 = x0 + stats.at<int>(i, cv::CC_STAT_WIDTH);
-            const int y1 = y0 + stats.at<int>(i, cv::CC_STAT_HEIGHT);
-            for (int y = y0; y < y1; y++) {
-                const int *l = labels.ptr<int>(y);
-                const uchar *sv = s.ptr<uchar>(y);
-                for (int x = x0; x < x1; x++)
-                    if (l[x] == i) {
-                        peak[i] = std::max(peak[i], (int) sv[x]);
-                        sum[i] += sv[x];
-                    }
-            }
-        }
-        std::vector<pcbcv_region> out;
-        for (int i = 1; i < count; i++) {
-            if (!hit[i])
-                continue;
+        // Grow each region from its strong pixels over the pixels above the low threshold
+        // (cleared in @above as they are taken): the work follows the few strong regions, not
+        // the whole map. The same regions as labelling every component and keeping those
+        // with a strong pixel; listed in raster order of their first pixel, as labelling would.
+        std::vector<cv::Point> seeds;
+        cv::findNonZero(strong, seeds);
+        struct Grown {
             pcbcv_region r;
-            r.x = stats.at<int>(i, cv::CC_STAT_LEFT);
-            r.y = stats.at<int>(i, cv::CC_STAT_TOP);
-            r.w = stats.at<int>(i, cv::CC_STAT_WIDTH);
-            r.h = stats.at<int>(i, cv::CC_STAT_HEIGHT);
-            r.area = stats.at<int>(i, cv::CC_STAT_AREA);
-            r.peak = peak[i];
-            r.sum = sum[i];
-            out.push_back(r);
+            long first; // raster index of the region's first pixel
+        };
+        std::vector<Grown> grown;
+        std::vector<cv::Point> stack;
+        const int cols = s.cols, rows = s.rows;
+        for (const cv::Point &seed : seeds) {
+            if (above.at<uchar>(seed) == 0)
+                continue; // already in a region
+            int x0 = seed.x, x1 = seed.x, y0 = seed.y, y1 = seed.y, area = 0, peak = 0;
+            double sum = 0;
+            long first = (long) seed.y * cols + seed.x;
+            above.at<uchar>(seed) = 0;
+            stack.assign(1, seed);
+            while (!stack.empty()) {
+                const cv::Point p = stack.back();
+                stack.pop_back();
+                const int v = s.at<uchar>(p);
+                area++;
+                sum += v;
+                peak = std::max(peak, v);
+                x0 = std::min(x0, p.x);
+                x1 = std::max(x1, p.x);
+                y0 = std::min(y0, p.y);
+                y1 = std::max(y1, p.y);
+                first = std::min(first, (long) p.y * cols + p.x);
+                for (int dy = -1; dy <= 1; dy++) {
+                    const int y = p.y + dy;
+                    if (y < 0 || y >= rows)
+                        continue;
+                    uchar *a = above.ptr<uchar>(y);
+                    for (int dx = -1; dx <= 1; dx++) {
+                        const int x = p.x + dx;
+                        if (x < 0 || x >= cols || a[x] == 0)
+                            continue;
+                        a[x] = 0;
+                        stack.emplace_back(x, y);
+                    }
+                }
+            }
+            pcbcv_region r;
+            r.x = x0;
+            r.y = y0;
+            r.w = x1 - x0 + 1;
+            r.h = y1 - y0 + 1;
+            r.area = area;
+            r.peak = peak;
+            r.sum = sum;
+            grown.push_back({ r, first });
         }
+        std::sort(grown.begin(), grown.end(),
+                  [](const Grown &a, const Grown &b) { return a.first < b.first; });
+        std::vector<pcbcv_region> out;
+        out.reserve(grown.size());
+        for (const Grown &g : grown)
+            out.push_back(g.r);
         if (!out.empty()) {
             *regions = (pcbcv_region *) std::malloc(out.size() * sizeof(pcbcv_region));
             if (*regions == nullptr)

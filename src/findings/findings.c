@@ -4,6 +4,7 @@
 #include "pcbdiff/error.h"
 #include "pcbdiff/findings.h"
 #include "core/imgops.h"
+#include "core/util.h"
 
 void
 pcb_findings_params_init(PcbFindingsParams *p)
@@ -278,10 +279,12 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
     pcbcv_region *raw = NULL;
     int n = 0;
     char msg[256] = "";
+    double t0 = pcb_now_ms();
     if (!pcb_cv_check(pcbcv_regions(&sv, low ? &lv : NULL, high ? &hv : NULL, lo_v, hi_v, &raw, &n,
                                     msg, sizeof msg),
                       msg, "regions", PCB_ERROR_BACKEND, error))
         return NULL;
+    g_debug("findings: %d regions in %.0f ms", n, pcb_now_ms() - t0);
     g_autofree Region *rs = g_new0(Region, MAX(1, n));
     for (int i = 0; i < n; i++) {
         rs[i] = (Region){ raw[i].x,    raw[i].y,   raw[i].x + raw[i].w, raw[i].y + raw[i].h,
