@@ -1,6 +1,7 @@
 // Photometric normalisation, the shift-tolerant difference score, regions, texture.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <vector>
 #include <opencv2/imgproc.hpp>
@@ -48,6 +49,14 @@ row_max(const uchar *__restrict p, int n)
     for (int i = 0; i < n; i++)
         m = std::max(m, p[i]);
     return m;
+}
+
+// sum[i] += row[i]
+PCBCV_ROW_KERNEL void
+add_row(const uchar *__restrict row, uint32_t *__restrict sum, int n)
+{
+    for (int i = 0; i < n; i++)
+        sum[i] += row[i];
 }
 
 // p = p * gain + offset, rounded and clamped.
@@ -143,6 +152,33 @@ row_range(const uchar *__restrict src, int cols, int radius, uchar *__restrict m
     }
 }
 
+// The mean of each whole @f x @f cell of @src (8 bits, any channels), rounded: what
+// cv::resize(INTER_AREA) gives for a whole factor, but one pass over the source whatever @f
+// (OpenCV's general area path took 80 ms at f = 68 on 24 MP). Parallel over cell rows.
+void
+block_means(const cv::Mat &src, int f, cv::Mat &dst)
+{
+    const int ch = src.channels(), ow = src.cols / f, oh = src.rows / f;
+    dst.create(oh, ow, src.type());
+    const uint32_t cell = (uint32_t) f * (uint32_t) f;
+    cv::parallel_for_(cv::Range(0, oh), [&](const cv::Range &r) {
+        std::vector<uint32_t> sum((size_t) ow * f * ch);
+        for (int oy = r.start; oy < r.end; oy++) {
+            std::fill(sum.begin(), sum.end(), 0);
+            for (int y = oy * f; y < (oy + 1) * f; y++)
+                add_row(src.ptr<uchar>(y), sum.data(), (int) sum.size());
+            uchar *d = dst.ptr<uchar>(oy);
+            for (int ox = 0; ox < ow; ox++)
+                for (int c = 0; c < ch; c++) {
+                    uint32_t acc = 0;
+                    for (int k = 0; k < f; k++)
+                        acc += sum[((size_t) ox * f + k) * ch + c];
+                    d[ox * ch + c] = (uchar) ((acc + cell / 2) / cell);
+                }
+        }
+    });
+}
+
 } // namespace
 
 extern "C" pcbcv_status
@@ -161,9 +197,9 @@ pcbcv_normalise_light(const pcbcv_view *reference, pcbcv_view *photo, const pcbc
         cv::Size ss(ref.cols / f, ref.rows / f);
         const cv::Rect whole(0, 0, ss.width * f, ss.height * f);
         cv::Mat rs, ps, vs;
-        cv::resize(ref(whole), rs, ss, 0, 0, cv::INTER_AREA);
-        cv::resize(pho(whole), ps, ss, 0, 0, cv::INTER_AREA);
-        cv::resize(val(whole), vs, ss, 0, 0, cv::INTER_AREA);
+        block_means(ref(whole), f, rs);
+        block_means(pho(whole), f, ps);
+        block_means(val(whole), f, vs);
         const cv::Mat &pt = ps;
         // Local affine correction: per channel, the photo's Gaussian-weighted local mean and
         // contrast (std) over about one block are matched to the reference's. Contrast ratios,
