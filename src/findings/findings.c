@@ -326,8 +326,12 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
         double area = r->area * scale * scale;
         /* too small, or a sliver a few pixels thin: an edge that moved by a pixel or two
          * (registration residual, binarisation jitter), not a part */
-        if (area < min_px || MIN(r->x1 - r->x0, r->y1 - r->y0) < params->min_side_px)
+        if (area < min_px || MIN(r->x1 - r->x0, r->y1 - r->y0) < params->min_side_px) {
+            g_debug(
+                "findings: region at %.0f,%.0f %.0fx%.0f px, peak %.1f sigma: too small or thin",
+                r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, r->peak / PCB_DIFF_UNIT);
             continue;
+        }
         PcbFinding f = { 0 };
         f.bbox = (PcbRect){ r->x0 * scale, r->y0 * scale, (r->x1 - r->x0) * scale,
                             (r->y1 - r->y0) * scale };
@@ -340,8 +344,14 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
         double extent = 1.0 - exp(-area / (4.0 * min_px));
         f.score = CLAMP(0.15 + 0.55 * strength + 0.2 * extent + 0.1 * MIN(1.0, mean / 10.0), 0, 1);
         /* a change of light explains it: glare, gain, tone (not a part) */
-        if (params->min_unexplained > 0 && unexplained(map, r, low_v) < params->min_unexplained)
+        double u = params->min_unexplained > 0 ? unexplained(map, r, low_v) : 1;
+        if (u < params->min_unexplained) {
+            g_debug(
+                "findings: region at %.0f,%.0f %.0fx%.0f px, peak %.1f sigma: a change of light "
+                "explains it (%.0f%% unexplained)",
+                r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, f.peak, 100 * u);
             continue;
+        }
         f.kind = classify(map, r, low_v);
         const PcbZone *z = board ? pcb_board_zone_at(board, &f.bbox) : NULL;
         f.zone = z ? g_strdup(z->name) : NULL;
