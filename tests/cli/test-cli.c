@@ -51,6 +51,18 @@ path(const char *name)
     return g_build_filename(dir, name, NULL);
 }
 
+/* @src re-encoded as JPEG at @quality into the test directory as @name; its path. */
+static char *
+jpeg_copy(const char *src, const char *name, int quality)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PcbImage) img = pcb_image_load(src, NULL, &error);
+    g_assert_no_error(error);
+    char *copy = path(name);
+    g_assert_true(pcb_image_save_jpeg(img, copy, quality, &error));
+    return copy;
+}
+
 static JsonObject *
 read_report(JsonParser *parser, const char *file)
 {
@@ -346,11 +358,7 @@ make_fixtures(void)
 static void
 test_reencoded_copy_passes(void)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(PcbImage) photo = pcb_image_load(implant_jpg, NULL, &error);
-    g_assert_no_error(error);
-    g_autofree char *copy = path("implant-q80.jpg");
-    g_assert_true(pcb_image_save_jpeg(photo, copy, 80, &error));
+    g_autofree char *copy = jpeg_copy(implant_jpg, "implant-q80.jpg", 80);
     g_autofree char *json = path("reencoded.json");
     g_auto(Run) r = { 0 };
     run(&r, "inspect", implant_jpg, copy, "--json", json, NULL);
@@ -364,11 +372,7 @@ test_reencoded_copy_passes(void)
 static void
 test_aligned(void)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(PcbImage) ref = pcb_image_load(ref_png, NULL, &error);
-    g_assert_no_error(error);
-    g_autofree char *same = path("aligned.jpg");
-    g_assert_true(pcb_image_save_jpeg(ref, same, 92, &error));
+    g_autofree char *same = jpeg_copy(ref_png, "aligned.jpg", 92);
     g_auto(Run) a = { 0 };
     run(&a, "inspect", "--aligned", ref_png, same, NULL);
     g_assert_cmpint(a.status, ==, 0);
