@@ -15,6 +15,8 @@ typedef struct {
                             many megapixels (reduced above) */
     double background_quantile; /* the score's local background (this quantile over small cells,
                                    median over their neighbourhood) is subtracted; 0 = off */
+    double one_way; /* weight of the photo's one-way difference, where it is over 2 px wide and
+                       larger than the two-way one (a thin stroke in the photo only); 0 = off */
 } PcbDiffParams;
 
 void pcb_diff_params_init(PcbDiffParams *params);
@@ -30,6 +32,8 @@ typedef struct {
                               ignored and nothing is clipped */
     double scale;          /* reference px per working px (>= 1) */
     double noise[3];       /* estimated noise sigma per channel, grey levels */
+    int radius;            /* the score's tolerance radius, working px */
+    double one_way;        /* the score's one-way weight (PcbDiffParams) */
     double normalise_ms;   /* wall time of the masks and photometric normalisation */
     /* private: the reduced copies behind ref and photo when the working size is smaller */
     PcbImage *ref_owned, *photo_owned;

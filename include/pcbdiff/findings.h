@@ -37,6 +37,9 @@ typedef struct {
     double merge_mm;        /* fragments closer than this merge (mm; px/4 when no scale) */
     double min_unexplained; /* a finding must keep at least this share of its difference
                                after a local affine change of light is fitted (0 = off) */
+    double max_shift_px;    /* a region that a local shift of the photo by up to this much
+                               (reference px, tried in whole working px) explains is dropped,
+                               one it explains in part is cut down to the rest (0 = off) */
 } PcbFindingsParams;
 
 void pcb_findings_params_init(PcbFindingsParams *params);

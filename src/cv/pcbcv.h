@@ -110,9 +110,11 @@ pcbcv_status pcbcv_rgb_to_lab(const pcbcv_view *rgb, pcbcv_view *lab, char *msg,
                               size_t msglen) PCBCV_NOEXCEPT;
 
 /* Photometric normalisation: per channel, maps the photo's local mean and contrast onto the
- * reference's over blocks of @block px, where @valid is set. In place on @photo. */
+ * reference's over blocks of @block px, where @valid is set. In place on @photo, and only
+ * when that lowers the median absolute difference to the reference (over a sample of rows):
+ * *@improved (optional) says whether it did and was applied. */
 pcbcv_status pcbcv_normalise_light(const pcbcv_view *reference, pcbcv_view *photo,
-                                   const pcbcv_view *valid, int block, char *msg,
+                                   const pcbcv_view *valid, int block, int *improved, char *msg,
                                    size_t msglen) PCBCV_NOEXCEPT;
 
 /* Local background: per cell of @cell px, the @quantile of @score over covered pixels; the
@@ -124,12 +126,15 @@ pcbcv_status pcbcv_local_background(pcbcv_view *score, const pcbcv_view *valid, 
 
 /* Shift-tolerant colour difference in CIELab: per channel, the distance from a pixel to the
  * range of the other image within @radius px, taken both ways and the smaller kept; each
- * channel divided by its robust noise sigma; combined as an RMS; smoothed; written as
- * sigmas * @unit into the 1-channel @score (0 where @valid is 0). @noise gets the three
- * sigmas (Lab units). */
+ * channel divided by its robust noise sigma; combined as an RMS. Where the photo's distance
+ * alone (one way), taken over 2x2 px at least and times @one_way (0: off), is larger, it is
+ * used instead: a stroke narrower than the window that exists in the photo only (a scratch,
+ * an open, a mousebite) scores 0 both ways. Smoothed; written as sigmas * @unit into the
+ * 1-channel @score (0 where @valid is 0). @noise gets the three sigmas (Lab units). */
 pcbcv_status pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo,
-                              const pcbcv_view *valid, int radius, double unit, pcbcv_view *score,
-                              double noise[3], char *msg, size_t msglen) PCBCV_NOEXCEPT;
+                              const pcbcv_view *valid, int radius, double one_way, double unit,
+                              pcbcv_view *score, double noise[3], char *msg,
+                              size_t msglen) PCBCV_NOEXCEPT;
 
 /* Marks pixels unusable where either image is clipped (any channel >= @level) in a 3x3
  * neighbourhood: 0 in @valid. Glare and over-exposure hide what is there. */
@@ -144,13 +149,36 @@ typedef struct {
     double sum;     /* sum of score values inside */
 } pcbcv_region;
 
+/* The shift test of pcbcv_regions: the inputs and settings of the score (pcbcv_diff_score),
+ * and how far the photo may be moved. */
+typedef struct {
+    const pcbcv_view *reference, *photo, *valid; /* RGB, RGB (normalised), coverage mask */
+    double noise[3];                             /* the score's Lab sigmas */
+    double unit;                                 /* score values per sigma */
+    int radius;                                  /* the score's tolerance radius */
+    double one_way;                              /* the score's one-way weight */
+    int max_shift;                               /* largest shift tried, px each way */
+    int ring;                                    /* least context around a box, px */
+} pcbcv_shift_test;
+
 /* Hysteresis: connected regions (8-connected) of @score >= the low threshold that reach the
  * high threshold somewhere. The thresholds are per pixel from @low_map / @high_map when given,
  * else @low / @high everywhere. Returns a malloc(3)ed array in *regions (free with
- * pcbcv_free), count in *n. */
+ * pcbcv_free), count in *n.
+ *
+ * With @shift, each region is tested against a local shift of the photo (up to max_shift px
+ * each way, whole pixels): the score is recomputed over the region's box and a ring around
+ * it (ring px, or half the box's longer side) for every shift, and the shift that leaves the
+ * fewest strong (>= high) pixels in that window is taken if it removes at least half of them.
+ * The region is then cut down to its own pixels that stay >= low under that shift, and those
+ * within max_shift + radius px of them (the shift may move a real change's border that far);
+ * it is dropped when none of them reaches the high threshold. An edge that moved by a few
+ * pixels (registration residual, binarisation or etching jitter) is explained by a shift; a
+ * part or a defect is not, since the shift has to fit the edges around it too. */
 pcbcv_status pcbcv_regions(const pcbcv_view *score, const pcbcv_view *low_map,
-                           const pcbcv_view *high_map, int low, int high, pcbcv_region **regions,
-                           int *n, char *msg, size_t msglen) PCBCV_NOEXCEPT;
+                           const pcbcv_view *high_map, int low, int high,
+                           const pcbcv_shift_test *shift, pcbcv_region **regions, int *n, char *msg,
+                           size_t msglen) PCBCV_NOEXCEPT;
 
 void pcbcv_free(void *p) PCBCV_NOEXCEPT;
 

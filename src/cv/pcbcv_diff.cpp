@@ -1,5 +1,6 @@
 // Photometric normalisation, the shift-tolerant difference score, regions, texture.
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -40,6 +41,22 @@ hist_mad_sigma(const long *hist, long n)
     double below = (double) (acc - dev[mad]);
     double frac = dev[mad] > 0 ? ((double) n / 2 - below) / (double) dev[mad] : 0.5;
     return 1.4826 * std::max(0.0, mad - 0.5 + frac);
+}
+
+// The median of integer data 0..@bins-1 from its histogram, interpolated within its bin.
+double
+hist_median(const long *hist, int bins)
+{
+    long n = 0, acc = 0;
+    for (int i = 0; i < bins; i++)
+        n += hist[i];
+    if (n == 0)
+        return 0;
+    int m = 0;
+    for (; m < bins - 1 && 2 * (acc + hist[m]) < n; m++)
+        acc += hist[m];
+    double frac = hist[m] > 0 ? ((double) n / 2 - acc) / (double) hist[m] : 0.5;
+    return std::max(0.0, m - 0.5 + frac);
 }
 
 PCBCV_ROW_KERNEL uchar
@@ -122,6 +139,31 @@ distance_row(const uchar *__restrict r, const uchar *__restrict p, const uchar *
     }
 }
 
+// Per byte: how far the photo value lies outside the reference's window range (one way).
+PCBCV_ROW_KERNEL void
+one_way_row(const uchar *__restrict p, const uchar *__restrict rx, const uchar *__restrict rn,
+            uchar *__restrict d, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uchar a = (uchar) (p[i] - std::min(p[i], rx[i])),
+              b = (uchar) (rn[i] - std::min(rn[i], p[i]));
+        d[i] = std::max(a, b);
+    }
+}
+
+// Adds the one-way evidence to the score rows @acc: @one (the photo's distance to the
+// reference's window range alone, in sigmas) where it is at least 2 px wide (a 2x2 minimum: a
+// lone pixel is noise, a stroke is not), times @weight, wherever that exceeds the two-way
+// score. A stroke narrower than the window that exists in one image only (a scratch, an open,
+// a mousebite) has a two-way score of 0: the other image's range around it includes it.
+void
+add_one_way(cv::Mat &acc, const cv::Mat &one, cv::Mat &tmp, double weight)
+{
+    cv::erode(one, tmp, cv::Mat::ones(2, 2, CV_8U), cv::Point(-1, -1), 1, cv::BORDER_REPLICATE);
+    tmp *= weight;
+    cv::max(acc, tmp, acc);
+}
+
 // Per channel of an interleaved 3-channel row: the max and min within +-radius pixels along
 // the row, the row's ends replicated.
 PCBCV_ROW_KERNEL void
@@ -179,11 +221,163 @@ block_means(const cv::Mat &src, int f, cv::Mat &dst)
     });
 }
 
+// The pixel threshold of a hysteresis map, or @v everywhere.
+inline int
+threshold_at(const cv::Mat &map, int v, int x, int y)
+{
+    return map.empty() ? v : map.at<uchar>(y, x);
+}
+
+// The shift test of one region (see pcbcv_regions): @r is cut down to its @pixels near those that
+// the best local shift of the photo leaves changed. False when none of them reaches the high
+// threshold: the shift explains the region.
+bool
+shift_residual(const pcbcv_shift_test &t, const cv::Mat &s, const std::vector<cv::Point> &pixels,
+               const cv::Mat &low_map, const cv::Mat &high_map, int low, int high, pcbcv_region &r)
+{
+    const cv::Mat ref = as_mat(t.reference), pho = as_mat(t.photo), val = as_mat(t.valid);
+    const int R = t.radius, S = t.max_shift;
+    const int ring = std::max(t.ring, std::max(r.w, r.h) / 2);
+    const cv::Rect img(0, 0, s.cols, s.rows), box(r.x, r.y, r.w, r.h);
+    auto grow = [&](const cv::Rect &a, int g) {
+        return cv::Rect(a.x - g, a.y - g, a.width + 2 * g, a.height + 2 * g) & img;
+    };
+    // the window whose changed pixels choose the shift; one pixel more for the smoothing; the
+    // tolerance radius more for the reference's ranges, and the shift more for the photo's
+    const cv::Rect win = grow(box, ring), sw = grow(win, 1), rw = grow(sw, R), pw = grow(rw, S);
+    cv::Mat rl, pl, rmax, rmin, pmax, pmin;
+    pcbcv::rgb_to_lab(ref(rw), rl);
+    pcbcv::rgb_to_lab(pho(pw), pl);
+    // ranges within +-R, clipped at the image's edges as the score's are (off the crop counts
+    // as neutral for dilate and erode)
+    const cv::Mat k = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * R + 1, 2 * R + 1));
+    cv::dilate(rl, rmax, k);
+    cv::erode(rl, rmin, k);
+    cv::dilate(pl, pmax, k);
+    cv::erode(pl, pmin, k);
+    const float inv[3]
+        = { (float) (1.0 / t.noise[0]), (float) (1.0 / t.noise[1]), (float) (1.0 / t.noise[2]) };
+    // the shift is chosen by the strong differences (the high threshold) only: the recomputed
+    // score has no local background taken off, and weak noise must not choose it; what is
+    // left of the region is what stays above the low threshold
+    cv::Mat acc(sw.size(), CV_32F), sm, strong_at(win.size(), CV_8U), above(win.size(), CV_8U);
+    cv::Mat zero, best_above, one(sw.size(), CV_32F), onee;
+    std::vector<uchar> d(3 * (size_t) sw.width);
+    long best = -1, at_zero = 0;
+    // shifts in rings of growing size: on a tie the smaller shift stays
+    for (int m = 0; m <= S; m++)
+        for (int dy = -m; dy <= m; dy++)
+            for (int dx = -m; dx <= m; dx++) {
+                if (std::max(std::abs(dx), std::abs(dy)) != m)
+                    continue;
+                acc.setTo(0);
+                one.setTo(0);
+                // the columns whose shifted pixel lies in the image
+                const int xa = std::max(sw.x, -dx), xb = std::min(sw.x + sw.width, s.cols - dx);
+                for (int y = sw.y; y < sw.y + sw.height && xb > xa; y++) {
+                    if (y + dy < 0 || y + dy >= s.rows)
+                        continue;
+                    const size_t ro = 3 * (size_t) (xa - rw.x), po = 3 * (size_t) (xa + dx - pw.x);
+                    const int ry = y - rw.y, py = y + dy - pw.y;
+                    distance_row(rl.ptr<uchar>(ry) + ro, pl.ptr<uchar>(py) + po,
+                                 rmax.ptr<uchar>(ry) + ro, rmin.ptr<uchar>(ry) + ro,
+                                 pmax.ptr<uchar>(py) + po, pmin.ptr<uchar>(py) + po, d.data(),
+                                 3 * (xb - xa));
+                    float *o = acc.ptr<float>(y - sw.y);
+                    score_row(d.data(), inv, o + (xa - sw.x), xb - xa);
+                    if (t.one_way > 0) {
+                        one_way_row(pl.ptr<uchar>(py) + po, rmax.ptr<uchar>(ry) + ro,
+                                    rmin.ptr<uchar>(ry) + ro, d.data(), 3 * (xb - xa));
+                        float *q1 = one.ptr<float>(y - sw.y);
+                        score_row(d.data(), inv, q1 + (xa - sw.x), xb - xa);
+                        const uchar *v1 = val.ptr<uchar>(y);
+                        for (int x = xa; x < xb; x++)
+                            if (!v1[x])
+                                q1[x - sw.x] = 0;
+                    }
+                    const uchar *v = val.ptr<uchar>(y);
+                    for (int x = xa; x < xb; x++)
+                        if (!v[x])
+                            o[x - sw.x] = 0;
+                }
+                if (t.one_way > 0)
+                    add_one_way(acc, one, onee, t.one_way);
+                cv::GaussianBlur(acc, sm, cv::Size(3, 3), 0.8, 0.8, cv::BORDER_REPLICATE);
+                long count = 0;
+                for (int y = win.y; y < win.y + win.height; y++) {
+                    const float *a = sm.ptr<float>(y - sw.y);
+                    uchar *c = strong_at.ptr<uchar>(y - win.y), *l = above.ptr<uchar>(y - win.y);
+                    for (int x = win.x; x < win.x + win.width; x++) {
+                        const float q = a[x - sw.x] * (float) t.unit + 0.5f;
+                        c[x - win.x] = q >= threshold_at(high_map, high, x, y) ? 255 : 0;
+                        l[x - win.x] = q >= threshold_at(low_map, low, x, y) ? 255 : 0;
+                        count += c[x - win.x] != 0;
+                    }
+                }
+                if (m == 0) {
+                    at_zero = count;
+                    above.copyTo(zero);
+                }
+                if (best < 0 || count < best) {
+                    best = count;
+                    above.copyTo(best_above);
+                }
+            }
+    // a shift that explains less than half of the strong difference around the region is no
+    // explanation: around a part that came or went, some shift always lines up a few edges
+    if (2 * best > at_zero)
+        return true;
+    // the region's own pixels that stay changed under the best shift ...
+    cv::Mat own = cv::Mat::zeros(box.size(), CV_8U);
+    for (const cv::Point &p : pixels)
+        own.at<uchar>(p.y - box.y, p.x - box.x) = 255;
+    cv::Mat res = own & best_above(box - win.tl());
+    if (cv::countNonZero(own & zero(box - win.tl())) == 0)
+        return true; // the recomputed score does not see the region: nothing to judge by
+    bool strong = false;
+    for (int y = box.y; y < box.y + box.height && !strong; y++) {
+        const uchar *sv = s.ptr<uchar>(y), *q = res.ptr<uchar>(y - box.y);
+        for (int x = box.x; x < box.x + box.width; x++)
+            strong = strong || (q[x - box.x] && sv[x] >= threshold_at(high_map, high, x, y));
+    }
+    if (!strong)
+        return false;
+    // ... and, since the shift may move a changed part's border by up to S + R px, the own
+    // pixels within that distance of them: a defect keeps its full extent, a band of edge
+    // jitter that led up to it is cut off
+    const int g = 2 * (S + R) + 1;
+    cv::dilate(res, res, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(g, g)));
+    res &= own;
+    int x0 = INT_MAX, y0 = INT_MAX, x1 = -1, y1 = -1, area = 0, peak = 0;
+    double sum = 0;
+    for (int y = box.y; y < box.y + box.height; y++) {
+        const uchar *sv = s.ptr<uchar>(y), *q = res.ptr<uchar>(y - box.y);
+        for (int x = box.x; x < box.x + box.width; x++)
+            if (q[x - box.x]) {
+                x0 = std::min(x0, x);
+                y0 = std::min(y0, y);
+                x1 = std::max(x1, x);
+                y1 = std::max(y1, y);
+                area++;
+                peak = std::max(peak, (int) sv[x]);
+                sum += sv[x];
+            }
+    }
+    r.x = x0;
+    r.y = y0;
+    r.w = x1 - x0 + 1;
+    r.h = y1 - y0 + 1;
+    r.area = area;
+    r.peak = peak;
+    r.sum = sum;
+    return true;
+}
+
 } // namespace
 
 extern "C" pcbcv_status
 pcbcv_normalise_light(const pcbcv_view *reference, pcbcv_view *photo, const pcbcv_view *valid,
-                      int block, char *msg, size_t msglen) noexcept
+                      int block, int *improved, char *msg, size_t msglen) noexcept
 {
     return guarded(msg, msglen, [&]() {
         cv::Mat ref = as_mat(reference), pho = as_mat(photo), val = as_mat(valid);
@@ -251,40 +445,70 @@ pcbcv_normalise_light(const pcbcv_view *reference, pcbcv_view *photo, const pcbc
             wx[x] = ss.width < 2 ? 0.0f : (float) (gx - ix[x]);
         }
         const int nodes = 3 * ss.width;
+        // the correction rows (gain @gr, offset @orow) for a group of 8 rows, made at the
+        // group's middle: the maps vary over a block (> 100 px)
+        auto correction = [&](int group, std::vector<float> &gn, std::vector<float> &on,
+                              std::vector<float> &gr, std::vector<float> &orow) {
+            const double ym = std::min(group * 8 + 3.5, pho.rows - 1.0);
+            double gy = std::min(std::max((ym + 0.5) / f - 0.5, 0.0), ss.height - 1.0);
+            int iy = ss.height < 2 ? 0 : std::min((int) gy, ss.height - 2);
+            float wy = ss.height < 2 ? 0.0f : (float) (gy - iy);
+            const float *g0 = gain.ptr<float>(iy), *o0 = offs.ptr<float>(iy);
+            const float *g1 = ss.height < 2 ? g0 : gain.ptr<float>(iy + 1);
+            const float *o1 = ss.height < 2 ? o0 : offs.ptr<float>(iy + 1);
+            for (int i = 0; i < nodes; i++) {
+                gn[i] = g0[i] + wy * (g1[i] - g0[i]);
+                on[i] = o0[i] + wy * (o1[i] - o0[i]);
+            }
+            for (int i = nodes; i < nodes + 3; i++) { // one node: its own neighbour
+                gn[i] = gn[i - 3];
+                on[i] = on[i - 3];
+            }
+            for (int x = 0; x < pho.cols; x++) {
+                const int i0 = 3 * ix[x];
+                const float w = wx[x];
+                for (int k = 0; k < 3; k++) {
+                    gr[3 * x + k] = gn[i0 + k] + w * (gn[i0 + 3 + k] - gn[i0 + k]);
+                    orow[3 * x + k] = on[i0 + k] + w * (on[i0 + 3 + k] - on[i0 + k]);
+                }
+            }
+        };
+        // The correction models a change of light. Where the photo already agrees with the
+        // reference (a scan or a fixture under the same light, a binarised image) the moments
+        // it matches differ only because the content does (a trace a pixel wider, a defect),
+        // and applying it would make things worse: it is applied only if it brings the photo
+        // closer, by the median absolute difference over a sample (the groups' middle rows).
+        {
+            std::vector<float> gn(nodes + 3), on(nodes + 3), gr(3 * pho.cols), orow(3 * pho.cols);
+            std::vector<long> before(256, 0), after(256, 0);
+            for (int group = 0; group * 8 < pho.rows; group++) {
+                const int y = std::min(group * 8 + 3, pho.rows - 1);
+                correction(group, gn, on, gr, orow);
+                const uchar *a = ref.ptr<uchar>(y), *b = pho.ptr<uchar>(y), *v = val.ptr<uchar>(y);
+                for (int x = 0; x < pho.cols; x += 2)
+                    if (v[x] >= 250)
+                        for (int k = 0; k < 3; k++) {
+                            const int i = 3 * x + k;
+                            const float c = b[i] * gr[i] + orow[i] + 0.5f;
+                            const int q = (int) std::min(std::max(c, 0.0f), 255.0f);
+                            before[std::abs(b[i] - a[i])]++;
+                            after[std::abs(q - a[i])]++;
+                        }
+            }
+            const double mb = hist_median(before.data(), 256), ma = hist_median(after.data(), 256);
+            if (improved != nullptr)
+                *improved = ma < mb;
+            if (!(ma < mb))
+                return PCBCV_OK;
+        }
         cv::parallel_for_(cv::Range(0, pho.rows), [&](const cv::Range &r) {
             std::vector<float> gn(nodes + 3), on(nodes + 3), gr(3 * pho.cols), orow(3 * pho.cols);
             int made = -1; // the row group the correction rows were made for
             for (int y = r.start; y < r.end; y++) {
-                // the maps vary over a block (> 100 px): one correction row serves a group of
-                // 8 rows, made at the group's middle
                 const int group = y / 8;
-                if (group == made) {
-                    apply_row(pho.ptr<uchar>(y), gr.data(), orow.data(), 3 * pho.cols);
-                    continue;
-                }
-                made = group;
-                const double ym = std::min(group * 8 + 3.5, pho.rows - 1.0);
-                double gy = std::min(std::max((ym + 0.5) / f - 0.5, 0.0), ss.height - 1.0);
-                int iy = ss.height < 2 ? 0 : std::min((int) gy, ss.height - 2);
-                float wy = ss.height < 2 ? 0.0f : (float) (gy - iy);
-                const float *g0 = gain.ptr<float>(iy), *o0 = offs.ptr<float>(iy);
-                const float *g1 = ss.height < 2 ? g0 : gain.ptr<float>(iy + 1);
-                const float *o1 = ss.height < 2 ? o0 : offs.ptr<float>(iy + 1);
-                for (int i = 0; i < nodes; i++) {
-                    gn[i] = g0[i] + wy * (g1[i] - g0[i]);
-                    on[i] = o0[i] + wy * (o1[i] - o0[i]);
-                }
-                for (int i = nodes; i < nodes + 3; i++) { // one node: its own neighbour
-                    gn[i] = gn[i - 3];
-                    on[i] = on[i - 3];
-                }
-                for (int x = 0; x < pho.cols; x++) {
-                    const int i0 = 3 * ix[x];
-                    const float w = wx[x];
-                    for (int k = 0; k < 3; k++) {
-                        gr[3 * x + k] = gn[i0 + k] + w * (gn[i0 + 3 + k] - gn[i0 + k]);
-                        orow[3 * x + k] = on[i0 + k] + w * (on[i0 + 3 + k] - on[i0 + k]);
-                    }
+                if (group != made) {
+                    correction(group, gn, on, gr, orow);
+                    made = group;
                 }
                 apply_row(pho.ptr<uchar>(y), gr.data(), orow.data(), 3 * pho.cols);
             }
@@ -299,8 +523,8 @@ static const int DIFF_BAND = 32;
 
 extern "C" pcbcv_status
 pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcbcv_view *valid,
-                 int radius, double unit, pcbcv_view *score, double noise[3], char *msg,
-                 size_t msglen) noexcept
+                 int radius, double one_way, double unit, pcbcv_view *score, double noise[3],
+                 char *msg, size_t msglen) noexcept
 {
     return guarded(msg, msglen, [&]() {
         cv::Mat ref = as_mat(reference), pho = as_mat(photo), val = as_mat(valid);
@@ -363,7 +587,7 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
         cv::parallel_for_(cv::Range(0, nb), [&](const cv::Range &range) {
             // per band: colour rows [c0, c1), score rows [s0, s1), output rows [y0, y1)
             const int cap = DIFF_BAND + 2 + 2 * radius;
-            cv::Mat rl, pl, acc, sm;
+            cv::Mat rl, pl, acc, sm, one, onee;
             std::vector<uchar> hb(4 * (size_t) cap * n3), vrow(4 * (size_t) n3), drow(n3);
             for (int b = range.start; b < range.end; b++) {
                 const int y0 = b * DIFF_BAND, y1 = std::min(rows, y0 + DIFF_BAND);
@@ -378,6 +602,8 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
                     row_range(pl.ptr<uchar>(y), cols, radius, h + 2 * n3, h + 3 * n3);
                 }
                 acc.create(s1 - s0, cols, CV_32F);
+                if (one_way > 0)
+                    one.create(s1 - s0, cols, CV_32F);
                 uchar *rx = &vrow[0], *rn = rx + n3, *px = rn + n3, *pn = px + n3;
                 for (int y = s0; y < s1; y++) {
                     // ... and down the columns: the full window
@@ -390,7 +616,13 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
                     uchar *d = &drow[0];
                     distance_row(r, p, rx, rn, px, pn, d, n3);
                     score_row(d, inv, acc.ptr<float>(y - s0), cols);
+                    if (one_way > 0) {
+                        one_way_row(p, rx, rn, d, n3);
+                        score_row(d, inv, one.ptr<float>(y - s0), cols);
+                    }
                 }
+                if (one_way > 0)
+                    add_one_way(acc, one, onee, one_way);
                 cv::GaussianBlur(acc, sm, cv::Size(3, 3), 0.8, 0.8, cv::BORDER_REPLICATE);
                 for (int y = y0; y < y1; y++)
                     quantise_row(sm.ptr<float>(y - s0), v.ptr<uchar>(y), (float) unit,
@@ -451,7 +683,8 @@ pcbcv_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbc
 
 extern "C" pcbcv_status
 pcbcv_regions(const pcbcv_view *score, const pcbcv_view *low_map, const pcbcv_view *high_map,
-              int low, int high, pcbcv_region **regions, int *n, char *msg, size_t msglen) noexcept
+              int low, int high, const pcbcv_shift_test *shift, pcbcv_region **regions, int *n,
+              char *msg, size_t msglen) noexcept
 {
     *regions = nullptr;
     *n = 0;
@@ -473,11 +706,21 @@ pcbcv_regions(const pcbcv_view *score, const pcbcv_view *low_map, const pcbcv_vi
         // (cleared in @above as they are taken): the work follows the few strong regions, not
         // the whole map. The same regions as labelling every component and keeping those
         // with a strong pixel; listed in raster order of their first pixel, as labelling would.
+        // A region's pixels are kept only for the shift test.
+        const bool test = shift != nullptr && shift->max_shift > 0;
+        if (test
+            && (as_mat(shift->reference).size() != s.size()
+                || as_mat(shift->photo).size() != s.size()
+                || as_mat(shift->valid).size() != s.size() || shift->reference->channels != 3
+                || shift->photo->channels != 3 || shift->valid->channels != 1 || shift->radius < 0
+                || !(shift->noise[0] > 0 && shift->noise[1] > 0 && shift->noise[2] > 0)))
+            return fail(PCBCV_E_ARG, msg, msglen, "regions: bad shift test");
         std::vector<cv::Point> seeds;
         cv::findNonZero(strong, seeds);
         struct Grown {
             pcbcv_region r;
             long first; // raster index of the region's first pixel
+            std::vector<cv::Point> pixels;
         };
         std::vector<Grown> grown;
         std::vector<cv::Point> stack;
@@ -488,11 +731,14 @@ pcbcv_regions(const pcbcv_view *score, const pcbcv_view *low_map, const pcbcv_vi
             int x0 = seed.x, x1 = seed.x, y0 = seed.y, y1 = seed.y, area = 0, peak = 0;
             double sum = 0;
             long first = (long) seed.y * cols + seed.x;
+            std::vector<cv::Point> pixels;
             above.at<uchar>(seed) = 0;
             stack.assign(1, seed);
             while (!stack.empty()) {
                 const cv::Point p = stack.back();
                 stack.pop_back();
+                if (test)
+                    pixels.push_back(p);
                 const int v = s.at<uchar>(p);
                 area++;
                 sum += v;
@@ -524,14 +770,25 @@ pcbcv_regions(const pcbcv_view *score, const pcbcv_view *low_map, const pcbcv_vi
             r.area = area;
             r.peak = peak;
             r.sum = sum;
-            grown.push_back({ r, first });
+            grown.push_back({ r, first, std::move(pixels) });
         }
         std::sort(grown.begin(), grown.end(),
                   [](const Grown &a, const Grown &b) { return a.first < b.first; });
+        std::vector<char> keep(grown.size(), 1);
+        if (test) {
+            const cv::Mat lm = low_map ? as_mat(low_map) : cv::Mat(),
+                          hm = high_map ? as_mat(high_map) : cv::Mat();
+            cv::parallel_for_(cv::Range(0, (int) grown.size()), [&](const cv::Range &rr) {
+                for (int k = rr.start; k < rr.end; k++)
+                    keep[k]
+                        = shift_residual(*shift, s, grown[k].pixels, lm, hm, low, high, grown[k].r);
+            });
+        }
         std::vector<pcbcv_region> out;
         out.reserve(grown.size());
-        for (const Grown &g : grown)
-            out.push_back(g.r);
+        for (size_t k = 0; k < grown.size(); k++)
+            if (keep[k])
+                out.push_back(grown[k].r);
         if (!out.empty()) {
             *regions = (pcbcv_region *) std::malloc(out.size() * sizeof(pcbcv_region));
             if (*regions == nullptr)

@@ -14,6 +14,9 @@ pcb_diff_params_init(PcbDiffParams *p)
     p->light_block = 1.0 / 12.0;
     p->max_work_mpx = 0.0;
     p->background_quantile = 0.9;
+    /* half: a difference seen one way only may also be a sharper photo (or a blurrier
+     * reference), so it needs twice the evidence */
+    p->one_way = 0.5;
 }
 
 void
@@ -117,15 +120,20 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
         return FALSE;
     g_debug("difference: clipped pixels %.0f ms", pcb_now_ms() - t0);
     int block = MAX(16, (int) lround(params->light_block * MAX(w, h)));
-    if (!pcb_cv_check(pcbcv_normalise_light(&rv, &pv, &vv, block, msg, sizeof msg), msg,
+    int improved = 0;
+    if (!pcb_cv_check(pcbcv_normalise_light(&rv, &pv, &vv, block, &improved, msg, sizeof msg), msg,
                       "photometric normalisation", PCB_ERROR_BACKEND, error))
         return FALSE;
     out->normalise_ms = pcb_now_ms() - t0;
-    g_debug("difference: normalised %.0f ms", out->normalise_ms);
+    g_debug("difference: normalisation %s, %.0f ms",
+            improved ? "applied" : "skipped (the photo agrees as well without it)",
+            out->normalise_ms);
     int radius = MAX(0, (int) lround(params->tolerance_px));
+    out->radius = radius;
+    out->one_way = params->one_way;
     t0 = pcb_now_ms();
-    if (!pcb_cv_check(pcbcv_diff_score(&rv, &pv, &vv, radius, PCB_DIFF_UNIT, &sv, out->noise, msg,
-                                       sizeof msg),
+    if (!pcb_cv_check(pcbcv_diff_score(&rv, &pv, &vv, radius, params->one_way, PCB_DIFF_UNIT, &sv,
+                                       out->noise, msg, sizeof msg),
                       msg, "difference", PCB_ERROR_BACKEND, error))
         return FALSE;
     g_debug("difference: score %.0f ms", pcb_now_ms() - t0);

@@ -17,6 +17,7 @@ pcb_findings_params_init(PcbFindingsParams *p)
     p->min_side_px = 4;
     p->merge_mm = 1.5;
     p->min_unexplained = 0.4;
+    p->max_shift_px = 3.0;
 }
 
 typedef struct {
@@ -276,12 +277,28 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
     }
     int lo_v = (int) CLAMP(lround(params->low_sigma * PCB_DIFF_UNIT), 1, 255);
     int hi_v = (int) CLAMP(lround(params->high_sigma * PCB_DIFF_UNIT), 1, 255);
+    /* edge jitter: a region that a local shift of the photo by a few pixels explains (a
+     * registration residual, binarisation or etching moving an edge) is no change; the shift
+     * must also fit a ring of context around the region, at least 4 shifts wide */
+    pcbcv_view rv = pcb_view(map->ref), pv = pcb_view(map->photo), vv = pcb_view(map->valid);
+    int max_shift = (int) lround(params->max_shift_px / map->scale);
+    pcbcv_shift_test shift = {
+        .reference = &rv,
+        .photo = &pv,
+        .valid = &vv,
+        .noise = { map->noise[0], map->noise[1], map->noise[2] },
+        .unit = PCB_DIFF_UNIT,
+        .radius = map->radius,
+        .one_way = map->one_way,
+        .max_shift = max_shift,
+        .ring = 4 * max_shift + 4,
+    };
     pcbcv_region *raw = NULL;
     int n = 0;
     char msg[256] = "";
     double t0 = pcb_now_ms();
-    if (!pcb_cv_check(pcbcv_regions(&sv, low ? &lv : NULL, high ? &hv : NULL, lo_v, hi_v, &raw, &n,
-                                    msg, sizeof msg),
+    if (!pcb_cv_check(pcbcv_regions(&sv, low ? &lv : NULL, high ? &hv : NULL, lo_v, hi_v,
+                                    max_shift > 0 ? &shift : NULL, &raw, &n, msg, sizeof msg),
                       msg, "regions", PCB_ERROR_BACKEND, error))
         return NULL;
     g_debug("findings: %d regions in %.0f ms", n, pcb_now_ms() - t0);

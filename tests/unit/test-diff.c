@@ -2,6 +2,7 @@
  * of the right kind at the right place. */
 #include <math.h>
 #include "testutil.h"
+#include "core/imgops.h"
 #include "cv/pcbcv.h"
 
 #define W 480
@@ -189,6 +190,118 @@ test_white_board(void)
     g_assert_cmpfloat(fabs(g_array_index(f, PcbFinding, 0).bbox.y - 150), <, 4);
 }
 
+/* The binarised scene of test_white_board, its traces @shift px to the right and @grow px
+ * wider (binarisation jitter). */
+static PcbImage *
+white_board(int shift, int grow)
+{
+    PcbImage *img = pcb_image_new(W, H, PCB_FORMAT_RGB8, NULL);
+    for (int y = 0; y < H; y++)
+        memset(pcb_image_row(img, y), 255, 3 * W);
+    for (int i = 0; i < 12; i++)
+        paint(img, 20 + 36 * i + shift, 20, 10 + grow, H - 40, 0, 0, 0);
+    return img;
+}
+
+static GArray *
+findings_unscaled(const PcbImage *ref, const PcbImage *photo, double max_shift_px)
+{
+    PcbDiffMap map;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PcbImage) work = pcb_image_copy(photo, &error);
+    g_assert_true(pcb_difference(ref, work, NULL, NULL, NULL, &map, &error));
+    PcbFindingsParams params;
+    pcb_findings_params_init(&params);
+    params.max_shift_px = max_shift_px;
+    GArray *f = pcb_findings_extract(&map, NULL, 0, &params, &error);
+    g_assert_no_error(error);
+    pcb_diff_map_clear(&map);
+    return f;
+}
+
+/* A photo that is off by a few pixels, more than the score's tolerance, with edges a pixel
+ * wider: the bands along every edge are explained by a local shift and dropped; a short
+ * between two traces is not, and is found at its place and size. */
+static void
+test_shifted_edges_explained(void)
+{
+    g_autoptr(PcbImage) ref = white_board(0, 0);
+    g_autoptr(PcbImage) photo = white_board(3, 1);
+    paint(photo, 38, 150, 12, 8, 0, 0, 0); /* a short from the shifted trace to the next */
+    g_autoptr(GArray) without = findings_unscaled(ref, photo, 0);
+    g_assert_cmpuint(without->len, >, 1); /* the edge bands, without the shift test */
+    g_autoptr(GArray) f = findings_unscaled(ref, photo, 3);
+    g_assert_cmpuint(f->len, ==, 1);
+    const PcbFinding *x = &g_array_index(f, PcbFinding, 0);
+    g_assert_cmpfloat(fabs(x->bbox.y - 150), <, 4);
+    g_assert_cmpfloat(x->bbox.h, <, 16);
+    g_assert_cmpfloat(x->bbox.x, >, 30);
+    g_assert_cmpfloat(x->bbox.x + x->bbox.w, <, 60);
+}
+
+/* A scratch two pixels wide across a copper pour, in the photo only: both ways it scores
+ * nothing (the photo's window around it holds copper too); one way, it is found. */
+static void
+test_thin_scratch_found(void)
+{
+    g_autoptr(PcbImage) ref = white_board(0, 0);
+    paint(ref, 200, 100, 160, 120, 0, 0, 0); /* a pour */
+    g_autoptr(PcbImage) photo = pcb_image_copy(ref, NULL);
+    for (int i = 0; i < 80; i++) /* a diagonal stroke, 2 px wide */
+        paint(photo, 230 + i, 130 + 3 * i / 4, 2, 2, 255, 255, 255);
+    PcbDiffParams dp;
+    pcb_diff_params_init(&dp);
+    for (int pass = 0; pass < 2; pass++) {
+        dp.one_way = pass == 0 ? 0 : 0.5;
+        PcbDiffMap map;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(PcbImage) work = pcb_image_copy(photo, NULL);
+        g_assert_true(pcb_difference(ref, work, NULL, NULL, &dp, &map, &error));
+        g_autoptr(GArray) f = pcb_findings_extract(&map, NULL, 0, NULL, &error);
+        g_assert_no_error(error);
+        pcb_diff_map_clear(&map);
+        if (pass == 0) {
+            g_assert_cmpuint(f->len, ==, 0);
+            continue;
+        }
+        g_assert_cmpuint(f->len, ==, 1);
+        const PcbFinding *x = &g_array_index(f, PcbFinding, 0);
+        g_assert_cmpfloat(fabs(x->bbox.x - 230), <, 4);
+        g_assert_cmpfloat(fabs(x->bbox.y - 130), <, 4);
+        g_assert_cmpfloat(fabs(x->bbox.w - 81), <, 6);
+        g_assert_cmpfloat(fabs(x->bbox.h - 61), <, 6);
+    }
+}
+
+/* The photometric normalisation is skipped when it would only fit differences of content (a
+ * binarised pair whose traces differ in width), applied for a real change of light. */
+static void
+test_normalisation_only_when_it_helps(void)
+{
+    g_autoptr(PcbImage) ref = white_board(0, 0);
+    g_autoptr(PcbImage) wider = white_board(0, 3);
+    g_autoptr(PcbImage) before = pcb_image_copy(wider, NULL);
+    g_autoptr(PcbImage) valid = pcb_image_new(W, H, PCB_FORMAT_GRAY8, NULL);
+    for (int y = 0; y < H; y++)
+        memset(pcb_image_row(valid, y), 255, W);
+    pcbcv_view rv = pcb_view(ref), pv = pcb_view(wider), vv = pcb_view(valid);
+    char msg[128] = "";
+    int improved = -1;
+    g_assert_cmpint(pcbcv_normalise_light(&rv, &pv, &vv, 40, &improved, msg, sizeof msg), ==,
+                    PCBCV_OK);
+    g_assert_cmpint(improved, ==, 0);
+    for (int y = 0; y < H; y++) /* untouched */
+        g_assert_cmpmem(pcb_image_row(wider, y), 3 * W, pcb_image_row(before, y), 3 * W);
+
+    g_autoptr(PcbImage) board = reference();
+    g_autoptr(PcbImage) lit = relit(board, 1.25, 0.25, 2.0);
+    rv = pcb_view(board);
+    pv = pcb_view(lit);
+    g_assert_cmpint(pcbcv_normalise_light(&rv, &pv, &vv, 40, &improved, msg, sizeof msg), ==,
+                    PCBCV_OK);
+    g_assert_cmpint(improved, ==, 1);
+}
+
 /* Textbook CIELab (D65) of an sRGB byte triple, in OpenCV's 8-bit scaling. */
 static void
 textbook_lab(const guint8 rgb[3], double out[3])
@@ -255,5 +368,9 @@ main(int argc, char **argv)
     g_test_add_func("/diff/removed-part", test_removed_part);
     g_test_add_func("/diff/ignore-region-suppresses", test_ignore_region);
     g_test_add_func("/diff/zone-is-reported", test_zone_named);
+    g_test_add_func("/diff/shifted-edges-explained", test_shifted_edges_explained);
+    g_test_add_func("/diff/thin-scratch-found", test_thin_scratch_found);
+    g_test_add_func("/diff/normalisation-only-when-it-helps",
+                    test_normalisation_only_when_it_helps);
     return g_test_run();
 }
