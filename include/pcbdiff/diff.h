@@ -15,8 +15,11 @@ typedef struct {
                             many megapixels (reduced above) */
     double background_quantile; /* the score's local background (this quantile over small cells,
                                    median over their neighbourhood) is subtracted; 0 = off */
-    double one_way; /* weight of the photo's one-way difference, where it is over 2 px wide and
-                       larger than the two-way one (a thin stroke in the photo only); 0 = off */
+    double one_way;      /* 0..1: weight of the difference seen one way only (a stroke narrower than
+                            the tolerance in one image only: a marking, an open, a scratch), above
+                            the one seen both ways; 0 = only differences seen both ways count */
+    gboolean match_blur; /* blur the sharper image to match the other, cell by cell */
+    double blur_cell;    /* blur matching cell, as a fraction of the longer side */
 } PcbDiffParams;
 
 void pcb_diff_params_init(PcbDiffParams *params);
@@ -26,17 +29,19 @@ void pcb_diff_params_init(PcbDiffParams *params);
 typedef struct {
     PcbImage
         *score; /* GRAY8 at the working resolution: difference in noise sigmas * PCB_DIFF_UNIT */
-    const PcbImage *ref;   /* the reference at the working resolution (RGB8) */
-    const PcbImage *photo; /* the normalised, warped photo at the working resolution (RGB8) */
-    PcbImage *valid;       /* GRAY8: 255 where the photo covers the reference, nothing is
-                              ignored and nothing is clipped */
-    double scale;          /* reference px per working px (>= 1) */
-    double noise[3];       /* estimated noise sigma per channel, grey levels */
-    int radius;            /* the score's tolerance radius, working px */
-    double one_way;        /* the score's one-way weight (PcbDiffParams) */
-    double normalise_ms;   /* wall time of the masks and photometric normalisation */
+    const PcbImage *ref;       /* the reference at the working resolution (RGB8), blurred where
+                                  the photo is softer (blur matching) */
+    const PcbImage *ref_sharp; /* the same before blur matching */
+    const PcbImage *photo;     /* the normalised, warped photo at the working resolution (RGB8) */
+    PcbImage *valid;           /* GRAY8: 255 where the photo covers the reference, nothing is
+                                  ignored and nothing is clipped */
+    double scale;              /* reference px per working px (>= 1) */
+    double noise[3];           /* estimated noise sigma per channel, grey levels */
+    int radius;                /* the score's tolerance radius, working px */
+    double one_way;            /* the score's one-way weight (PcbDiffParams) */
+    double normalise_ms;       /* wall time of the masks and photometric normalisation */
     /* private: the reduced copies behind ref and photo when the working size is smaller */
-    PcbImage *ref_owned, *photo_owned;
+    PcbImage *ref_owned, *photo_owned, *ref_matched;
 } PcbDiffMap;
 
 void pcb_diff_map_clear(PcbDiffMap *map);

@@ -126,14 +126,31 @@ pcbcv_status pcbcv_local_background(pcbcv_view *score, const pcbcv_view *valid, 
 
 /* Shift-tolerant colour difference in CIELab: per channel, the distance from a pixel to the
  * range of the other image within @radius px, taken both ways and the smaller kept; each
- * channel divided by its robust noise sigma; combined as an RMS. Where the photo's distance
- * alone (one way), taken over 2x2 px at least and times @one_way (0: off), is larger, it is
- * used instead: a stroke narrower than the window that exists in the photo only (a scratch,
- * an open, a mousebite) scores 0 both ways. Smoothed; written as sigmas * @unit into the
- * 1-channel @score (0 where @valid is 0). @noise gets the three sigmas (Lab units). */
+ * channel divided by its robust noise sigma; combined as an RMS. @one_way (0..1) of the
+ * larger distance's excess is added: a stroke narrower than the window that exists in one
+ * image only (a marking, a scratch, an open) scores 0 both ways. Smoothed; written as sigmas *
+ * @unit into the 1-channel @score (0 where @valid is 0). @noise gets the three sigmas (Lab units).
+ */
 pcbcv_status pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo,
                               const pcbcv_view *valid, int radius, double one_way, double unit,
                               pcbcv_view *score, double noise[3], char *msg,
+                              size_t msglen) PCBCV_NOEXCEPT;
+
+typedef struct {
+    int cells, measured; /* cells of the grid; cells with edges enough to measure */
+    double median;       /* the measured cells' median sigma (signed as below) */
+    double min, max;     /* the applied sigmas' range */
+    double estimate_ms;  /* of which the estimate took (the rest applies it) */
+} pcbcv_blur_stats;
+
+/* Blur matching: per @cell x @cell cell, the Gaussian blur (up to @max_sigma) of one image
+ * that best matches the other's sharpness (by the two-way +-@radius difference on the cell's
+ * most edged patch); cells without edges take their neighbours'. Positive sigma: the
+ * reference is blurred, written to @reference_out (same size); negative: the @photo, in
+ * place. Elsewhere @reference_out is a copy of @reference. */
+pcbcv_status pcbcv_match_blur(const pcbcv_view *reference, pcbcv_view *reference_out,
+                              pcbcv_view *photo, const pcbcv_view *valid, int radius, int cell,
+                              double max_sigma, pcbcv_blur_stats *stats, char *msg,
                               size_t msglen) PCBCV_NOEXCEPT;
 
 /* Marks pixels unusable where either image is clipped (any channel >= @level) in a 3x3

@@ -122,46 +122,51 @@ quantise_row(const float *__restrict s, const uchar *__restrict valid, float uni
     }
 }
 
-// Per byte: 0 where the photo value lies inside the reference's window range and the
-// reference value inside the photo's, else the smaller of the two distances to the other's
-// range. Unsigned saturating arithmetic throughout, so the loop vectorises.
+// Per byte: how far each image's value lies outside the other's window range. A value
+// differs both ways by the smaller of the two distances; with @w256 / 256 weight, also by the
+// larger one (it differs one way) where that counts: the photo's where the reference is plain
+// around it (@rf, 255 or 0 per byte), the reference's where the photo is (@pf). A stroke
+// narrower than the window in one image only (a marking, a scratch, an open) differs one way
+// only, and lies on a plain surface in the other image; an edge that moved or a trace that
+// grew has an edge of the other image next to it. @d gets the larger of the two. Unsigned
+// saturating arithmetic throughout: the loop vectorises.
 PCBCV_ROW_KERNEL void
 distance_row(const uchar *__restrict r, const uchar *__restrict p, const uchar *__restrict rx,
              const uchar *__restrict rn, const uchar *__restrict px, const uchar *__restrict pn,
-             uchar *__restrict d, int n)
+             const uchar *__restrict rf, const uchar *__restrict pf, int w256, uchar *__restrict d,
+             int n)
 {
     for (int i = 0; i < n; i++) {
         uchar a = (uchar) (p[i] - std::min(p[i], rx[i])),
               b = (uchar) (rn[i] - std::min(rn[i], p[i]));
         uchar c = (uchar) (r[i] - std::min(r[i], px[i])),
               e = (uchar) (pn[i] - std::min(pn[i], r[i]));
-        d[i] = std::min(std::max(a, b), std::max(c, e));
+        uchar m1 = std::max(a, b), m2 = std::max(c, e);
+        uchar one = std::max((uchar) (m1 & rf[i]), (uchar) (m2 & pf[i]));
+        d[i] = std::max(std::min(m1, m2), (uchar) (((unsigned) one * (unsigned) w256) >> 8));
     }
 }
 
-// Per byte: how far the photo value lies outside the reference's window range (one way).
-PCBCV_ROW_KERNEL void
-one_way_row(const uchar *__restrict p, const uchar *__restrict rx, const uchar *__restrict rn,
-            uchar *__restrict d, int n)
-{
-    for (int i = 0; i < n; i++) {
-        uchar a = (uchar) (p[i] - std::min(p[i], rx[i])),
-              b = (uchar) (rn[i] - std::min(rn[i], p[i]));
-        d[i] = std::max(a, b);
-    }
-}
+// How far around a pixel an image must be plain for a one-way difference there to count
+// (px beyond the tolerance radius), and how plain: its L range within that reach at most
+// this many noise sigmas.
+const int FLAT_REACH = 2;
+const double FLAT_SIGMAS = 6.0;
 
-// Adds the one-way evidence to the score rows @acc: @one (the photo's distance to the
-// reference's window range alone, in sigmas) where it is at least 2 px wide (a 2x2 minimum: a
-// lone pixel is noise, a stroke is not), times @weight, wherever that exceeds the two-way
-// score. A stroke narrower than the window that exists in one image only (a scratch, an open,
-// a mousebite) has a two-way score of 0: the other image's range around it includes it.
+// 255 in each of a pixel's three bytes where the L channel of the Lab image @lab varies by at
+// most @gate within +-@reach px (off the image counts as nothing), else 0.
 void
-add_one_way(cv::Mat &acc, const cv::Mat &one, cv::Mat &tmp, double weight)
+flat_mask3(const cv::Mat &lab, int reach, int gate, cv::Mat &out)
 {
-    cv::erode(one, tmp, cv::Mat::ones(2, 2, CV_8U), cv::Point(-1, -1), 1, cv::BORDER_REPLICATE);
-    tmp *= weight;
-    cv::max(acc, tmp, acc);
+    cv::Mat l, hi, lo, flat;
+    cv::extractChannel(lab, l, 0);
+    const cv::Mat k
+        = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * reach + 1, 2 * reach + 1));
+    cv::dilate(l, hi, k);
+    cv::erode(l, lo, k);
+    cv::subtract(hi, lo, hi);
+    cv::compare(hi, gate, flat, cv::CMP_LE);
+    cv::merge(std::vector<cv::Mat>{ flat, flat, flat }, out);
 }
 
 // Per channel of an interleaved 3-channel row: the max and min within +-radius pixels along
@@ -244,10 +249,14 @@ shift_residual(const pcbcv_shift_test &t, const cv::Mat &s, const std::vector<cv
     };
     // the window whose changed pixels choose the shift; one pixel more for the smoothing; the
     // tolerance radius more for the reference's ranges, and the shift more for the photo's
-    const cv::Rect win = grow(box, ring), sw = grow(win, 1), rw = grow(sw, R), pw = grow(rw, S);
-    cv::Mat rl, pl, rmax, rmin, pmax, pmin;
+    const int G = R + FLAT_REACH;
+    const cv::Rect win = grow(box, ring), sw = grow(win, 1), rw = grow(sw, G), pw = grow(rw, S);
+    cv::Mat rl, pl, rmax, rmin, pmax, pmin, rflat, pflat;
     pcbcv::rgb_to_lab(ref(rw), rl);
     pcbcv::rgb_to_lab(pho(pw), pl);
+    const int gate = (int) std::lround(FLAT_SIGMAS * t.noise[0]);
+    flat_mask3(rl, G, gate, rflat);
+    flat_mask3(pl, G, gate, pflat);
     // ranges within +-R, clipped at the image's edges as the score's are (off the crop counts
     // as neutral for dilate and erode)
     const cv::Mat k = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * R + 1, 2 * R + 1));
@@ -261,7 +270,8 @@ shift_residual(const pcbcv_shift_test &t, const cv::Mat &s, const std::vector<cv
     // score has no local background taken off, and weak noise must not choose it; what is
     // left of the region is what stays above the low threshold
     cv::Mat acc(sw.size(), CV_32F), sm, strong_at(win.size(), CV_8U), above(win.size(), CV_8U);
-    cv::Mat zero, best_above, one(sw.size(), CV_32F), onee;
+    cv::Mat zero, best_above;
+    const int w256 = (int) std::lround(256 * std::min(std::max(t.one_way, 0.0), 1.0));
     std::vector<uchar> d(3 * (size_t) sw.width);
     long best = -1, at_zero = 0;
     // shifts in rings of growing size: on a tie the smaller shift stays
@@ -271,7 +281,6 @@ shift_residual(const pcbcv_shift_test &t, const cv::Mat &s, const std::vector<cv
                 if (std::max(std::abs(dx), std::abs(dy)) != m)
                     continue;
                 acc.setTo(0);
-                one.setTo(0);
                 // the columns whose shifted pixel lies in the image
                 const int xa = std::max(sw.x, -dx), xb = std::min(sw.x + sw.width, s.cols - dx);
                 for (int y = sw.y; y < sw.y + sw.height && xb > xa; y++) {
@@ -281,27 +290,16 @@ shift_residual(const pcbcv_shift_test &t, const cv::Mat &s, const std::vector<cv
                     const int ry = y - rw.y, py = y + dy - pw.y;
                     distance_row(rl.ptr<uchar>(ry) + ro, pl.ptr<uchar>(py) + po,
                                  rmax.ptr<uchar>(ry) + ro, rmin.ptr<uchar>(ry) + ro,
-                                 pmax.ptr<uchar>(py) + po, pmin.ptr<uchar>(py) + po, d.data(),
-                                 3 * (xb - xa));
+                                 pmax.ptr<uchar>(py) + po, pmin.ptr<uchar>(py) + po,
+                                 rflat.ptr<uchar>(ry) + ro, pflat.ptr<uchar>(py) + po, w256,
+                                 d.data(), 3 * (xb - xa));
                     float *o = acc.ptr<float>(y - sw.y);
                     score_row(d.data(), inv, o + (xa - sw.x), xb - xa);
-                    if (t.one_way > 0) {
-                        one_way_row(pl.ptr<uchar>(py) + po, rmax.ptr<uchar>(ry) + ro,
-                                    rmin.ptr<uchar>(ry) + ro, d.data(), 3 * (xb - xa));
-                        float *q1 = one.ptr<float>(y - sw.y);
-                        score_row(d.data(), inv, q1 + (xa - sw.x), xb - xa);
-                        const uchar *v1 = val.ptr<uchar>(y);
-                        for (int x = xa; x < xb; x++)
-                            if (!v1[x])
-                                q1[x - sw.x] = 0;
-                    }
                     const uchar *v = val.ptr<uchar>(y);
                     for (int x = xa; x < xb; x++)
                         if (!v[x])
                             o[x - sw.x] = 0;
                 }
-                if (t.one_way > 0)
-                    add_one_way(acc, one, onee, t.one_way);
                 cv::GaussianBlur(acc, sm, cv::Size(3, 3), 0.8, 0.8, cv::BORDER_REPLICATE);
                 long count = 0;
                 for (int y = win.y; y < win.y + win.height; y++) {
@@ -517,6 +515,207 @@ pcbcv_normalise_light(const pcbcv_view *reference, pcbcv_view *photo, const pcbc
     });
 }
 
+namespace {
+
+// What a blur difference costs a two-way comparison of two grey patches: the sum over the
+// inner pixels of how far each image's value lies outside the other's range within +-@radius.
+double
+blur_cost(const cv::Mat &r, const cv::Mat &p, int radius, int margin)
+{
+    const cv::Mat k
+        = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * radius + 1, 2 * radius + 1));
+    cv::Mat rx, rn, px, pn;
+    cv::dilate(r, rx, k);
+    cv::erode(r, rn, k);
+    cv::dilate(p, px, k);
+    cv::erode(p, pn, k);
+    double sum = 0;
+    for (int y = margin; y < r.rows - margin; y++) {
+        const uchar *a = r.ptr<uchar>(y), *b = p.ptr<uchar>(y);
+        const uchar *ax = rx.ptr<uchar>(y), *an = rn.ptr<uchar>(y);
+        const uchar *bx = px.ptr<uchar>(y), *bn = pn.ptr<uchar>(y);
+        for (int x = margin; x < r.cols - margin; x++) {
+            int d = std::max(std::max(b[x] - ax[x], an[x] - b[x]),
+                             std::max(a[x] - bx[x], bn[x] - a[x]));
+            sum += std::max(d, 0);
+        }
+    }
+    return sum;
+}
+
+// The cost of blurring one side of a patch pair by @s (> 0: the reference, < 0: the photo).
+double
+signed_blur_cost(const cv::Mat &r, const cv::Mat &p, double s, int radius, int margin)
+{
+    if (s == 0)
+        return blur_cost(r, p, radius, margin);
+    cv::Mat b;
+    cv::GaussianBlur(s > 0 ? r : p, b, cv::Size(), std::fabs(s), std::fabs(s),
+                     cv::BORDER_REPLICATE);
+    return s > 0 ? blur_cost(b, p, radius, margin) : blur_cost(r, b, radius, margin);
+}
+
+} // namespace
+
+extern "C" pcbcv_status
+pcbcv_match_blur(const pcbcv_view *reference, pcbcv_view *reference_out, pcbcv_view *photo,
+                 const pcbcv_view *valid, int radius, int cell, double max_sigma,
+                 pcbcv_blur_stats *stats, char *msg, size_t msglen) noexcept
+{
+    return guarded(msg, msglen, [&]() {
+        cv::Mat ref = as_mat(reference), rout = as_mat(reference_out), pho = as_mat(photo),
+                val = as_mat(valid);
+        if (ref.channels() != 3 || pho.channels() != 3 || val.channels() != 1
+            || rout.channels() != 3 || ref.size() != pho.size() || val.size() != ref.size()
+            || rout.size() != ref.size() || radius < 0 || cell < 32 || !(max_sigma > 0))
+            return fail(PCBCV_E_ARG, msg, msglen, "match blur: bad arguments");
+        const int64 t_start = cv::getTickCount();
+        const int gw = (ref.cols + cell - 1) / cell, gh = (ref.rows + cell - 1) / cell;
+        // Per cell: the patch (a quarter of the cell's side, within it) with the most edges,
+        // and the signed blur that best matches the two images there.
+        const int P = std::min(48, cell), margin = radius + 3;
+        cv::Mat sig(gh, gw, CV_32F, cv::Scalar(0)), known(gh, gw, CV_8U, cv::Scalar(0));
+        cv::parallel_for_(cv::Range(0, gw * gh), [&](const cv::Range &rr) {
+            for (int i = rr.start; i < rr.end; i++) {
+                const int cx = (i % gw) * cell, cy = (i / gw) * cell;
+                const cv::Rect c
+                    = cv::Rect(cx, cy, cell, cell) & cv::Rect(0, 0, ref.cols, ref.rows);
+                if (c.width < P || c.height < P)
+                    continue;
+                // the candidate patches: a 3 x 3 grid over the cell; their edge content from
+                // central differences of the green channel on every second pixel
+                double best_e = -1;
+                cv::Rect best;
+                for (int k = 0; k < 9; k++) {
+                    const cv::Rect q(c.x + (k % 3) * (c.width - P) / 2,
+                                     c.y + (k / 3) * (c.height - P) / 2, P, P);
+                    long e = 0, n = 0;
+                    bool covered = true;
+                    for (int y = q.y + 1; y < q.y + q.height - 1 && covered; y += 2) {
+                        const uchar *g0 = ref.ptr<uchar>(y - 1), *g1 = ref.ptr<uchar>(y),
+                                    *g2 = ref.ptr<uchar>(y + 1), *v = val.ptr<uchar>(y);
+                        for (int x = q.x + 1; x < q.x + q.width - 1; x += 2, n++) {
+                            covered = covered && v[x] >= 250;
+                            e += std::abs(g1[3 * x + 4] - g1[3 * x - 2])
+                                 + std::abs(g2[3 * x + 1] - g0[3 * x + 1]);
+                        }
+                    }
+                    if (covered && n > 0 && (double) e / (double) n > best_e) {
+                        best_e = (double) e / (double) n;
+                        best = q;
+                    }
+                }
+                // edges worth judging by: a mean gradient of at least 8 grey levels per px
+                // (central differences span two)
+                if (best_e < 16.0)
+                    continue;
+                cv::Mat a, b;
+                cv::cvtColor(ref(best), a, cv::COLOR_RGB2GRAY);
+                cv::cvtColor(pho(best), b, cv::COLOR_RGB2GRAY);
+                // the cost is close to unimodal in the signed sigma: which image to blur
+                // first, then how much, in steps of an eighth of the range, then half a step
+                const double step = max_sigma / 4;
+                const double c0 = signed_blur_cost(a, b, 0, radius, margin);
+                double bs = 0, bc = c0;
+                int dir = 0;
+                for (int sgn : { 1, -1 }) {
+                    const double cst = signed_blur_cost(a, b, sgn * step, radius, margin);
+                    if (cst < bc) {
+                        bc = cst;
+                        bs = sgn * step;
+                        dir = sgn;
+                    }
+                }
+                for (int j = 2; dir != 0 && j <= 4; j++) {
+                    const double cst = signed_blur_cost(a, b, dir * j * step, radius, margin);
+                    if (cst >= bc)
+                        break;
+                    bc = cst;
+                    bs = dir * j * step;
+                }
+                for (double s : { bs - step / 2, bs + step / 2 }) {
+                    if (std::fabs(s) > max_sigma || std::fabs(s) < 1e-9)
+                        continue;
+                    const double cst = signed_blur_cost(a, b, s, radius, margin);
+                    if (cst < bc) {
+                        bc = cst;
+                        bs = s;
+                    }
+                }
+                // a blur that helps only a little is noise being smoothed, not sharpness
+                // matched: the images are left as they are
+                if (bc > 0.8 * c0)
+                    bs = 0;
+                sig.at<float>(i / gw, i % gw) = (float) bs;
+                known.at<uchar>(i / gw, i % gw) = 1;
+            }
+        });
+        // Cells without edges take the median of the known ones nearest them (growing
+        // rings); then a 3 x 3 median evens out single odd cells.
+        int nknown = cv::countNonZero(known);
+        stats->cells = gw * gh;
+        stats->measured = nknown;
+        std::vector<float> all;
+        for (int y = 0; y < gh; y++)
+            for (int x = 0; x < gw; x++)
+                if (known.at<uchar>(y, x))
+                    all.push_back(sig.at<float>(y, x));
+        std::sort(all.begin(), all.end());
+        stats->median = all.empty() ? 0 : all[all.size() / 2];
+        cv::Mat filled = sig.clone();
+        for (int y = 0; y < gh; y++)
+            for (int x = 0; x < gw; x++) {
+                if (known.at<uchar>(y, x))
+                    continue;
+                std::vector<float> near;
+                for (int rad = 1; near.empty() && rad <= std::max(gw, gh); rad++)
+                    for (int v = std::max(0, y - rad); v <= std::min(gh - 1, y + rad); v++)
+                        for (int u = std::max(0, x - rad); u <= std::min(gw - 1, x + rad); u++)
+                            if (known.at<uchar>(v, u))
+                                near.push_back(sig.at<float>(v, u));
+                if (near.empty()) {
+                    filled.at<float>(y, x) = 0;
+                    continue;
+                }
+                std::nth_element(near.begin(), near.begin() + near.size() / 2, near.end());
+                filled.at<float>(y, x) = near[near.size() / 2];
+            }
+        if (gw >= 3 && gh >= 3)
+            cv::medianBlur(filled, sig, 3);
+        else
+            sig = filled;
+        stats->estimate_ms
+            = (double) (cv::getTickCount() - t_start) * 1000.0 / cv::getTickFrequency();
+        float lo = 0, hi = 0;
+        for (int y = 0; y < gh; y++)
+            for (int x = 0; x < gw; x++) {
+                lo = std::min(lo, sig.at<float>(y, x));
+                hi = std::max(hi, sig.at<float>(y, x));
+            }
+        // Apply cell by cell, each blurred from the unblurred source with its halo (a copy of
+        // the photo only when some of it is to be blurred).
+        const cv::Mat psrc = lo <= -0.05f ? pho.clone() : pho;
+        cv::parallel_for_(cv::Range(0, gw * gh), [&](const cv::Range &rr) {
+            for (int i = rr.start; i < rr.end; i++) {
+                const float s = sig.at<float>(i / gw, i % gw);
+                const cv::Rect img(0, 0, ref.cols, ref.rows);
+                const cv::Rect c = cv::Rect((i % gw) * cell, (i / gw) * cell, cell, cell) & img;
+                if (s < 0.05f)
+                    ref(c).copyTo(rout(c));
+                if (std::fabs(s) < 0.05f)
+                    continue;
+                // a view into the whole image: the filter reads the cell's halo from it
+                cv::Mat out = (s > 0 ? rout : pho)(c);
+                cv::GaussianBlur((s > 0 ? ref : psrc)(c), out, cv::Size(), std::fabs(s),
+                                 std::fabs(s), cv::BORDER_REPLICATE);
+            }
+        });
+        stats->min = lo;
+        stats->max = hi;
+        return PCBCV_OK;
+    });
+}
+
 // Rows handled per band of the fused difference pass: small enough that a band's Lab
 // buffers stay in cache, large enough that the halo rows cost little.
 static const int DIFF_BAND = 32;
@@ -586,13 +785,17 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
         const int nb = (rows + DIFF_BAND - 1) / DIFF_BAND;
         cv::parallel_for_(cv::Range(0, nb), [&](const cv::Range &range) {
             // per band: colour rows [c0, c1), score rows [s0, s1), output rows [y0, y1)
-            const int cap = DIFF_BAND + 2 + 2 * radius;
-            cv::Mat rl, pl, acc, sm, one, onee;
-            std::vector<uchar> hb(4 * (size_t) cap * n3), vrow(4 * (size_t) n3), drow(n3);
+            const int G = radius + FLAT_REACH, halo = std::max(radius, G);
+            const int gate = (int) std::lround(FLAT_SIGMAS * noise[0]);
+            const int w256 = (int) std::lround(256 * std::min(std::max(one_way, 0.0), 1.0));
+            const int cap = DIFF_BAND + 2 + 2 * halo;
+            cv::Mat rl, pl, acc, sm, rflat, pflat;
+            std::vector<uchar> hb(4 * (size_t) cap * n3), vrow(4 * (size_t) n3), drow(n3),
+                zrow(n3, 0);
             for (int b = range.start; b < range.end; b++) {
                 const int y0 = b * DIFF_BAND, y1 = std::min(rows, y0 + DIFF_BAND);
                 const int s0 = std::max(0, y0 - 1), s1 = std::min(rows, y1 + 1);
-                const int c0 = std::max(0, s0 - radius), c1 = std::min(rows, s1 + radius);
+                const int c0 = std::max(0, s0 - halo), c1 = std::min(rows, s1 + halo);
                 pcbcv::rgb_to_lab(ref.rowRange(c0, c1), rl);
                 pcbcv::rgb_to_lab(pho.rowRange(c0, c1), pl);
                 // the range of each image along each row, within +-radius (edges replicated)
@@ -602,8 +805,10 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
                     row_range(pl.ptr<uchar>(y), cols, radius, h + 2 * n3, h + 3 * n3);
                 }
                 acc.create(s1 - s0, cols, CV_32F);
-                if (one_way > 0)
-                    one.create(s1 - s0, cols, CV_32F);
+                if (one_way > 0) {
+                    flat_mask3(rl, G, gate, rflat);
+                    flat_mask3(pl, G, gate, pflat);
+                }
                 uchar *rx = &vrow[0], *rn = rx + n3, *px = rn + n3, *pn = px + n3;
                 for (int y = s0; y < s1; y++) {
                     // ... and down the columns: the full window
@@ -614,15 +819,11 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
                         window_rows(&hb[4 * (size_t) (w - c0) * n3], rx, n3);
                     const uchar *r = rl.ptr<uchar>(y - c0), *p = pl.ptr<uchar>(y - c0);
                     uchar *d = &drow[0];
-                    distance_row(r, p, rx, rn, px, pn, d, n3);
+                    const uchar *rf = one_way > 0 ? rflat.ptr<uchar>(y - c0) : &zrow[0];
+                    const uchar *pf = one_way > 0 ? pflat.ptr<uchar>(y - c0) : &zrow[0];
+                    distance_row(r, p, rx, rn, px, pn, rf, pf, w256, d, n3);
                     score_row(d, inv, acc.ptr<float>(y - s0), cols);
-                    if (one_way > 0) {
-                        one_way_row(p, rx, rn, d, n3);
-                        score_row(d, inv, one.ptr<float>(y - s0), cols);
-                    }
                 }
-                if (one_way > 0)
-                    add_one_way(acc, one, onee, one_way);
                 cv::GaussianBlur(acc, sm, cv::Size(3, 3), 0.8, 0.8, cv::BORDER_REPLICATE);
                 for (int y = y0; y < y1; y++)
                     quantise_row(sm.ptr<float>(y - s0), v.ptr<uchar>(y), (float) unit,

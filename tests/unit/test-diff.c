@@ -273,6 +273,95 @@ test_thin_scratch_found(void)
     }
 }
 
+/* Traces two pixels wider or narrower on each side than the golden's (etching, binarisation):
+ * beyond the tolerance, each edge differs one way, but next to an edge of the other image,
+ * not on a plain surface, so it is no stroke; even without the shift test nothing is found. */
+static void
+test_grown_traces_not_strokes(void)
+{
+    g_autoptr(PcbImage) ref = white_board(0, 0);
+    g_autoptr(PcbImage) wider = white_board(-2, 4);
+    g_autoptr(GArray) f = findings_unscaled(ref, wider, 0);
+    g_assert_cmpuint(f->len, ==, 0);
+    g_autoptr(PcbImage) narrower = white_board(2, -4);
+    g_autoptr(GArray) g = findings_unscaled(ref, narrower, 0);
+    g_assert_cmpuint(g->len, ==, 0);
+}
+
+/* @src blurred by the binomial kernel 1 4 6 4 1 / 16 each way (a Gaussian of sigma 1): a
+ * softer camera. */
+static PcbImage *
+softened(const PcbImage *src)
+{
+    static const int k[5] = { 1, 4, 6, 4, 1 };
+    g_autoptr(PcbImage) tmp = pcb_image_copy(src, NULL);
+    PcbImage *out = pcb_image_copy(src, NULL);
+    for (int pass = 0; pass < 2; pass++) {
+        const PcbImage *in = pass == 0 ? src : tmp;
+        PcbImage *to = pass == 0 ? tmp : out;
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                for (int c = 0; c < 3; c++) {
+                    int sum = 0;
+                    for (int i = -2; i <= 2; i++) {
+                        int xx = pass == 0 ? CLAMP(x + i, 0, W - 1) : x;
+                        int yy = pass == 1 ? CLAMP(y + i, 0, H - 1) : y;
+                        sum += k[i + 2] * pcb_image_row(in, yy)[3 * xx + c];
+                    }
+                    pcb_image_row(to, y)[3 * x + c] = (guint8) ((sum + 8) / 16);
+                }
+    }
+    return out;
+}
+
+static guint
+count_findings(const PcbImage *ref, const PcbImage *photo, gboolean match_blur, GArray **out)
+{
+    PcbDiffParams dp;
+    pcb_diff_params_init(&dp);
+    dp.match_blur = match_blur;
+    PcbDiffMap map;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PcbImage) work = pcb_image_copy(photo, NULL);
+    g_assert_true(pcb_difference(ref, work, NULL, NULL, &dp, &map, &error));
+    GArray *f = pcb_findings_extract(&map, NULL, 10.0, NULL, &error);
+    g_assert_no_error(error);
+    pcb_diff_map_clear(&map);
+    guint n = f->len;
+    if (out != NULL)
+        *out = f;
+    else
+        g_array_unref(f);
+    return n;
+}
+
+/* A sharp golden against a softer photo: blur matching finds nothing where nothing changed,
+ * and finds a line of marking erased from an IC body. Unmatched, only the line's one-pixel
+ * core differs (the camera spread the rest of it), too thin to be told from edge noise. */
+static void
+test_blur_matched(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    paint(ref, 290, 90, 70, 50, 40, 35, 30); /* an IC body with three lines of marking */
+    for (int i = 0; i < 3; i++)
+        paint(ref, 300, 100 + 12 * i, 50, 1, 200, 200, 190);
+    g_autoptr(PcbImage) soft = softened(ref);
+    g_autoptr(PcbImage) same = relit(soft, 1.0, 0, 1.0);
+    g_assert_cmpuint(count_findings(ref, same, TRUE, NULL), ==, 0);
+
+    g_autoptr(PcbImage) erased = pcb_image_copy(ref, NULL);
+    paint(erased, 300, 112, 50, 1, 40, 35, 30); /* the middle line is gone */
+    g_autoptr(PcbImage) soft2 = softened(erased);
+    g_autoptr(PcbImage) photo = relit(soft2, 1.0, 0, 1.0);
+    g_assert_cmpuint(count_findings(ref, photo, FALSE, NULL), ==, 0);
+    GArray *f = NULL;
+    g_assert_cmpuint(count_findings(ref, photo, TRUE, &f), ==, 1);
+    const PcbFinding *x = &g_array_index(f, PcbFinding, 0);
+    g_assert_cmpfloat(fabs(x->bbox.y + x->bbox.h / 2 - 112), <, 4);
+    g_assert_cmpfloat(fabs(x->bbox.x + x->bbox.w / 2 - 325), <, 6);
+    g_array_unref(f);
+}
+
 /* The photometric normalisation is skipped when it would only fit differences of content (a
  * binarised pair whose traces differ in width), applied for a real change of light. */
 static void
@@ -370,6 +459,8 @@ main(int argc, char **argv)
     g_test_add_func("/diff/zone-is-reported", test_zone_named);
     g_test_add_func("/diff/shifted-edges-explained", test_shifted_edges_explained);
     g_test_add_func("/diff/thin-scratch-found", test_thin_scratch_found);
+    g_test_add_func("/diff/grown-traces-are-not-strokes", test_grown_traces_not_strokes);
+    g_test_add_func("/diff/blur-matched-marking-found", test_blur_matched);
     g_test_add_func("/diff/normalisation-only-when-it-helps",
                     test_normalisation_only_when_it_helps);
     return g_test_run();
