@@ -29,19 +29,21 @@ void pcb_diff_params_init(PcbDiffParams *params);
 typedef struct {
     PcbImage
         *score; /* GRAY8 at the working resolution: difference in noise sigmas * PCB_DIFF_UNIT */
-    const PcbImage *ref;       /* the reference at the working resolution (RGB8), blurred where
-                                  the photo is softer (blur matching) */
-    const PcbImage *ref_sharp; /* the same before blur matching */
-    const PcbImage *photo;     /* the normalised, warped photo at the working resolution (RGB8) */
-    PcbImage *valid;           /* GRAY8: 255 where the photo covers the reference, nothing is
-                                  ignored and nothing is clipped */
-    double scale;              /* reference px per working px (>= 1) */
-    double noise[3];           /* estimated noise sigma per channel, grey levels */
-    int radius;                /* the score's tolerance radius, working px */
-    double one_way;            /* the score's one-way weight (PcbDiffParams) */
-    double normalise_ms;       /* wall time of the masks and photometric normalisation */
+    const PcbImage *ref;   /* the reference at the working resolution (RGB8) */
+    const PcbImage *photo; /* the normalised, warped photo at the working resolution (RGB8) */
+    PcbImage *valid;       /* GRAY8: 255 where the photo covers the reference, nothing is
+                              ignored and nothing is clipped */
+    double scale;          /* reference px per working px (>= 1) */
+    double noise[3];       /* estimated noise sigma per channel, grey levels */
+    int radius;            /* the score's tolerance radius, working px */
+    double one_way;        /* the score's one-way weight (PcbDiffParams) */
+    double normalise_ms;   /* wall time of the masks and photometric normalisation */
     /* private: the reduced copies behind ref and photo when the working size is smaller */
-    PcbImage *ref_owned, *photo_owned, *ref_matched;
+    PcbImage *ref_owned, *photo_owned;
+    /* blur matching: per cell of blur_cell px (blur_cols x blur_rows), > 0: the reference is
+     * blurred by this sigma when compared, < 0: the photo; NULL: none */
+    float *blur_sigma;
+    int blur_cell, blur_cols, blur_rows;
 } PcbDiffMap;
 
 void pcb_diff_map_clear(PcbDiffMap *map);

@@ -124,6 +124,35 @@ pcbcv_status pcbcv_local_background(pcbcv_view *score, const pcbcv_view *valid, 
                                     int radius, double quantile, char *msg,
                                     size_t msglen) PCBCV_NOEXCEPT;
 
+typedef struct {
+    int cells, measured; /* cells of the grid; cells with edges enough to measure */
+    double median;       /* the measured cells' median sigma (signed as below) */
+    double min, max;     /* the applied sigmas' range */
+} pcbcv_blur_stats;
+
+/* Which image to blur, and by how much, to match the other's sharpness, per cell of a grid.
+ * @sigma: @cols x @rows, row-major; > 0: the reference is blurred by it, < 0: the photo; free
+ * with pcbcv_free. A NULL map or @sigma: no blurring. */
+typedef struct {
+    int cell, cols, rows; /* cell side, px; grid size */
+    float *sigma;
+} pcbcv_blur_map;
+
+/* Blur matching: per @cell x @cell cell, the Gaussian blur (up to @max_sigma) of one image
+ * that best matches the other's sharpness (by the two-way +-@radius difference on the cell's
+ * most edged patch); cells without edges take their neighbours'. The images are not changed:
+ * the score and the shift test blur as they read. */
+pcbcv_status pcbcv_estimate_blur(const pcbcv_view *reference, const pcbcv_view *photo,
+                                 const pcbcv_view *valid, int radius, int cell, double max_sigma,
+                                 pcbcv_blur_map *map, pcbcv_blur_stats *stats, char *msg,
+                                 size_t msglen) PCBCV_NOEXCEPT;
+
+/* The crop of @image at @x, @y (the size of @out, same format) as the score compares it: blurred
+ * where @blur (may be NULL) blurs this image (@sign: +1 the reference, -1 the photo). */
+pcbcv_status pcbcv_matched_crop(const pcbcv_view *image, const pcbcv_blur_map *blur, int sign,
+                                int x, int y, pcbcv_view *out, char *msg,
+                                size_t msglen) PCBCV_NOEXCEPT;
+
 /* Shift-tolerant colour difference in CIELab: per channel, the distance from a pixel to the
  * range of the other image within @radius px, taken both ways and the smaller kept; each
  * channel divided by its robust noise sigma; combined as an RMS. @one_way (0..1) of the
@@ -132,26 +161,9 @@ pcbcv_status pcbcv_local_background(pcbcv_view *score, const pcbcv_view *valid, 
  * @unit into the 1-channel @score (0 where @valid is 0). @noise gets the three sigmas (Lab units).
  */
 pcbcv_status pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo,
-                              const pcbcv_view *valid, int radius, double one_way, double unit,
-                              pcbcv_view *score, double noise[3], char *msg,
-                              size_t msglen) PCBCV_NOEXCEPT;
-
-typedef struct {
-    int cells, measured; /* cells of the grid; cells with edges enough to measure */
-    double median;       /* the measured cells' median sigma (signed as below) */
-    double min, max;     /* the applied sigmas' range */
-    double estimate_ms;  /* of which the estimate took (the rest applies it) */
-} pcbcv_blur_stats;
-
-/* Blur matching: per @cell x @cell cell, the Gaussian blur (up to @max_sigma) of one image
- * that best matches the other's sharpness (by the two-way +-@radius difference on the cell's
- * most edged patch); cells without edges take their neighbours'. Positive sigma: the
- * reference is blurred, written to @reference_out (same size); negative: the @photo, in
- * place. Elsewhere @reference_out is a copy of @reference. */
-pcbcv_status pcbcv_match_blur(const pcbcv_view *reference, pcbcv_view *reference_out,
-                              pcbcv_view *photo, const pcbcv_view *valid, int radius, int cell,
-                              double max_sigma, pcbcv_blur_stats *stats, char *msg,
-                              size_t msglen) PCBCV_NOEXCEPT;
+                              const pcbcv_view *valid, const pcbcv_blur_map *blur, int radius,
+                              double one_way, double unit, pcbcv_view *score, double noise[3],
+                              char *msg, size_t msglen) PCBCV_NOEXCEPT;
 
 /* Marks pixels unusable where either image is clipped (any channel >= @level) in a 3x3
  * neighbourhood: 0 in @valid. Glare and over-exposure hide what is there. */
@@ -170,6 +182,7 @@ typedef struct {
  * and how far the photo may be moved. */
 typedef struct {
     const pcbcv_view *reference, *photo, *valid; /* RGB, RGB (normalised), coverage mask */
+    const pcbcv_blur_map *blur;                  /* the score's blur matching, or NULL */
     double noise[3];                             /* the score's Lab sigmas */
     double unit;                                 /* score values per sigma */
     int radius;                                  /* the score's tolerance radius */

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <mutex>
 #include <vector>
 #include <opencv2/imgproc.hpp>
 #include "cv/pcbcv_internal.hpp"
@@ -226,6 +227,53 @@ block_means(const cv::Mat &src, int f, cv::Mat &dst)
     });
 }
 
+// @img's pixels in @r, blurred cell by cell where the blur map @bm says this image is the
+// sharper (@sign: +1 for the reference, -1 for the photo), made in @buf (never a view of
+// @img); a view of @img when nothing in @r is blurred. Each cell is filtered as a view into the
+// whole image, so its halo is the image's own pixels (the image's edges replicated).
+cv::Mat
+matched(const cv::Mat &img, const cv::Rect &r, const pcbcv_blur_map *bm, int sign, cv::Mat &buf)
+{
+    if (bm == nullptr || bm->sigma == nullptr || r.empty())
+        return img(r);
+    const int c = bm->cell;
+    const int gx0 = std::min(r.x / c, bm->cols - 1),
+              gx1 = std::min((r.x + r.width - 1) / c, bm->cols - 1);
+    const int gy0 = std::min(r.y / c, bm->rows - 1),
+              gy1 = std::min((r.y + r.height - 1) / c, bm->rows - 1);
+    auto sigma = [&](int gx, int gy) { return sign * bm->sigma[(size_t) gy * bm->cols + gx]; };
+    bool any = false;
+    for (int gy = gy0; gy <= gy1; gy++)
+        for (int gx = gx0; gx <= gx1; gx++)
+            any = any || sigma(gx, gy) >= 0.05f;
+    if (!any)
+        return img(r);
+    cv::Mat &out = buf;
+    out.create(r.size(), img.type());
+    // per row of cells, each run of cells with the same sigma in one call (a filter call has
+    // a fixed cost that cell-sized calls on a band of rows would multiply)
+    for (int gy = gy0; gy <= gy1; gy++) {
+        const int cy1 = gy == bm->rows - 1 ? img.rows : (gy + 1) * c; // the last takes the rest
+        for (int gx = gx0; gx <= gx1;) {
+            const float s = sigma(gx, gy);
+            int end = gx + 1;
+            while (end <= gx1 && sigma(end, gy) == s)
+                end++;
+            const int cx1 = end - 1 == bm->cols - 1 ? img.cols : end * c;
+            const cv::Rect cr = cv::Rect(gx * c, gy * c, cx1 - gx * c, cy1 - gy * c) & r;
+            gx = end;
+            if (cr.empty())
+                continue;
+            cv::Mat dst = out(cr - r.tl());
+            if (s >= 0.05f)
+                cv::GaussianBlur(img(cr), dst, cv::Size(), s, s, cv::BORDER_REPLICATE);
+            else
+                img(cr).copyTo(dst);
+        }
+    }
+    return out;
+}
+
 // The pixel threshold of a hysteresis map, or @v everywhere.
 inline int
 threshold_at(const cv::Mat &map, int v, int x, int y)
@@ -252,8 +300,9 @@ shift_residual(const pcbcv_shift_test &t, const cv::Mat &s, const std::vector<cv
     const int G = R + FLAT_REACH;
     const cv::Rect win = grow(box, ring), sw = grow(win, 1), rw = grow(sw, G), pw = grow(rw, S);
     cv::Mat rl, pl, rmax, rmin, pmax, pmin, rflat, pflat;
-    pcbcv::rgb_to_lab(ref(rw), rl);
-    pcbcv::rgb_to_lab(pho(pw), pl);
+    cv::Mat rb, pb;
+    pcbcv::rgb_to_lab(matched(ref, rw, t.blur, 1, rb), rl);
+    pcbcv::rgb_to_lab(matched(pho, pw, t.blur, -1, pb), pl);
     const int gate = (int) std::lround(FLAT_SIGMAS * t.noise[0]);
     flat_mask3(rl, G, gate, rflat);
     flat_mask3(pl, G, gate, pflat);
@@ -558,18 +607,17 @@ signed_blur_cost(const cv::Mat &r, const cv::Mat &p, double s, int radius, int m
 } // namespace
 
 extern "C" pcbcv_status
-pcbcv_match_blur(const pcbcv_view *reference, pcbcv_view *reference_out, pcbcv_view *photo,
-                 const pcbcv_view *valid, int radius, int cell, double max_sigma,
-                 pcbcv_blur_stats *stats, char *msg, size_t msglen) noexcept
+pcbcv_estimate_blur(const pcbcv_view *reference, const pcbcv_view *photo, const pcbcv_view *valid,
+                    int radius, int cell, double max_sigma, pcbcv_blur_map *map,
+                    pcbcv_blur_stats *stats, char *msg, size_t msglen) noexcept
 {
+    *map = pcbcv_blur_map{ 0, 0, 0, nullptr };
     return guarded(msg, msglen, [&]() {
-        cv::Mat ref = as_mat(reference), rout = as_mat(reference_out), pho = as_mat(photo),
-                val = as_mat(valid);
+        const cv::Mat ref = as_mat(reference), pho = as_mat(photo), val = as_mat(valid);
         if (ref.channels() != 3 || pho.channels() != 3 || val.channels() != 1
-            || rout.channels() != 3 || ref.size() != pho.size() || val.size() != ref.size()
-            || rout.size() != ref.size() || radius < 0 || cell < 32 || !(max_sigma > 0))
-            return fail(PCBCV_E_ARG, msg, msglen, "match blur: bad arguments");
-        const int64 t_start = cv::getTickCount();
+            || ref.size() != pho.size() || val.size() != ref.size() || radius < 0 || cell < 32
+            || !(max_sigma > 0))
+            return fail(PCBCV_E_ARG, msg, msglen, "blur estimate: bad arguments");
         const int gw = (ref.cols + cell - 1) / cell, gh = (ref.rows + cell - 1) / cell;
         // Per cell: the patch (a quarter of the cell's side, within it) with the most edges,
         // and the signed blur that best matches the two images there.
@@ -684,34 +732,38 @@ pcbcv_match_blur(const pcbcv_view *reference, pcbcv_view *reference_out, pcbcv_v
             cv::medianBlur(filled, sig, 3);
         else
             sig = filled;
-        stats->estimate_ms
-            = (double) (cv::getTickCount() - t_start) * 1000.0 / cv::getTickFrequency();
         float lo = 0, hi = 0;
         for (int y = 0; y < gh; y++)
             for (int x = 0; x < gw; x++) {
                 lo = std::min(lo, sig.at<float>(y, x));
                 hi = std::max(hi, sig.at<float>(y, x));
             }
-        // Apply cell by cell, each blurred from the unblurred source with its halo (a copy of
-        // the photo only when some of it is to be blurred).
-        const cv::Mat psrc = lo <= -0.05f ? pho.clone() : pho;
-        cv::parallel_for_(cv::Range(0, gw * gh), [&](const cv::Range &rr) {
-            for (int i = rr.start; i < rr.end; i++) {
-                const float s = sig.at<float>(i / gw, i % gw);
-                const cv::Rect img(0, 0, ref.cols, ref.rows);
-                const cv::Rect c = cv::Rect((i % gw) * cell, (i / gw) * cell, cell, cell) & img;
-                if (s < 0.05f)
-                    ref(c).copyTo(rout(c));
-                if (std::fabs(s) < 0.05f)
-                    continue;
-                // a view into the whole image: the filter reads the cell's halo from it
-                cv::Mat out = (s > 0 ? rout : pho)(c);
-                cv::GaussianBlur((s > 0 ? ref : psrc)(c), out, cv::Size(), std::fabs(s),
-                                 std::fabs(s), cv::BORDER_REPLICATE);
-            }
-        });
+        map->sigma = (float *) std::malloc(sizeof(float) * (size_t) gw * gh);
+        if (map->sigma == nullptr)
+            return fail(PCBCV_E_NOMEM, msg, msglen, "blur estimate: out of memory");
+        for (int y = 0; y < gh; y++)
+            std::memcpy(map->sigma + (size_t) y * gw, sig.ptr<float>(y), sizeof(float) * gw);
+        map->cell = cell;
+        map->cols = gw;
+        map->rows = gh;
         stats->min = lo;
         stats->max = hi;
+        return PCBCV_OK;
+    });
+}
+
+extern "C" pcbcv_status
+pcbcv_matched_crop(const pcbcv_view *image, const pcbcv_blur_map *blur, int sign, int x, int y,
+                   pcbcv_view *out, char *msg, size_t msglen) noexcept
+{
+    return guarded(msg, msglen, [&]() {
+        const cv::Mat img = as_mat(image);
+        cv::Mat dst = as_mat(out);
+        const cv::Rect r(x, y, dst.cols, dst.rows);
+        if (img.type() != dst.type() || (r & cv::Rect(0, 0, img.cols, img.rows)) != r)
+            return fail(PCBCV_E_ARG, msg, msglen, "matched crop: bad arguments");
+        cv::Mat buf;
+        matched(img, r, blur, sign, buf).copyTo(dst);
         return PCBCV_OK;
     });
 }
@@ -722,8 +774,8 @@ static const int DIFF_BAND = 32;
 
 extern "C" pcbcv_status
 pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcbcv_view *valid,
-                 int radius, double one_way, double unit, pcbcv_view *score, double noise[3],
-                 char *msg, size_t msglen) noexcept
+                 const pcbcv_blur_map *blur, int radius, double one_way, double unit,
+                 pcbcv_view *score, double noise[3], char *msg, size_t msglen) noexcept
 {
     return guarded(msg, msglen, [&]() {
         cv::Mat ref = as_mat(reference), pho = as_mat(photo), val = as_mat(valid);
@@ -740,38 +792,41 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
             cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * radius + 5, 2 * radius + 5)),
             cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
 
-        // Noise: robust sigma per Lab channel from every eighth row, every second column.
+        // Noise: robust sigma per Lab channel from an eighth of the rows (groups of 4 rows
+        // every 32: one blur and conversion call per group), every second column.
         {
             std::vector<long> hist(3 * 511, 0);
             std::vector<long> n(3, 0);
-            // the sampled rows gathered, then converted in one call each
-            std::vector<int> ys;
-            for (int y = 0; y < rows; y += 8) {
-                const uchar *pv = v.ptr<uchar>(y);
-                bool any = false;
-                for (int x = 0; x < cols && !any; x += 2)
-                    any = pv[x] != 0;
-                if (any)
-                    ys.push_back(y);
-            }
-            if (!ys.empty()) {
-                cv::Mat rs((int) ys.size(), cols, CV_8UC3), ps((int) ys.size(), cols, CV_8UC3);
-                for (size_t i = 0; i < ys.size(); i++) {
-                    ref.row(ys[i]).copyTo(rs.row((int) i));
-                    pho.row(ys[i]).copyTo(ps.row((int) i));
+            std::mutex lock;
+            const int groups = (rows + 31) / 32;
+            cv::parallel_for_(cv::Range(0, groups), [&](const cv::Range &range) {
+                std::vector<long> h(3 * 511, 0);
+                cv::Mat ab, bb, al, bl;
+                for (int g = range.start; g < range.end; g++) {
+                    const cv::Rect r(0, 32 * g, cols, std::min(4, rows - 32 * g));
+                    bool any = false;
+                    for (int y = r.y; y < r.y + r.height && !any; y++) {
+                        const uchar *pv = v.ptr<uchar>(y);
+                        for (int x = 0; x < cols && !any; x += 2)
+                            any = pv[x] != 0;
+                    }
+                    if (!any)
+                        continue;
+                    pcbcv::rgb_to_lab(matched(ref, r, blur, 1, ab), al);
+                    pcbcv::rgb_to_lab(matched(pho, r, blur, -1, bb), bl);
+                    for (int y = 0; y < r.height; y++) {
+                        const uchar *p = al.ptr<uchar>(y), *q = bl.ptr<uchar>(y);
+                        const uchar *pv = v.ptr<uchar>(r.y + y);
+                        for (int x = 0; x < cols; x += 2)
+                            if (pv[x])
+                                for (int c = 0; c < 3; c++)
+                                    h[c * 511 + q[3 * x + c] - p[3 * x + c] + 255]++;
+                    }
                 }
-                cv::Mat rl, pl;
-                pcbcv::rgb_to_lab(rs, rl);
-                pcbcv::rgb_to_lab(ps, pl);
-                for (size_t i = 0; i < ys.size(); i++) {
-                    const uchar *a = rl.ptr<uchar>((int) i), *b = pl.ptr<uchar>((int) i);
-                    const uchar *pv = v.ptr<uchar>(ys[i]);
-                    for (int x = 0; x < cols; x += 2)
-                        if (pv[x])
-                            for (int c = 0; c < 3; c++)
-                                hist[c * 511 + b[3 * x + c] - a[3 * x + c] + 255]++;
-                }
-            }
+                std::lock_guard<std::mutex> hold(lock);
+                for (size_t i = 0; i < h.size(); i++)
+                    hist[i] += h[i];
+            });
             for (int c = 0; c < 3; c++) {
                 for (int i = 0; i < 511; i++)
                     n[c] += hist[c * 511 + i];
@@ -789,15 +844,15 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
             const int gate = (int) std::lround(FLAT_SIGMAS * noise[0]);
             const int w256 = (int) std::lround(256 * std::min(std::max(one_way, 0.0), 1.0));
             const int cap = DIFF_BAND + 2 + 2 * halo;
-            cv::Mat rl, pl, acc, sm, rflat, pflat;
+            cv::Mat rl, pl, acc, sm, rflat, pflat, rm, pm;
             std::vector<uchar> hb(4 * (size_t) cap * n3), vrow(4 * (size_t) n3), drow(n3),
                 zrow(n3, 0);
             for (int b = range.start; b < range.end; b++) {
                 const int y0 = b * DIFF_BAND, y1 = std::min(rows, y0 + DIFF_BAND);
                 const int s0 = std::max(0, y0 - 1), s1 = std::min(rows, y1 + 1);
                 const int c0 = std::max(0, s0 - halo), c1 = std::min(rows, s1 + halo);
-                pcbcv::rgb_to_lab(ref.rowRange(c0, c1), rl);
-                pcbcv::rgb_to_lab(pho.rowRange(c0, c1), pl);
+                pcbcv::rgb_to_lab(matched(ref, cv::Rect(0, c0, cols, c1 - c0), blur, 1, rm), rl);
+                pcbcv::rgb_to_lab(matched(pho, cv::Rect(0, c0, cols, c1 - c0), blur, -1, pm), pl);
                 // the range of each image along each row, within +-radius (edges replicated)
                 for (int y = 0; y < c1 - c0; y++) {
                     uchar *h = &hb[4 * (size_t) y * n3];

@@ -29,8 +29,8 @@ pcb_diff_map_clear(PcbDiffMap *map)
     g_clear_pointer(&map->valid, pcb_image_free);
     g_clear_pointer(&map->ref_owned, pcb_image_free);
     g_clear_pointer(&map->photo_owned, pcb_image_free);
-    g_clear_pointer(&map->ref_matched, pcb_image_free);
-    map->ref = map->ref_sharp = map->photo = NULL;
+    g_clear_pointer(&map->blur_sigma, pcbcv_free);
+    map->ref = map->photo = NULL;
 }
 
 /* The valid mask at the working size: only fully covered pixels, less the ignored ones. */
@@ -104,7 +104,6 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
              || (photo = out->photo_owned = pcb_image_resize(warped, w, h, error)) == NULL)
         return FALSE;
     out->photo = photo;
-    out->ref_sharp = out->ref;
     double t0 = pcb_now_ms();
     if ((out->valid = working_valid(valid, ignore, w, h, error)) == NULL
         || (out->score = pcb_image_new(w, h, PCB_FORMAT_GRAY8, error)) == NULL)
@@ -138,28 +137,27 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
     /* The golden and the photo are rarely equally sharp (another lens, focus, the warp's
      * interpolation) and the sharpness varies over a photo: an edge then differs all along
      * it. The sharper image is blurred to match the other, cell by cell. */
+    pcbcv_blur_map blur = { 0, 0, 0, NULL };
     if (params->match_blur) {
         t0 = pcb_now_ms();
         pcbcv_blur_stats bs;
-        if ((out->ref_matched = pcb_image_new(w, h, PCB_FORMAT_RGB8, error)) == NULL)
-            return FALSE;
-        pcbcv_view ov = pcb_view(out->ref_matched);
         int cell = MAX(64, (int) lround(params->blur_cell * MAX(w, h)));
         if (!pcb_cv_check(
-                pcbcv_match_blur(&rv, &ov, &pv, &vv, radius, cell, 2.0, &bs, msg, sizeof msg), msg,
-                "blur matching", PCB_ERROR_BACKEND, error))
+                pcbcv_estimate_blur(&rv, &pv, &vv, radius, cell, 2.0, &blur, &bs, msg, sizeof msg),
+                msg, "blur matching", PCB_ERROR_BACKEND, error))
             return FALSE;
-        out->ref = out->ref_matched;
-        rv = ov;
+        out->blur_sigma = blur.sigma;
+        out->blur_cell = blur.cell;
+        out->blur_cols = blur.cols;
+        out->blur_rows = blur.rows;
         g_debug("difference: blur matching: %d of %d cells of %d px measured, median sigma %.2f, "
-                "applied %.2f .. %.2f (+: reference blurred, -: photo), %.0f ms (estimate %.0f ms)",
-                bs.measured, bs.cells, cell, bs.median, bs.min, bs.max, pcb_now_ms() - t0,
-                bs.estimate_ms);
+                "%.2f .. %.2f (+: reference blurred, -: photo), %.0f ms",
+                bs.measured, bs.cells, cell, bs.median, bs.min, bs.max, pcb_now_ms() - t0);
     }
     out->one_way = params->one_way;
     t0 = pcb_now_ms();
-    if (!pcb_cv_check(pcbcv_diff_score(&rv, &pv, &vv, radius, params->one_way, PCB_DIFF_UNIT, &sv,
-                                       out->noise, msg, sizeof msg),
+    if (!pcb_cv_check(pcbcv_diff_score(&rv, &pv, &vv, &blur, radius, params->one_way, PCB_DIFF_UNIT,
+                                       &sv, out->noise, msg, sizeof msg),
                       msg, "difference", PCB_ERROR_BACKEND, error))
         return FALSE;
     g_debug("difference: score %.0f ms", pcb_now_ms() - t0);

@@ -162,14 +162,14 @@ classify(const PcbDiffMap *map, const Region *r, guint8 low)
     int x0, y0, x1, y1, pad;
     double br[3], bp[3];
     if (!region_box(map, r, &x0, &y0, &x1, &y1, &pad)
-        || !board_colour(map->ref_sharp, x0, y0, x1, y1, pad, 1, br)
+        || !board_colour(map->ref, x0, y0, x1, y1, pad, 1, br)
         || !board_colour(map->photo, x0, y0, x1, y1, pad, 1, bp))
         return PCB_KIND_ALTERED;
     /* bare board: within this colour distance of the board colour (8-bit RGB) */
     double tol = MAX(30.0, 4.0 * map->noise[0]);
     guint n = 0, to_part = 0, to_bare = 0;
     for (int y = y0; y < y1; y++) {
-        const guint8 *a = pcb_image_row(map->ref_sharp, y), *b = pcb_image_row(map->photo, y);
+        const guint8 *a = pcb_image_row(map->ref, y), *b = pcb_image_row(map->photo, y);
         const guint8 *s = pcb_image_row(map->score, y);
         for (int x = x0; x < x1; x++) {
             if (s[x] < low) /* only the pixels that changed */
@@ -205,15 +205,28 @@ unexplained(const PcbDiffMap *map, const Region *r, guint8 low)
     region_box(map, r, &bx0, &by0, &bx1, &by1, &pad);
     int x0 = MAX(0, bx0 - pad), y0 = MAX(0, by0 - pad), x1 = MIN(w, bx1 + pad),
         y1 = MIN(h, by1 + pad);
+    /* both images as the score compared them (blur matched) */
+    g_autoptr(PcbImage) rc = pcb_image_new(x1 - x0, y1 - y0, PCB_FORMAT_RGB8, NULL);
+    g_autoptr(PcbImage) pc = pcb_image_new(x1 - x0, y1 - y0, PCB_FORMAT_RGB8, NULL);
+    if (rc == NULL || pc == NULL)
+        return 1;
+    pcbcv_blur_map blur = { map->blur_cell, map->blur_cols, map->blur_rows, map->blur_sigma };
+    pcbcv_view rv = pcb_view(map->ref), pv = pcb_view(map->photo);
+    pcbcv_view rcv = pcb_view(rc), pcv = pcb_view(pc);
+    char msg[128];
+    if (pcbcv_matched_crop(&rv, &blur, 1, x0, y0, &rcv, msg, sizeof msg) != PCBCV_OK
+        || pcbcv_matched_crop(&pv, &blur, -1, x0, y0, &pcv, msg, sizeof msg) != PCBCV_OK)
+        return 1; /* nothing explained */
     double worst = 0;
     for (int dir = 0; dir < 2; dir++) {
-        const PcbImage *src = dir == 0 ? map->ref : map->photo;
-        const PcbImage *dst = dir == 0 ? map->photo : map->ref;
+        const PcbImage *src = dir == 0 ? rc : pc;
+        const PcbImage *dst = dir == 0 ? pc : rc;
         double e0 = 0, e1 = 0;
         for (int c = 0; c < 3; c++) {
             double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
             for (int y = y0; y < y1; y++) {
-                const guint8 *a = pcb_image_row(src, y), *b = pcb_image_row(dst, y);
+                const guint8 *a = pcb_image_row(src, y - y0) - 3 * x0,
+                             *b = pcb_image_row(dst, y - y0) - 3 * x0;
                 const guint8 *v = pcb_image_row(map->valid, y);
                 for (int x = x0; x < x1; x++)
                     if (v[x]) {
@@ -233,7 +246,8 @@ unexplained(const PcbDiffMap *map, const Region *r, guint8 low)
                 slope = 0.25;
             double off = (sy - slope * sx) / n;
             for (int y = by0; y < by1; y++) {
-                const guint8 *a = pcb_image_row(src, y), *b = pcb_image_row(dst, y);
+                const guint8 *a = pcb_image_row(src, y - y0) - 3 * x0,
+                             *b = pcb_image_row(dst, y - y0) - 3 * x0;
                 const guint8 *s = pcb_image_row(map->score, y);
                 for (int x = bx0; x < bx1; x++)
                     if (s[x] >= low) {
@@ -282,8 +296,10 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
      * must also fit a ring of context around the region, at least 4 shifts wide */
     pcbcv_view rv = pcb_view(map->ref), pv = pcb_view(map->photo), vv = pcb_view(map->valid);
     int max_shift = (int) lround(params->max_shift_px / map->scale);
+    pcbcv_blur_map blur = { map->blur_cell, map->blur_cols, map->blur_rows, map->blur_sigma };
     pcbcv_shift_test shift = {
         .reference = &rv,
+        .blur = &blur,
         .photo = &pv,
         .valid = &vv,
         .noise = { map->noise[0], map->noise[1], map->noise[2] },
