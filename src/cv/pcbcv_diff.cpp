@@ -770,7 +770,7 @@ pcbcv_matched_crop(const pcbcv_view *image, const pcbcv_blur_map *blur, int sign
 
 // Rows handled per band of the fused difference pass: small enough that a band's Lab
 // buffers stay in cache, large enough that the halo rows cost little.
-static const int DIFF_BAND = 32;
+static const int DIFF_BAND = 64;
 
 extern "C" pcbcv_status
 pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcbcv_view *valid,
