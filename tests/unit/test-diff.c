@@ -362,6 +362,48 @@ test_blur_matched(void)
     g_array_unref(f);
 }
 
+/* Sharpness that varies over the photo (focus falling off to one side): the left half of the
+ * photo is softer than the golden, the right half as sharp. Each cell is matched on its own:
+ * nothing is found. */
+static void
+test_blur_varies_over_photo(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    g_autoptr(PcbImage) soft = softened(ref);
+    g_autoptr(PcbImage) mixed = pcb_image_copy(ref, NULL);
+    for (int y = 0; y < H; y++)
+        memcpy(pcb_image_row(mixed, y), pcb_image_row(soft, y), 3 * (W / 2));
+    g_autoptr(PcbImage) photo = relit(mixed, 1.0, 0, 1.0);
+    g_assert_cmpuint(count_findings(ref, photo, TRUE, NULL), ==, 0);
+    /* the golden is blurred on the left only: by about the camera's sigma of 1 */
+    PcbDiffParams dp;
+    pcb_diff_params_init(&dp);
+    PcbDiffMap map;
+    g_autoptr(PcbImage) work = pcb_image_copy(photo, NULL);
+    g_assert_true(pcb_difference(ref, work, NULL, NULL, &dp, &map, NULL));
+    g_assert_nonnull(map.blur_sigma);
+    double left = 0, right = 0;
+    int nl = 0, nr = 0;
+    for (int gy = 0; gy < map.blur_rows; gy++)
+        for (int gx = 0; gx < map.blur_cols; gx++) {
+            double s = map.blur_sigma[gy * map.blur_cols + gx];
+            double cx = (gx + 0.5) * map.blur_cell;
+            if (cx < W / 2.0 - map.blur_cell / 2.0) {
+                left += s;
+                nl++;
+            }
+            else if (cx > W / 2.0 + map.blur_cell / 2.0) {
+                right += s;
+                nr++;
+            }
+        }
+    pcb_diff_map_clear(&map);
+    g_assert_cmpint(nl, >, 0);
+    g_assert_cmpint(nr, >, 0);
+    g_assert_cmpfloat(left / nl, >, 0.6);
+    g_assert_cmpfloat(fabs(right / nr), <, 0.25);
+}
+
 /* The photometric normalisation is skipped when it would only fit differences of content (a
  * binarised pair whose traces differ in width), applied for a real change of light. */
 static void
@@ -461,6 +503,7 @@ main(int argc, char **argv)
     g_test_add_func("/diff/thin-scratch-found", test_thin_scratch_found);
     g_test_add_func("/diff/grown-traces-are-not-strokes", test_grown_traces_not_strokes);
     g_test_add_func("/diff/blur-matched-marking-found", test_blur_matched);
+    g_test_add_func("/diff/blur-varies-over-photo", test_blur_varies_over_photo);
     g_test_add_func("/diff/normalisation-only-when-it-helps",
                     test_normalisation_only_when_it_helps);
     return g_test_run();
