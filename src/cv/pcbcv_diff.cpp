@@ -274,6 +274,21 @@ matched(const cv::Mat &img, const cv::Rect &r, const pcbcv_blur_map *bm, int sig
     return out;
 }
 
+// A region from its inclusive bounds and its pixels' statistics.
+pcbcv_region
+region_of(int x0, int y0, int x1, int y1, int area, int peak, double sum)
+{
+    pcbcv_region r;
+    r.x = x0;
+    r.y = y0;
+    r.w = x1 - x0 + 1;
+    r.h = y1 - y0 + 1;
+    r.area = area;
+    r.peak = peak;
+    r.sum = sum;
+    return r;
+}
+
 // The pixel threshold of a hysteresis map, or @v everywhere.
 inline int
 threshold_at(const cv::Mat &map, int v, int x, int y)
@@ -410,13 +425,7 @@ shift_residual(const pcbcv_shift_test &t, const cv::Mat &s, const std::vector<cv
                 sum += sv[x];
             }
     }
-    r.x = x0;
-    r.y = y0;
-    r.w = x1 - x0 + 1;
-    r.h = y1 - y0 + 1;
-    r.area = area;
-    r.peak = peak;
-    r.sum = sum;
+    r = region_of(x0, y0, x1, y1, area, peak, sum);
     return true;
 }
 
@@ -1018,15 +1027,8 @@ pcbcv_regions(const pcbcv_view *score, const pcbcv_view *low_map, const pcbcv_vi
                     }
                 }
             }
-            pcbcv_region r;
-            r.x = x0;
-            r.y = y0;
-            r.w = x1 - x0 + 1;
-            r.h = y1 - y0 + 1;
-            r.area = area;
-            r.peak = peak;
-            r.sum = sum;
-            grown.push_back({ r, first, std::move(pixels) });
+            grown.push_back(
+                { region_of(x0, y0, x1, y1, area, peak, sum), first, std::move(pixels) });
         }
         std::sort(grown.begin(), grown.end(),
                   [](const Grown &a, const Grown &b) { return a.first < b.first; });
