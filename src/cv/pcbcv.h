@@ -127,7 +127,7 @@ pcbcv_status pcbcv_local_background(pcbcv_view *score, const pcbcv_view *valid, 
 typedef struct {
     int cells, measured; /* cells of the grid; cells with edges enough to measure */
     double median;       /* the measured cells' median sigma (signed as below) */
-    double min, max;     /* the applied sigmas' range */
+    double min, max;     /* the range of the map's sigmas */
 } pcbcv_blur_stats;
 
 /* Which image to blur, and by how much, to match the other's sharpness, per cell of a grid.

@@ -628,8 +628,8 @@ pcbcv_estimate_blur(const pcbcv_view *reference, const pcbcv_view *photo, const 
             || !(max_sigma > 0))
             return fail(PCBCV_E_ARG, msg, msglen, "blur estimate: bad arguments");
         const int gw = (ref.cols + cell - 1) / cell, gh = (ref.rows + cell - 1) / cell;
-        // Per cell: the patch (a quarter of the cell's side, within it) with the most edges,
-        // and the signed blur that best matches the two images there.
+        // Per cell: the 48 px patch within it with the most edges, and the signed blur that
+        // best matches the two images there.
         const int P = std::min(48, cell), margin = radius + 3;
         cv::Mat sig(gh, gw, CV_32F, cv::Scalar(0)), known(gh, gw, CV_8U, cv::Scalar(0));
         cv::parallel_for_(cv::Range(0, gw * gh), [&](const cv::Range &rr) {
@@ -670,7 +670,7 @@ pcbcv_estimate_blur(const pcbcv_view *reference, const pcbcv_view *photo, const 
                 cv::cvtColor(ref(best), a, cv::COLOR_RGB2GRAY);
                 cv::cvtColor(pho(best), b, cv::COLOR_RGB2GRAY);
                 // the cost is close to unimodal in the signed sigma: which image to blur
-                // first, then how much, in steps of an eighth of the range, then half a step
+                // first, then how much, in steps of a quarter of the range, then half a step
                 const double step = max_sigma / 4;
                 const double c0 = signed_blur_cost(a, b, 0, radius, margin);
                 double bs = 0, bc = c0;

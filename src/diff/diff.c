@@ -14,7 +14,7 @@ pcb_diff_params_init(PcbDiffParams *p)
     p->light_block = 1.0 / 12.0;
     p->max_work_mpx = 0.0;
     p->background_quantile = 0.9;
-    /* a difference seen one way only (a stroke, a mark in one image only) needs 1 / 0.6 of the
+    /* a difference seen one way only (a stroke, a mark in one image only) needs twice the
      * evidence of one seen both ways: blur matching leaves some edges a little sharper in one
      * image */
     p->one_way = 0.5;

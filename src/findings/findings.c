@@ -93,15 +93,15 @@ threshold_maps(const PcbDiffMap *map, const PcbBoard *board, const PcbFindingsPa
  * around the box) in the most populated cell of a coarse colour histogram — the solder mask,
  * even when parts, traces and silkscreen take much of the ring. FALSE when the ring is empty. */
 static gboolean
-board_colour(const PcbImage *img, int x0, int y0, int x1, int y1, int pad, int step, double col[3])
+board_colour(const PcbImage *img, int x0, int y0, int x1, int y1, int pad, double col[3])
 {
     int w = img->width, h = img->height;
     int rx0 = MAX(0, x0 - pad), ry0 = MAX(0, y0 - pad);
     int rx1 = MIN(w, x1 + pad), ry1 = MIN(h, y1 + pad);
     g_autofree guint *hist = g_new0(guint, 4096);
-    for (int y = ry0; y < ry1; y += step) {
+    for (int y = ry0; y < ry1; y++) {
         const guint8 *row = pcb_image_row(img, y);
-        for (int x = rx0; x < rx1; x += step)
+        for (int x = rx0; x < rx1; x++)
             if (!(x >= x0 && x < x1 && y >= y0 && y < y1)) {
                 const guint8 *p = row + 3 * x;
                 hist[(p[0] >> 4) << 8 | (p[1] >> 4) << 4 | p[2] >> 4]++;
@@ -115,9 +115,9 @@ board_colour(const PcbImage *img, int x0, int y0, int x1, int y1, int pad, int s
         return FALSE;
     double sum[3] = { 0, 0, 0 };
     guint n = 0;
-    for (int y = ry0; y < ry1; y += step) {
+    for (int y = ry0; y < ry1; y++) {
         const guint8 *row = pcb_image_row(img, y);
-        for (int x = rx0; x < rx1; x += step) {
+        for (int x = rx0; x < rx1; x++) {
             const guint8 *p = row + 3 * x;
             if (!(x >= x0 && x < x1 && y >= y0 && y < y1)
                 && (guint) ((p[0] >> 4) << 8 | (p[1] >> 4) << 4 | p[2] >> 4) == best) {
@@ -162,8 +162,8 @@ classify(const PcbDiffMap *map, const Region *r, guint8 low)
     int x0, y0, x1, y1, pad;
     double br[3], bp[3];
     if (!region_box(map, r, &x0, &y0, &x1, &y1, &pad)
-        || !board_colour(map->ref, x0, y0, x1, y1, pad, 1, br)
-        || !board_colour(map->photo, x0, y0, x1, y1, pad, 1, bp))
+        || !board_colour(map->ref, x0, y0, x1, y1, pad, br)
+        || !board_colour(map->photo, x0, y0, x1, y1, pad, bp))
         return PCB_KIND_ALTERED;
     /* bare board: within this colour distance of the board colour (8-bit RGB) */
     double tol = MAX(30.0, 4.0 * map->noise[0]);
@@ -225,12 +225,11 @@ unexplained(const PcbDiffMap *map, const Region *r, guint8 low)
         for (int c = 0; c < 3; c++) {
             double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
             for (int y = y0; y < y1; y++) {
-                const guint8 *a = pcb_image_row(src, y - y0) - 3 * x0,
-                             *b = pcb_image_row(dst, y - y0) - 3 * x0;
+                const guint8 *a = pcb_image_row(src, y - y0), *b = pcb_image_row(dst, y - y0);
                 const guint8 *v = pcb_image_row(map->valid, y);
                 for (int x = x0; x < x1; x++)
                     if (v[x]) {
-                        double X = a[3 * x + c], Y = b[3 * x + c];
+                        double X = a[3 * (x - x0) + c], Y = b[3 * (x - x0) + c];
                         n++;
                         sx += X;
                         sy += Y;
@@ -246,12 +245,11 @@ unexplained(const PcbDiffMap *map, const Region *r, guint8 low)
                 slope = 0.25;
             double off = (sy - slope * sx) / n;
             for (int y = by0; y < by1; y++) {
-                const guint8 *a = pcb_image_row(src, y - y0) - 3 * x0,
-                             *b = pcb_image_row(dst, y - y0) - 3 * x0;
+                const guint8 *a = pcb_image_row(src, y - y0), *b = pcb_image_row(dst, y - y0);
                 const guint8 *s = pcb_image_row(map->score, y);
                 for (int x = bx0; x < bx1; x++)
                     if (s[x] >= low) {
-                        double X = a[3 * x + c], Y = b[3 * x + c];
+                        double X = a[3 * (x - x0) + c], Y = b[3 * (x - x0) + c];
                         e0 += (Y - X) * (Y - X);
                         e1 += (Y - slope * X - off) * (Y - slope * X - off);
                     }
