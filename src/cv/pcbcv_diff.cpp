@@ -154,20 +154,31 @@ distance_row(const uchar *__restrict r, const uchar *__restrict p, const uchar *
 const int FLAT_REACH = 2;
 const double FLAT_SIGMAS = 6.0;
 
+// 255 in each of a pixel's three bytes where @hi - @lo is at most @gate, else 0.
+PCBCV_ROW_KERNEL void
+flat_row(const uchar *__restrict hi, const uchar *__restrict lo, int gate, uchar *__restrict o,
+         int cols)
+{
+    for (int x = 0; x < cols; x++) {
+        const uchar f = hi[x] - lo[x] <= gate ? 255 : 0;
+        o[3 * x] = o[3 * x + 1] = o[3 * x + 2] = f;
+    }
+}
+
 // 255 in each of a pixel's three bytes where the L channel of the Lab image @lab varies by at
 // most @gate within +-@reach px (off the image counts as nothing), else 0.
 void
 flat_mask3(const cv::Mat &lab, int reach, int gate, cv::Mat &out)
 {
-    cv::Mat l, hi, lo, flat;
+    cv::Mat l, hi, lo;
     cv::extractChannel(lab, l, 0);
     const cv::Mat k
         = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * reach + 1, 2 * reach + 1));
     cv::dilate(l, hi, k);
     cv::erode(l, lo, k);
-    cv::subtract(hi, lo, hi);
-    cv::compare(hi, gate, flat, cv::CMP_LE);
-    cv::merge(std::vector<cv::Mat>{ flat, flat, flat }, out);
+    out.create(lab.size(), CV_8UC3);
+    for (int y = 0; y < lab.rows; y++)
+        flat_row(hi.ptr<uchar>(y), lo.ptr<uchar>(y), gate, out.ptr<uchar>(y), lab.cols);
 }
 
 // Per channel of an interleaved 3-channel row: the max and min within +-radius pixels along
