@@ -165,10 +165,11 @@ pcbcv_status pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *pho
                               double one_way, double unit, pcbcv_view *score, double noise[3],
                               char *msg, size_t msglen) PCBCV_NOEXCEPT;
 
-/* Marks pixels unusable where either image is clipped (any channel >= @level) in a 3x3
- * neighbourhood: 0 in @valid. Glare and over-exposure hide what is there. */
+/* Marks pixels unusable where either image is clipped (any channel >= @level) within +-@reach
+ * px: 0 in @valid. Glare and over-exposure hide what is there, and the camera's blur (and blur
+ * matching) spreads what clipping lost over the pixels around it. */
 pcbcv_status pcbcv_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo,
-                                   pcbcv_view *valid, int level, char *msg,
+                                   pcbcv_view *valid, int level, int reach, char *msg,
                                    size_t msglen) PCBCV_NOEXCEPT;
 
 typedef struct {

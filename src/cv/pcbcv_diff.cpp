@@ -911,20 +911,22 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
 
 extern "C" pcbcv_status
 pcbcv_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_view *valid,
-                      int level, char *msg, size_t msglen) noexcept
+                      int level, int reach, char *msg, size_t msglen) noexcept
 {
     return guarded(msg, msglen, [&]() {
         cv::Mat ref = as_mat(reference), pho = as_mat(photo), val = as_mat(valid);
         if (ref.channels() != 3 || pho.channels() != 3 || val.channels() != 1
-            || ref.size() != pho.size() || val.size() != ref.size())
+            || ref.size() != pho.size() || val.size() != ref.size() || reach < 0)
             return fail(PCBCV_E_ARG, msg, msglen, "exclude clipped: bad arguments");
         const int rows = ref.rows, cols = ref.cols;
         const int nb = (rows + DIFF_BAND - 1) / DIFF_BAND;
+        const cv::Mat k
+            = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * reach + 1, 2 * reach + 1));
         cv::parallel_for_(cv::Range(0, nb), [&](const cv::Range &range) {
             cv::Mat clip, grown;
             for (int b = range.start; b < range.end; b++) {
                 const int y0 = b * DIFF_BAND, y1 = std::min(rows, y0 + DIFF_BAND);
-                const int a0 = std::max(0, y0 - 1), a1 = std::min(rows, y1 + 1);
+                const int a0 = std::max(0, y0 - reach), a1 = std::min(rows, y1 + reach);
                 // most bands hold no clipped byte at all: a vectorised scan says so
                 bool any = false;
                 for (int y = a0; y < a1 && !any; y++)
@@ -942,7 +944,7 @@ pcbcv_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbc
                         c[x] = m >= level ? 255 : 0;
                     }
                 }
-                cv::dilate(clip, grown, cv::Mat(), cv::Point(-1, -1), 1, cv::BORDER_CONSTANT,
+                cv::dilate(clip, grown, k, cv::Point(-1, -1), 1, cv::BORDER_CONSTANT,
                            cv::Scalar(0));
                 for (int y = y0; y < y1; y++) {
                     const uchar *g = grown.ptr<uchar>(y - a0);

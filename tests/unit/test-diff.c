@@ -1,6 +1,7 @@
 /* Differencing and findings: benign differences give nothing; real changes give one finding
  * of the right kind at the right place. */
 #include <math.h>
+#include <stdlib.h>
 #include "testutil.h"
 #include "core/imgops.h"
 #include "cv/pcbcv.h"
@@ -288,6 +289,27 @@ test_grown_traces_not_strokes(void)
     g_assert_cmpuint(g->len, ==, 0);
 }
 
+/* A clipped pixel in either image is left out with everything within the reach around it
+ * (its flanks take its lost tint through the camera's blur), and nothing beyond. */
+static void
+test_clipped_reach(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    g_autoptr(PcbImage) photo = pcb_image_copy(ref, NULL);
+    paint(photo, 150, 100, 1, 1, 255, 254, 240); /* one clipped pixel, in the photo */
+    g_autoptr(PcbImage) valid = pcb_image_new(W, H, PCB_FORMAT_GRAY8, NULL);
+    for (int y = 0; y < H; y++)
+        memset(pcb_image_row(valid, y), 255, W);
+    pcbcv_view rv = pcb_view(ref), pv = pcb_view(photo), vv = pcb_view(valid);
+    char msg[128] = "";
+    g_assert_cmpint(pcbcv_exclude_clipped(&rv, &pv, &vv, 253, 3, msg, sizeof msg), ==, PCBCV_OK);
+    for (int y = 90; y < 110; y++)
+        for (int x = 140; x < 160; x++) {
+            gboolean near = abs(x - 150) <= 3 && abs(y - 100) <= 3;
+            g_assert_cmpint(pcb_image_row(valid, y)[x], ==, near ? 0 : 255);
+        }
+}
+
 /* @src blurred by the binomial kernel 1 4 6 4 1 / 16 each way (a Gaussian of sigma 1): a
  * softer camera. */
 static PcbImage *
@@ -502,6 +524,7 @@ main(int argc, char **argv)
     g_test_add_func("/diff/shifted-edges-explained", test_shifted_edges_explained);
     g_test_add_func("/diff/thin-scratch-found", test_thin_scratch_found);
     g_test_add_func("/diff/grown-traces-are-not-strokes", test_grown_traces_not_strokes);
+    g_test_add_func("/diff/clipped-pixels-left-out-within-reach", test_clipped_reach);
     g_test_add_func("/diff/blur-matched-marking-found", test_blur_matched);
     g_test_add_func("/diff/blur-varies-over-photo", test_blur_varies_over_photo);
     g_test_add_func("/diff/normalisation-only-when-it-helps",
