@@ -154,6 +154,20 @@ distance_row(const uchar *__restrict r, const uchar *__restrict p, const uchar *
 const int FLAT_REACH = 2;
 const double FLAT_SIGMAS = 6.0;
 
+// The plain-surface gate in L levels, from the L noise sigma.
+int
+flat_gate(double noise_l)
+{
+    return (int) std::lround(FLAT_SIGMAS * noise_l);
+}
+
+// A one-way weight 0..1 as the 8-bit fraction distance_row takes.
+int
+weight256(double one_way)
+{
+    return (int) std::lround(256 * std::min(std::max(one_way, 0.0), 1.0));
+}
+
 // 255 in each of a pixel's three bytes where @hi - @lo is at most @gate, else 0.
 PCBCV_ROW_KERNEL void
 flat_row(const uchar *__restrict hi, const uchar *__restrict lo, int gate, uchar *__restrict o,
@@ -238,6 +252,9 @@ block_means(const cv::Mat &src, int f, cv::Mat &dst)
     });
 }
 
+// Blurs below this sigma are not applied.
+const float MIN_SIGMA = 0.05f;
+
 // @img's pixels in @r, blurred cell by cell where the blur map @bm says this image is the
 // sharper (@sign: +1 for the reference, -1 for the photo), made in @buf (never a view of
 // @img); a view of @img when nothing in @r is blurred. Each cell is filtered as a view into the
@@ -256,7 +273,7 @@ matched(const cv::Mat &img, const cv::Rect &r, const pcbcv_blur_map *bm, int sig
     bool any = false;
     for (int gy = gy0; gy <= gy1; gy++)
         for (int gx = gx0; gx <= gx1; gx++)
-            any = any || sigma(gx, gy) >= 0.05f;
+            any = any || sigma(gx, gy) >= MIN_SIGMA;
     if (!any)
         return img(r);
     cv::Mat &out = buf;
@@ -276,7 +293,7 @@ matched(const cv::Mat &img, const cv::Rect &r, const pcbcv_blur_map *bm, int sig
             if (cr.empty())
                 continue;
             cv::Mat dst = out(cr - r.tl());
-            if (s >= 0.05f)
+            if (s >= MIN_SIGMA)
                 cv::GaussianBlur(img(cr), dst, cv::Size(), s, s, cv::BORDER_REPLICATE);
             else
                 img(cr).copyTo(dst);
@@ -322,16 +339,16 @@ shift_residual(const pcbcv_shift_test &t, const cv::Mat &s, const std::vector<cv
         return cv::Rect(a.x - g, a.y - g, a.width + 2 * g, a.height + 2 * g) & img;
     };
     // the window whose changed pixels choose the shift; one pixel more for the smoothing; the
-    // tolerance radius more for the reference's ranges, and the shift more for the photo's
+    // plain-surface reach (beyond the tolerance radius) more for the reference's ranges and
+    // masks, and the shift more for the photo's
     const int G = R + FLAT_REACH;
     const cv::Rect win = grow(box, ring), sw = grow(win, 1), rw = grow(sw, G), pw = grow(rw, S);
     cv::Mat rl, pl, rmax, rmin, pmax, pmin, rflat, pflat;
     cv::Mat rb, pb;
     pcbcv::rgb_to_lab(matched(ref, rw, t.blur, 1, rb), rl);
     pcbcv::rgb_to_lab(matched(pho, pw, t.blur, -1, pb), pl);
-    const int gate = (int) std::lround(FLAT_SIGMAS * t.noise[0]);
-    flat_mask3(rl, G, gate, rflat);
-    flat_mask3(pl, G, gate, pflat);
+    flat_mask3(rl, G, flat_gate(t.noise[0]), rflat);
+    flat_mask3(pl, G, flat_gate(t.noise[0]), pflat);
     // ranges within +-R, clipped at the image's edges as the score's are (off the crop counts
     // as neutral for dilate and erode)
     const cv::Mat k = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * R + 1, 2 * R + 1));
@@ -346,7 +363,7 @@ shift_residual(const pcbcv_shift_test &t, const cv::Mat &s, const std::vector<cv
     // left of the region is what stays above the low threshold
     cv::Mat acc(sw.size(), CV_32F), sm, strong_at(win.size(), CV_8U), above(win.size(), CV_8U);
     cv::Mat zero, best_above;
-    const int w256 = (int) std::lround(256 * std::min(std::max(t.one_way, 0.0), 1.0));
+    const int w256 = weight256(t.one_way);
     std::vector<uchar> d(3 * (size_t) sw.width);
     long best = -1, at_zero = 0;
     // shifts in rings of growing size: on a tie the smaller shift stays
@@ -860,9 +877,10 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
         const int nb = (rows + DIFF_BAND - 1) / DIFF_BAND;
         cv::parallel_for_(cv::Range(0, nb), [&](const cv::Range &range) {
             // per band: colour rows [c0, c1), score rows [s0, s1), output rows [y0, y1)
-            const int G = radius + FLAT_REACH, halo = std::max(radius, G);
-            const int gate = (int) std::lround(FLAT_SIGMAS * noise[0]);
-            const int w256 = (int) std::lround(256 * std::min(std::max(one_way, 0.0), 1.0));
+            // the colour rows reach past the score rows as far as the plain-surface test
+            // looks (which is beyond the tolerance radius)
+            const int halo = radius + FLAT_REACH;
+            const int gate = flat_gate(noise[0]), w256 = weight256(one_way);
             const int cap = DIFF_BAND + 2 + 2 * halo;
             cv::Mat rl, pl, acc, sm, rflat, pflat, rm, pm;
             std::vector<uchar> hb(4 * (size_t) cap * n3), vrow(4 * (size_t) n3), drow(n3),
@@ -881,8 +899,8 @@ pcbcv_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcb
                 }
                 acc.create(s1 - s0, cols, CV_32F);
                 if (one_way > 0) {
-                    flat_mask3(rl, G, gate, rflat);
-                    flat_mask3(pl, G, gate, pflat);
+                    flat_mask3(rl, halo, gate, rflat);
+                    flat_mask3(pl, halo, gate, pflat);
                 }
                 uchar *rx = &vrow[0], *rn = rx + n3, *px = rn + n3, *pn = px + n3;
                 for (int y = s0; y < s1; y++) {

@@ -192,6 +192,13 @@ classify(const PcbDiffMap *map, const Region *r, guint8 low)
     return PCB_KIND_ALTERED;
 }
 
+/* The map's blur matching as the backend takes it. */
+static pcbcv_blur_map
+blur_of(const PcbDiffMap *map)
+{
+    return (pcbcv_blur_map){ map->blur_cell, map->blur_cols, map->blur_rows, map->blur_sigma };
+}
+
 /* How much of a region's difference a local affine change of light explains (per channel,
  * fitted over the box and a ring around it, both ways: photo from reference and reference
  * from photo). Returns the larger share of the changed pixels' squared difference that stays
@@ -210,7 +217,7 @@ unexplained(const PcbDiffMap *map, const Region *r, guint8 low)
     g_autoptr(PcbImage) pc = pcb_image_new(x1 - x0, y1 - y0, PCB_FORMAT_RGB8, NULL);
     if (rc == NULL || pc == NULL)
         return 1;
-    pcbcv_blur_map blur = { map->blur_cell, map->blur_cols, map->blur_rows, map->blur_sigma };
+    pcbcv_blur_map blur = blur_of(map);
     pcbcv_view rv = pcb_view(map->ref), pv = pcb_view(map->photo);
     pcbcv_view rcv = pcb_view(rc), pcv = pcb_view(pc);
     char msg[128];
@@ -294,7 +301,7 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
      * must also fit a ring of context around the region, at least 4 shifts wide */
     pcbcv_view rv = pcb_view(map->ref), pv = pcb_view(map->photo), vv = pcb_view(map->valid);
     int max_shift = (int) lround(params->max_shift_px / map->scale);
-    pcbcv_blur_map blur = { map->blur_cell, map->blur_cols, map->blur_rows, map->blur_sigma };
+    pcbcv_blur_map blur = blur_of(map);
     pcbcv_shift_test shift = {
         .reference = &rv,
         .blur = &blur,
