@@ -153,9 +153,13 @@ region_box(const PcbDiffMap *map, const Region *r, int *x0, int *y0, int *x1, in
     return *x1 > *x0 && *y1 > *y0;
 }
 
-/* Kind from where the changed pixels show bare board: bare in the reference but not in the
- * photo, a part now stands there (added); the other way round, a part is gone (removed, pads
- * may stay); as much in both, or in neither (another part, colour, marking): altered. */
+/* Kind from which way the changed pixels moved against the bare board around them: nearer
+ * the board colour in the reference than in the photo, a part now stands there (added); the
+ * other way round, a part is gone (removed; the pads it leaves may look new); neither way
+ * for a good share (another part, colour, marking): altered. A move counts when it is at
+ * least a third of the bare-board tolerance; measuring it, not asking "bare or not" on each
+ * side, keeps a part whose colour is near the board's (a small or blurred part, a trace
+ * under it) from reading as no change of part at all. */
 static PcbKind
 classify(const PcbDiffMap *map, const Region *r, guint8 low)
 {
@@ -167,6 +171,7 @@ classify(const PcbDiffMap *map, const Region *r, guint8 low)
         return PCB_KIND_ALTERED;
     /* bare board: within this colour distance of the board colour (8-bit RGB) */
     double tol = MAX(30.0, 4.0 * map->noise[0]);
+    double move = tol / 3;
     guint n = 0, to_part = 0, to_bare = 0;
     for (int y = y0; y < y1; y++) {
         const guint8 *a = pcb_image_row(map->ref, y), *b = pcb_image_row(map->photo, y);
@@ -175,19 +180,17 @@ classify(const PcbDiffMap *map, const Region *r, guint8 low)
             if (s[x] < low) /* only the pixels that changed */
                 continue;
             n++;
-            gboolean in_ref = colour_dist(a + 3 * x, br) < tol;
-            gboolean in_pho = colour_dist(b + 3 * x, bp) < tol;
-            to_part += in_ref && !in_pho;
-            to_bare += !in_ref && in_pho;
+            double away = colour_dist(b + 3 * x, bp) - colour_dist(a + 3 * x, br);
+            to_part += away > move;
+            to_bare += away < -move;
         }
     }
-    if (n == 0)
-        return PCB_KIND_ALTERED;
-    /* a part standing on bare board turns most changed pixels from bare to part; a removal
-     * turns a good share to bare board, while pads left behind may look new */
-    if (to_part >= 0.1 * n && to_part >= 2.0 * to_bare)
+    /* a part standing on the board moves most changed pixels away from it, at least twice as
+     * many as it hides board detail; short of that, a tenth moving to the board is a removal
+     * (its pads may stay and look new) */
+    if (n > 0 && to_part >= 0.1 * n && to_part >= 2.0 * to_bare)
         return PCB_KIND_ADDED;
-    if (to_bare >= 0.1 * n && to_bare >= 0.6 * to_part)
+    if (n > 0 && to_bare >= 0.1 * n)
         return PCB_KIND_REMOVED;
     return PCB_KIND_ALTERED;
 }

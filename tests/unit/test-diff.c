@@ -145,6 +145,25 @@ test_removed_part(void)
     g_assert_cmpfloat(fabs(x->bbox.x + x->bbox.w / 2 - 108), <, 5);
 }
 
+/* A part whose body is near the board's colour (a small or blurred part, a dark board),
+ * standing across a trace: what counts is which way the pixels moved, away from the board or
+ * towards it, not whether each side is within the bare-board tolerance. */
+static void
+test_part_near_board_colour(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    paint(ref, 200, 178, 80, 2, 90, 160, 100); /* a trace across the bare patch */
+    g_autoptr(PcbImage) changed = pcb_image_copy(ref, NULL);
+    paint(changed, 232, 174, 14, 8, 45, 85, 40); /* 23 from the mask colour: "bare" */
+    g_autoptr(PcbImage) photo = relit(changed, 1.05, 0.05, 2.0);
+    g_autoptr(GArray) f = findings(ref, photo, NULL, NULL);
+    g_assert_cmpuint(f->len, ==, 1);
+    const PcbFinding *x = &g_array_index(f, PcbFinding, 0);
+    g_assert_cmpint(x->kind, ==, PCB_KIND_ADDED);
+    g_assert_cmpfloat(fabs(x->bbox.x + x->bbox.w / 2 - 239), <, 4);
+    g_assert_cmpfloat(fabs(x->bbox.y + x->bbox.h / 2 - 178), <, 4);
+}
+
 static void
 test_ignore_region(void)
 {
@@ -519,6 +538,7 @@ main(int argc, char **argv)
     g_test_add_func("/diff/one-pixel-shift-gives-nothing", test_one_pixel_shift);
     g_test_add_func("/diff/added-part-on-bare-mask", test_added_part);
     g_test_add_func("/diff/removed-part", test_removed_part);
+    g_test_add_func("/diff/part-near-board-colour-is-added", test_part_near_board_colour);
     g_test_add_func("/diff/ignore-region-suppresses", test_ignore_region);
     g_test_add_func("/diff/zone-is-reported", test_zone_named);
     g_test_add_func("/diff/shifted-edges-explained", test_shifted_edges_explained);
