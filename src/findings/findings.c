@@ -169,9 +169,8 @@ classify(const PcbDiffMap *map, const Region *r, guint8 low)
         || !board_colour(map->ref, x0, y0, x1, y1, pad, br)
         || !board_colour(map->photo, x0, y0, x1, y1, pad, bp))
         return PCB_KIND_ALTERED;
-    /* bare board: within this colour distance of the board colour (8-bit RGB) */
-    double tol = MAX(30.0, 4.0 * map->noise[0]);
-    double move = tol / 3;
+    /* a move counts from a third of the bare-board tolerance (8-bit RGB distance) */
+    double move = MAX(30.0, 4.0 * map->noise[0]) / 3;
     guint n = 0, to_part = 0, to_bare = 0;
     for (int y = y0; y < y1; y++) {
         const guint8 *a = pcb_image_row(map->ref, y), *b = pcb_image_row(map->photo, y);
@@ -185,12 +184,14 @@ classify(const PcbDiffMap *map, const Region *r, guint8 low)
             to_bare += away < -move;
         }
     }
+    if (n == 0)
+        return PCB_KIND_ALTERED;
     /* a part standing on the board moves most changed pixels away from it, at least twice as
      * many as it hides board detail; short of that, a tenth moving to the board is a removal
      * (its pads may stay and look new) */
-    if (n > 0 && to_part >= 0.1 * n && to_part >= 2.0 * to_bare)
+    if (to_part >= 0.1 * n && to_part >= 2.0 * to_bare)
         return PCB_KIND_ADDED;
-    if (n > 0 && to_bare >= 0.1 * n)
+    if (to_bare >= 0.1 * n)
         return PCB_KIND_REMOVED;
     return PCB_KIND_ALTERED;
 }
