@@ -213,7 +213,8 @@ unexplained(const PcbDiffMap *map, const Region *r, guint8 low)
 {
     int w = map->ref->width, h = map->ref->height;
     int bx0, by0, bx1, by1, pad;
-    region_box(map, r, &bx0, &by0, &bx1, &by1, &pad);
+    if (!region_box(map, r, &bx0, &by0, &bx1, &by1, &pad))
+        return 1; /* nothing of it on the map: nothing explained */
     int x0 = MAX(0, bx0 - pad), y0 = MAX(0, by0 - pad), x1 = MIN(w, bx1 + pad),
         y1 = MIN(h, by1 + pad);
     /* both images as the score compared them (blur matched) */
