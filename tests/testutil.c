@@ -160,3 +160,33 @@ tu_pose(double h[9], int bw, int bh, int pw, int ph, double deg, double scale, d
     for (int i = 0; i < 9; i++)
         h[i] = m[i];
 }
+
+void
+tu_run_clear(TuRun *r)
+{
+    g_free(r->out);
+    g_free(r->err);
+}
+
+void
+tu_run(TuRun *r, ...)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    const char *bin = g_getenv("PCBDIFF");
+    g_ptr_array_add(argv, (gpointer) (bin ? bin : "build/pcbdiff"));
+    va_list ap;
+    va_start(ap, r);
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL;)
+        g_ptr_array_add(argv, (gpointer) a);
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    g_autoptr(GError) error = NULL;
+    int wait = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &r->out, &r->err, &wait, &error));
+    g_assert_no_error(error);
+    g_assert_true(WIFEXITED(wait)); /* never a crash */
+    r->status = WEXITSTATUS(wait);
+    if (g_test_verbose())
+        g_test_message("exit %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
+}

@@ -13,8 +13,6 @@ const char *tu_tmpdir(void);
 /* SRCDIR from the environment (set by make check), else ".". */
 const char *tu_srcdir(void);
 
-#endif
-
 /* A synthetic "photo" of @board: photo pixel p shows board point H(D(p)), where D is radial
  * distortion k1 around the photo centre (normalised to the half-diagonal) and @h_photo_to_board
  * is row-major. Pixels outside the board get @bg grey. Bilinear. */
@@ -30,3 +28,17 @@ void tu_photo_to_board(const double h[9], double k1, int width, int height, doub
  * (per pixel) and a shift (tx, ty). Returns photo -> board. */
 void tu_pose(double h[9], int bw, int bh, int pw, int ph, double deg, double scale, double px,
              double py, double tx, double ty);
+
+/* One run of the pcbdiff binary ($PCBDIFF, set by make check): exit status, stdout, stderr. */
+typedef struct {
+    int status;
+    char *out, *err;
+} TuRun;
+
+void tu_run_clear(TuRun *r);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TuRun, tu_run_clear)
+
+/* Runs pcbdiff with the NULL-terminated arguments; asserts it exited (never a crash). */
+void tu_run(TuRun *r, ...) G_GNUC_NULL_TERMINATED;
+
+#endif

@@ -28,7 +28,9 @@ typedef struct {
 
 void pcb_finding_clear(PcbFinding *finding);
 
+/* The findings stage's tunables; defaults and ranges in src/findings/params.c (pcbdiff params). */
 typedef struct {
+    double sensitivity;     /* divides high_sigma and low_sigma: higher finds fainter changes */
     double high_sigma;      /* a region must reach this (noise sigmas) somewhere */
     double low_sigma;       /* and grows over pixels above this */
     double min_area_mm2;    /* smallest finding when the scale is known */

@@ -6,22 +6,53 @@
 #include "pcbdiff/board.h"
 #include "pcbdiff/diff.h"
 #include "pcbdiff/findings.h"
+#include "pcbdiff/params.h"
 #include "pcbdiff/register.h"
 
 G_BEGIN_DECLS
 
+/* Where the pipeline stops. */
+typedef enum {
+    PCB_STOP_AFTER_FINDINGS = 0, /* the whole pipeline (default) */
+    PCB_STOP_AFTER_WARP,         /* load, register and warp only (`pcbdiff register`) */
+} PcbStopAfter;
+
+/* Everything an inspection is run with. The tunables (every field but keep_images and
+ * stop_after) are listed with their defaults and ranges by `pcbdiff params`; their tables are in
+ * the stages' params.c files. */
 typedef struct {
     PcbRegisterParams reg;
     PcbDiffParams diff;
     PcbFindingsParams find;
     double px_per_mm;       /* overrides the board's scale when > 0 */
-    gboolean keep_images;   /* keep reference, warped photo and heat map for the overlay */
     gboolean scaled_decode; /* coarse copies from DCT-scaled JPEG decodes instead of the full
                                decode (default off: at 24 MP a 1/4 decode costs over half a
                                full one, which is decoded anyway) */
+    gboolean keep_images;   /* keep reference, warped photo and heat map for the overlay */
+    PcbStopAfter stop_after;
 } PcbInspectParams;
 
+/* Every tunable at its default, keep_images off, the whole pipeline. */
 void pcb_inspect_params_init(PcbInspectParams *params);
+
+/* Sets the parameter @key ("diff.tolerance-px", see pcbdiff/params.h) from its text @value.
+ * FALSE with PCB_ERROR_USAGE naming the key and its range for an unknown key, a malformed
+ * value or one out of range; @params is then unchanged. */
+gboolean pcb_inspect_params_set(PcbInspectParams *params, const char *key, const char *value,
+                                GError **error);
+
+/* The value of parameter @spec in @params, and setting it to a value pcb_param_parse() gave. */
+double pcb_inspect_params_get(const PcbInspectParams *params, const PcbParamSpec *spec);
+void pcb_inspect_params_put(PcbInspectParams *params, const PcbParamSpec *spec, double value);
+
+/* Checks every tunable against its range, and those that must agree with each other (the low
+ * threshold not above the high one). FALSE with PCB_ERROR_USAGE naming the first bad key. */
+gboolean pcb_inspect_params_check(const PcbInspectParams *params, GError **error);
+
+/* Applies @board's [register], [diff] and [findings] overrides (checked when the board was
+ * loaded) to @params. Front-ends call it between pcb_inspect_params_init() and their own
+ * overrides (`--set`), so the command line wins over the board, the board over the defaults. */
+void pcb_board_apply_params(const PcbBoard *board, PcbInspectParams *params);
 
 typedef struct {
     char stage[24];
@@ -55,11 +86,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcbInspection, pcb_inspection_free)
  * error report can still be written. */
 gboolean pcb_inspect(PcbBoard *board, const char *photo_path, const PcbInspectParams *params,
                      PcbInspection *insp, GError **error);
-
-/* Registration only (for `pcbdiff register`): loads, registers, warps. */
-gboolean pcb_inspect_register_only(PcbBoard *board, const char *photo_path,
-                                   const PcbInspectParams *params, PcbInspection *insp,
-                                   GError **error);
 
 G_END_DECLS
 

@@ -29,12 +29,10 @@
 #include <glib/gstdio.h>
 #include "pcbdiff/board.h"
 #include "pcbdiff/error.h"
+#include "pcbdiff/inspect.h"
 
-#define MAX_PX_PER_MM    10000.0
 #define MAX_COORD        1e6 /* |x|, |y|, w, h as written, in px or mm */
 #define MAX_WIDTH_MM     1e6
-#define MIN_SENSITIVITY  0.25
-#define MAX_SENSITIVITY  4.0
 #define MAX_PROFILE_SIZE (1 << 20)
 
 /* ---------------------------------------------------------------- private board */
@@ -52,7 +50,13 @@ typedef struct {
     GArray *zone_src;   /* ZoneSource, parallel to pub.zones */
     guint n_ignore_ini; /* pub.ignore[0 .. n) come from [ignore] rects ... */
     int ignore_line;    /* ... at this line */
+    GArray *overrides;  /* Override: [register], [diff], [findings] values, checked */
 } BoardPriv;
+
+typedef struct {
+    const PcbParamSpec *spec;
+    double value;
+} Override;
 
 static void
 zone_clear(gpointer data)
@@ -69,6 +73,7 @@ board_new(void)
     g_array_set_clear_func(b->pub.zones, zone_clear);
     b->pub.ignore = g_array_new(FALSE, TRUE, sizeof(PcbRect));
     b->zone_src = g_array_new(FALSE, TRUE, sizeof(ZoneSource));
+    b->overrides = g_array_new(FALSE, TRUE, sizeof(Override));
     return b;
 }
 
@@ -87,6 +92,7 @@ pcb_board_free(PcbBoard *board)
     if (board->ignore != NULL)
         g_array_unref(board->ignore);
     g_array_unref(b->zone_src);
+    g_array_unref(b->overrides);
     g_free(b->ini_path);
     g_free(b);
 }
@@ -404,6 +410,43 @@ static const char *const board_keys[] = { "name", "golden", "px-per-mm", "width-
 static const char *const zone_keys[] = { "rect", "rect-mm", "sensitivity", NULL };
 static const char *const ignore_keys[] = { "rects", "mask", NULL };
 
+/* The largest scale a profile or the command line may give: the inspect.px-per-mm range. */
+static double
+max_px_per_mm(void)
+{
+    return pcb_param_lookup("inspect.px-per-mm")->max;
+}
+
+/* [register], [diff] or [findings]: each key a parameter of that stage (pcbdiff params),
+ * parsed and checked against its range now, applied by pcb_board_apply_params(). */
+static gboolean
+load_params_group(BoardPriv *b, const Ini *ini, const Group *g, GError **error)
+{
+    for (guint i = 0; i < g->keys->len; i++) {
+        const Entry *e = &g_array_index(g->keys, Entry, i);
+        g_autofree char *key = g_strdup_printf("%s.%s", g->name, e->name);
+        const PcbParamSpec *spec = pcb_param_lookup(key);
+        if (spec == NULL)
+            return profile_error(error, ini->path, e->line,
+                                 "[%s] unknown parameter \"%s\" (pcbdiff params lists them)",
+                                 g->name, e->name);
+        g_autofree char *v = value_of(ini, g, e);
+        g_autoptr(GError) local = NULL;
+        Override o = { spec, 0 };
+        if (!pcb_param_parse(spec, v, &o.value, &local))
+            return profile_error(error, ini->path, e->line, "[%s] %s", g->name, local->message);
+        g_array_append_val(b->overrides, o);
+    }
+    return TRUE;
+}
+
+static gboolean
+is_params_group(const char *name)
+{
+    return strcmp(name, "register") == 0 || strcmp(name, "diff") == 0
+           || strcmp(name, "findings") == 0;
+}
+
 static gboolean
 load_board_group(BoardPriv *b, const Ini *ini, const Group *g, GError **error)
 {
@@ -440,10 +483,10 @@ load_board_group(BoardPriv *b, const Ini *ini, const Group *g, GError **error)
     if (pk != NULL) {
         if (!get_number(ini, g, pk, &board->px_per_mm, error))
             return FALSE;
-        if (board->px_per_mm <= 0 || board->px_per_mm > MAX_PX_PER_MM)
+        if (board->px_per_mm <= 0 || board->px_per_mm > max_px_per_mm())
             return profile_error(error, ini->path, pk->line,
                                  "[board] px-per-mm: must be > 0 and at most %g, got %g",
-                                 MAX_PX_PER_MM, board->px_per_mm);
+                                 max_px_per_mm(), board->px_per_mm);
     }
     if (wk != NULL) {
         if (!get_number(ini, g, wk, &board->width_mm, error))
@@ -490,10 +533,11 @@ load_zone_group(BoardPriv *b, const Ini *ini, const Group *g, GHashTable *names,
     if (sk != NULL) {
         if (!get_number(ini, g, sk, &sensitivity, error))
             return FALSE;
-        if (sensitivity < MIN_SENSITIVITY || sensitivity > MAX_SENSITIVITY)
+        const PcbParamSpec *range = pcb_param_lookup("findings.sensitivity");
+        if (sensitivity < range->min || sensitivity > range->max)
             return profile_error(error, ini->path, sk->line,
-                                 "[%s] sensitivity: must be %g .. %g, got %g", g->name,
-                                 MIN_SENSITIVITY, MAX_SENSITIVITY, sensitivity);
+                                 "[%s] sensitivity: must be %g .. %g, got %g", g->name, range->min,
+                                 range->max, sensitivity);
     }
 
     ZoneSource src = { k->line, mk != NULL, r };
@@ -586,9 +630,12 @@ load_profile(BoardPriv *b, const Ini *ini, GError **error)
             ok = load_ignore_group(b, ini, g, error);
         else if (strcmp(g->name, "zone") == 0 || g_str_has_prefix(g->name, "zone "))
             ok = load_zone_group(b, ini, g, names, error);
+        else if (is_params_group(g->name))
+            ok = load_params_group(b, ini, g, error);
         else
             ok = profile_error(error, ini->path, g->line,
-                               "unknown group [%s] (known: [board], [zone NAME], [ignore])",
+                               "unknown group [%s] (known: [board], [zone NAME], [ignore], "
+                               "[register], [diff], [findings])",
                                g->name);
         if (!ok)
             return FALSE;
@@ -676,10 +723,10 @@ pcb_board_resolve(PcbBoard *board, int golden_width, int golden_height, GError *
 
     if (board->width_mm > 0) {
         double s = golden_width / board->width_mm;
-        if (s > MAX_PX_PER_MM)
+        if (s > max_px_per_mm())
             return profile_error(error, path, b->width_mm_line,
                                  "[board] width-mm: %g mm over %d px is %g px/mm, more than %g",
-                                 board->width_mm, golden_width, s, MAX_PX_PER_MM);
+                                 board->width_mm, golden_width, s, max_px_per_mm());
         board->px_per_mm = s;
     }
 
@@ -738,4 +785,14 @@ pcb_board_zone_at(const PcbBoard *board, const PcbRect *r)
         }
     }
     return best;
+}
+
+void
+pcb_board_apply_params(const PcbBoard *board, PcbInspectParams *params)
+{
+    const BoardPriv *b = (const BoardPriv *) board;
+    for (guint i = 0; i < b->overrides->len; i++) {
+        const Override *o = &g_array_index(b->overrides, Override, i);
+        pcb_inspect_params_put(params, o->spec, o->value);
+    }
 }

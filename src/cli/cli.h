@@ -24,6 +24,26 @@ gboolean cli_check_writable(const char *path, const char *what, GError **error);
 /* A board from REFERENCE: a board folder (with board.ini) or a golden image file. */
 PcbBoard *cli_open_board(const char *reference, double px_per_mm, GError **error);
 
+/* The parameter options every command that inspects takes: --set KEY=VALUE (repeatable) and
+ * the shorthands --sensitivity and --px-per-mm. */
+typedef struct {
+    char **sets; /* KEY=VALUE, in command-line order */
+    char *sensitivity, *px_per_mm;
+    gboolean aligned;
+} CliParams;
+
+/* GOptionEntry rows for --set, --sensitivity, --px-per-mm and --aligned (write into @p). */
+GOptionGroup *cli_params_group(CliParams *p);
+void cli_params_clear(CliParams *p);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CliParams, cli_params_clear)
+
+/* @params from the table's defaults, then @board's overrides (may be NULL), then the shorthands,
+ * then each --set in order. PCB_ERROR_USAGE naming the key and its range on a bad one. */
+gboolean cli_params_build(const CliParams *p, const PcbBoard *board, PcbInspectParams *params,
+                          GError **error);
+
+int cmd_params(int argc, char **argv);
+
 /* Prints "pcbdiff: MESSAGE" on stderr and returns the exit code for @error. */
 int cli_fail(const GError *error);
 

@@ -12,12 +12,10 @@ int
 cmd_inspect(int argc, char **argv)
 {
     CliCommon common = { 0 };
+    g_auto(CliParams) cp = { 0 };
     g_autofree char *json = NULL;
     g_autofree char *overlay = NULL;
     g_autofree char *board_dir = NULL;
-    double px_per_mm = 0;
-    double sensitivity = 1.0;
-    gboolean aligned = FALSE;
     GOptionEntry entries[]
         = { { "board", 'b', 0, G_OPTION_ARG_FILENAME, &board_dir,
               "Board folder (golden image + board.ini); replaces REFERENCE", "DIR" },
@@ -25,18 +23,11 @@ cmd_inspect(int argc, char **argv)
               "REPORT" },
             { "overlay", 'o', 0, G_OPTION_ARG_FILENAME, &overlay,
               "Write the annotated overlay (PNG, or JPEG by extension)", "IMAGE" },
-            { "px-per-mm", 0, 0, G_OPTION_ARG_DOUBLE, &px_per_mm,
-              "Reference scale in pixels per mm (overrides the board profile)", "F" },
-            { "sensitivity", 's', 0, G_OPTION_ARG_DOUBLE, &sensitivity,
-              "Detection sensitivity, 0.25 .. 4 (default 1; higher finds fainter changes)", "S" },
-            { "aligned", 0, 0, G_OPTION_ARG_NONE, &aligned,
-              "The photo is already aligned with the reference pixel for pixel (a fixture, a "
-              "pre-registered scan): no registration; same size required",
-              NULL },
             G_OPTION_ENTRY_NULL };
     g_autoptr(GOptionContext) ctx = g_option_context_new("REFERENCE PHOTO  |  --board DIR PHOTO");
     g_option_context_set_summary(ctx, summary);
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_group(ctx, cli_params_group(&cp));
     g_option_context_add_group(ctx, cli_common_group(&common));
     g_autoptr(GError) error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
@@ -50,26 +41,21 @@ cmd_inspect(int argc, char **argv)
                    board_dir ? "--board DIR PHOTO" : "REFERENCE PHOTO");
         return PCB_EXIT_TROUBLE;
     }
-    if (px_per_mm < 0 || px_per_mm > 10000 || sensitivity < 0.25 || sensitivity > 4) {
-        g_printerr("pcbdiff inspect: --px-per-mm must be 0 .. 10000 and --sensitivity "
-                   "0.25 .. 4\n");
-        return PCB_EXIT_TROUBLE;
-    }
+    PcbInspectParams params;
+    /* the options alone first: a bad one fails before any file is read */
+    if (!cli_params_build(&cp, NULL, &params, &error))
+        return cli_fail(error);
     const char *photo = argv[want - 1];
     if (!cli_check_writable(json, "report", &error)
         || !cli_check_writable(overlay, "overlay", &error))
         return cli_fail(error);
 
-    g_autoptr(PcbBoard) board = cli_open_board(board_dir ? board_dir : argv[1], px_per_mm, &error);
+    g_autoptr(PcbBoard) board
+        = cli_open_board(board_dir ? board_dir : argv[1], params.px_per_mm, &error);
     g_autoptr(PcbInspection) insp = pcb_inspection_new();
-    PcbInspectParams params;
-    pcb_inspect_params_init(&params);
-    params.px_per_mm = px_per_mm;
+    gboolean ok = board != NULL && cli_params_build(&cp, board, &params, &error);
     params.keep_images = overlay != NULL;
-    params.reg.aligned = aligned;
-    params.find.high_sigma /= sensitivity;
-    params.find.low_sigma /= sensitivity;
-    gboolean ok = board != NULL && pcb_inspect(board, photo, &params, insp, &error);
+    ok = ok && pcb_inspect(board, photo, &params, insp, &error);
     if (!ok) {
         if (insp->photo_path == NULL)
             insp->photo_path = g_strdup(photo);

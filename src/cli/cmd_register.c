@@ -6,6 +6,7 @@ int
 cmd_register(int argc, char **argv)
 {
     CliCommon common = { 0 };
+    g_auto(CliParams) cp = { 0 };
     g_autofree char *out = NULL;
     g_autofree char *json = NULL;
     GOptionEntry entries[]
@@ -20,6 +21,7 @@ cmd_register(int argc, char **argv)
                                       "writes the warped photo.\n\nExit status: 0 registered, 2 "
                                       "trouble, 3 could not register.");
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_group(ctx, cli_params_group(&cp));
     g_option_context_add_group(ctx, cli_common_group(&common));
     g_autoptr(GError) error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
@@ -32,15 +34,17 @@ cmd_register(int argc, char **argv)
                    "register --help)\n");
         return PCB_EXIT_TROUBLE;
     }
-    if (!cli_check_writable(out, "warped image", &error)
+    PcbInspectParams params;
+    if (!cli_params_build(&cp, NULL, &params, &error)
+        || !cli_check_writable(out, "warped image", &error)
         || !cli_check_writable(json, "report", &error))
         return cli_fail(error);
-    g_autoptr(PcbBoard) board = cli_open_board(argv[1], 0, &error);
+    g_autoptr(PcbBoard) board = cli_open_board(argv[1], params.px_per_mm, &error);
     g_autoptr(PcbInspection) insp = pcb_inspection_new();
-    PcbInspectParams params;
-    pcb_inspect_params_init(&params);
+    gboolean ok = board != NULL && cli_params_build(&cp, board, &params, &error);
     params.keep_images = TRUE;
-    if (board == NULL || !pcb_inspect_register_only(board, argv[2], &params, insp, &error)) {
+    params.stop_after = PCB_STOP_AFTER_WARP;
+    if (!ok || !pcb_inspect(board, argv[2], &params, insp, &error)) {
         if (insp->photo_path == NULL)
             insp->photo_path = g_strdup(argv[2]);
         int code = cli_fail(error);

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <string.h>
 #include "cli/cli.h"
 
 static int verbosity = 1; /* 0 quiet, 1 default, 2 info, 3 debug */
@@ -126,4 +127,66 @@ cli_fail(const GError *error)
 {
     g_printerr("pcbdiff: %s\n", error->message);
     return pcb_error_exit_code(error);
+}
+
+GOptionGroup *
+cli_params_group(CliParams *p)
+{
+    GOptionEntry entries[]
+        = { { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &p->sets,
+              "Set a parameter, e.g. --set diff.tolerance-px=1.5 (repeatable; pcbdiff params "
+              "lists them)",
+              "KEY=VALUE" },
+            { "sensitivity", 's', 0, G_OPTION_ARG_STRING, &p->sensitivity,
+              "Detection sensitivity (--set findings.sensitivity; higher finds fainter changes)",
+              "S" },
+            { "px-per-mm", 0, 0, G_OPTION_ARG_STRING, &p->px_per_mm,
+              "Reference scale in pixels per mm, over the board profile's (--set "
+              "inspect.px-per-mm)",
+              "F" },
+            { "aligned", 0, 0, G_OPTION_ARG_NONE, &p->aligned,
+              "The photo is already aligned with the reference pixel for pixel (a fixture, a "
+              "pre-registered scan): no registration; same size required (--set "
+              "register.aligned=true)",
+              NULL },
+            G_OPTION_ENTRY_NULL };
+    GOptionGroup *g
+        = g_option_group_new("params", "Parameter options:", "Show parameter options", p, NULL);
+    g_option_group_add_entries(g, entries);
+    return g;
+}
+
+void
+cli_params_clear(CliParams *p)
+{
+    g_clear_pointer(&p->sets, g_strfreev);
+    g_clear_pointer(&p->sensitivity, g_free);
+    g_clear_pointer(&p->px_per_mm, g_free);
+}
+
+gboolean
+cli_params_build(const CliParams *p, const PcbBoard *board, PcbInspectParams *params,
+                 GError **error)
+{
+    pcb_inspect_params_init(params);
+    if (board != NULL)
+        pcb_board_apply_params(board, params);
+    if ((p->sensitivity != NULL
+         && !pcb_inspect_params_set(params, "findings.sensitivity", p->sensitivity, error))
+        || (p->px_per_mm != NULL
+            && !pcb_inspect_params_set(params, "inspect.px-per-mm", p->px_per_mm, error))
+        || (p->aligned && !pcb_inspect_params_set(params, "register.aligned", "true", error)))
+        return FALSE;
+    for (char **s = p->sets; s != NULL && *s != NULL; s++) {
+        const char *eq = strchr(*s, '=');
+        if (eq == NULL || eq == *s) {
+            g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "--set expects KEY=VALUE, got \"%s\"",
+                        *s);
+            return FALSE;
+        }
+        g_autofree char *key = g_strndup(*s, (gsize) (eq - *s));
+        if (!pcb_inspect_params_set(params, g_strstrip(key), eq + 1, error))
+            return FALSE;
+    }
+    return pcb_inspect_params_check(params, error);
 }

@@ -7,22 +7,6 @@
 #include "core/util.h"
 
 void
-pcb_diff_params_init(PcbDiffParams *p)
-{
-    memset(p, 0, sizeof *p);
-    p->tolerance_px = 1.0;
-    p->light_block = 1.0 / 12.0;
-    p->max_work_mpx = 0.0;
-    p->background_quantile = 0.9;
-    /* a difference seen one way only (a stroke, a mark in one image only) needs twice the
-     * evidence of one seen both ways: blur matching leaves some edges a little sharper in one
-     * image */
-    p->one_way = 0.5;
-    p->match_blur = TRUE;
-    p->blur_cell = 1.0 / 24.0;
-}
-
-void
 pcb_diff_map_clear(PcbDiffMap *map)
 {
     g_clear_pointer(&map->score, pcb_image_free);

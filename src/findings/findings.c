@@ -6,20 +6,6 @@
 #include "core/imgops.h"
 #include "core/util.h"
 
-void
-pcb_findings_params_init(PcbFindingsParams *p)
-{
-    memset(p, 0, sizeof *p);
-    p->high_sigma = 7.0;
-    p->low_sigma = 3.5;
-    p->min_area_mm2 = 0.2;
-    p->min_area_px = 24;
-    p->min_side_px = 4;
-    p->merge_mm = 1.5;
-    p->min_unexplained = 0.4;
-    p->max_shift_px = 3.0;
-}
-
 typedef struct {
     double x0, y0, x1, y1; /* working px, exclusive max */
     double area, sum;
@@ -285,11 +271,15 @@ GArray *
 pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per_mm,
                      const PcbFindingsParams *params, GError **error)
 {
-    PcbFindingsParams defaults;
-    if (params == NULL) {
-        pcb_findings_params_init(&defaults);
-        params = &defaults;
-    }
+    /* the sensitivity divides both thresholds (a zone's then divides them again) */
+    PcbFindingsParams scaled;
+    if (params == NULL)
+        pcb_findings_params_init(&scaled);
+    else
+        scaled = *params;
+    scaled.high_sigma /= scaled.sensitivity;
+    scaled.low_sigma /= scaled.sensitivity;
+    params = &scaled;
     g_autoptr(PcbImage) low = NULL;
     g_autoptr(PcbImage) high = NULL;
     if (!threshold_maps(map, board, params, &low, &high, error))

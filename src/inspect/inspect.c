@@ -8,17 +8,6 @@
 #include "core/util.h"
 #include "cv/pcbcv.h"
 
-void
-pcb_inspect_params_init(PcbInspectParams *p)
-{
-    memset(p, 0, sizeof *p);
-    pcb_register_params_init(&p->reg);
-    pcb_diff_params_init(&p->diff);
-    pcb_findings_params_init(&p->find);
-    p->px_per_mm = 0;
-    p->keep_images = FALSE;
-}
-
 /* CPU time of the whole process (all threads), ms: beside the wall time in the log it shows
  * how well a stage uses the cores. */
 static double
@@ -29,22 +18,30 @@ cpu_ms(void)
                                                              : 0.0;
 }
 
+/* One run of the pipeline: what every stage needs, and the CPU time at the last stage's end
+ * (beside the wall time in the log it shows how well a stage uses the cores). */
+typedef struct {
+    PcbBoard *board;
+    const PcbInspectParams *params;
+    PcbInspection *insp;
+    double cpu_mark;
+} Run;
+
 static void
-stage_time(PcbInspection *insp, const char *stage, double ms)
+stage_time(Run *run, const char *stage, double ms)
 {
-    static double cpu_before;
     double cpu = cpu_ms();
     PcbTiming t = { { 0 }, ms };
     g_strlcpy(t.stage, stage, sizeof t.stage);
-    g_array_append_val(insp->timings, t);
-    g_info("%-12s %8.1f ms  (cpu %.0f ms since the last stage)", stage, t.ms, cpu - cpu_before);
-    cpu_before = cpu;
+    g_array_append_val(run->insp->timings, t);
+    g_info("%-12s %8.1f ms  (cpu %.0f ms since the last stage)", stage, t.ms, cpu - run->cpu_mark);
+    run->cpu_mark = cpu;
 }
 
 static void
-stage_done(PcbInspection *insp, const char *stage, double t0)
+stage_done(Run *run, const char *stage, double t0)
 {
-    stage_time(insp, stage, pcb_now_ms() - t0);
+    stage_time(run, stage, pcb_now_ms() - t0);
 }
 
 /* One input: its bytes read once, hashed, decoded in full, and for JPEG also decoded at a
@@ -114,15 +111,15 @@ load_job_run(gpointer data)
 /* Loads the golden and the photo (in parallel when more than one thread is allowed) with
  * their hashes; resolves the board against the golden. */
 static gboolean
-load_inputs(PcbBoard *board, const char *photo_path, const PcbInspectParams *params,
-            PcbInspection *insp, LoadJob *ref, LoadJob *photo, GError **error)
+load_inputs(Run *run, const char *photo_path, LoadJob *ref, LoadJob *photo, GError **error)
 {
     double t0 = pcb_now_ms();
-    insp->reference_path = g_strdup(board->golden_path);
+    PcbInspection *insp = run->insp;
+    insp->reference_path = g_strdup(run->board->golden_path);
     insp->photo_path = g_strdup(photo_path);
-    insp->board_name = g_strdup(board->name);
-    int side = params->scaled_decode ? 3 * params->reg.coarse_side / 2 : 0;
-    *ref = (LoadJob){ .path = board->golden_path, .reduced_side = side };
+    insp->board_name = g_strdup(run->board->name);
+    int side = run->params->scaled_decode ? 3 * run->params->reg.coarse_side / 2 : 0;
+    *ref = (LoadJob){ .path = run->board->golden_path, .reduced_side = side };
     *photo = (LoadJob){ .path = photo_path, .reduced_side = side };
     GThread *thread = NULL;
     if (pcb_get_threads() > 1)
@@ -132,7 +129,7 @@ load_inputs(PcbBoard *board, const char *photo_path, const PcbInspectParams *par
         g_thread_join(thread);
     else
         load_job_run(ref);
-    stage_done(insp, "decode", t0);
+    stage_done(run, "decode", t0);
     insp->reference_sha256 = g_steal_pointer(&ref->sha256);
     insp->photo_sha256 = g_steal_pointer(&photo->sha256);
     LoadJob *jobs[] = { ref, photo };
@@ -145,7 +142,7 @@ load_inputs(PcbBoard *board, const char *photo_path, const PcbInspectParams *par
     insp->reference_height = ref->full->height;
     insp->photo_width = photo->full->width;
     insp->photo_height = photo->full->height;
-    return pcb_board_resolve(board, ref->full->width, ref->full->height, error);
+    return pcb_board_resolve(run->board, ref->full->width, ref->full->height, error);
 }
 
 /* The board's ignore regions as a mask at reference size, or NULL when it has none. */
@@ -185,83 +182,80 @@ ignore_mask(const PcbBoard *board, int width, int height, PcbImage **out, GError
 }
 
 static gboolean
-register_and_warp(LoadJob *ref, LoadJob *photo, const PcbInspectParams *params, PcbInspection *insp,
-                  PcbImage **warped, PcbImage **valid, GError **error)
+register_and_warp(Run *run, LoadJob *ref, LoadJob *photo, PcbImage **warped, PcbImage **valid,
+                  GError **error)
 {
+    PcbInspection *insp = run->insp;
     double t0 = pcb_now_ms();
     PcbReduced rr = { ref->reduced, ref->reduced_scale },
                pr = { photo->reduced, photo->reduced_scale };
-    gboolean ok
-        = pcb_register_reduced(ref->full, photo->full, &rr, &pr, &params->reg, &insp->reg, error);
+    gboolean ok = pcb_register_reduced(ref->full, photo->full, &rr, &pr, &run->params->reg,
+                                       &insp->reg, error);
     /* the coarse stage may have failed: its time still counts */
-    stage_time(insp, "coarse", insp->reg.coarse_ms);
+    stage_time(run, "coarse", insp->reg.coarse_ms);
     if (!ok)
         return FALSE;
     insp->registered = TRUE;
-    stage_time(insp, "refine", pcb_now_ms() - t0 - insp->reg.coarse_ms);
+    stage_time(run, "refine", pcb_now_ms() - t0 - insp->reg.coarse_ms);
     g_clear_pointer(&ref->reduced, pcb_image_free);
     g_clear_pointer(&photo->reduced, pcb_image_free);
     t0 = pcb_now_ms();
     if (!pcb_warp(photo->full, &insp->reg, ref->full->width, ref->full->height, warped, valid,
                   error))
         return FALSE;
-    stage_done(insp, "warp", t0);
+    stage_done(run, "warp", t0);
     return TRUE;
+}
+
+/* difference -> findings on the warped photo */
+static gboolean
+difference_and_findings(Run *run, const PcbImage *ref, PcbImage *warped, const PcbImage *valid,
+                        const PcbImage *ignore, GError **error)
+{
+    PcbInspection *insp = run->insp;
+    double t0 = pcb_now_ms();
+    PcbDiffMap map;
+    if (!pcb_difference(ref, warped, valid, ignore, &run->params->diff, &map, error))
+        return FALSE;
+    memcpy(insp->noise, map.noise, sizeof insp->noise);
+    stage_time(run, "normalise", map.normalise_ms);
+    stage_time(run, "difference", pcb_now_ms() - t0 - map.normalise_ms);
+    t0 = pcb_now_ms();
+    GArray *found
+        = pcb_findings_extract(&map, run->board, insp->px_per_mm, &run->params->find, error);
+    if (found != NULL) {
+        g_array_unref(insp->findings);
+        insp->findings = found;
+        stage_done(run, "findings", t0);
+        if (run->params->keep_images)
+            insp->heat = g_steal_pointer(&map.score);
+    }
+    pcb_diff_map_clear(&map);
+    return found != NULL;
 }
 
 /* register -> warp -> difference -> findings, on the loaded inputs (freed as they are done) */
 static gboolean
-difference_stages(PcbBoard *board, LoadJob *ref_job, LoadJob *photo_job,
-                  const PcbInspectParams *params, PcbInspection *insp, gboolean diff,
-                  GError **error)
+after_load(Run *run, LoadJob *ref_job, LoadJob *photo_job, GError **error)
 {
     g_autoptr(PcbImage) warped = NULL;
     g_autoptr(PcbImage) valid = NULL;
     g_autoptr(PcbImage) ignore = NULL;
     const PcbImage *ref = ref_job->full;
-    insp->px_per_mm = params->px_per_mm > 0 ? params->px_per_mm : board->px_per_mm;
-    if (!ignore_mask(board, ref->width, ref->height, &ignore, error)
-        || !register_and_warp(ref_job, photo_job, params, insp, &warped, &valid, error))
+    const PcbInspectParams *params = run->params;
+    run->insp->px_per_mm = params->px_per_mm > 0 ? params->px_per_mm : run->board->px_per_mm;
+    if (!ignore_mask(run->board, ref->width, ref->height, &ignore, error)
+        || !register_and_warp(run, ref_job, photo_job, &warped, &valid, error))
         return FALSE;
     g_clear_pointer(&photo_job->full, pcb_image_free); /* the warped copy is all we need now */
-    if (diff) {
-        double t0 = pcb_now_ms();
-        PcbDiffMap map;
-        if (!pcb_difference(ref, warped, valid, ignore, &params->diff, &map, error))
-            return FALSE;
-        memcpy(insp->noise, map.noise, sizeof insp->noise);
-        stage_time(insp, "normalise", map.normalise_ms);
-        stage_time(insp, "difference", pcb_now_ms() - t0 - map.normalise_ms);
-        t0 = pcb_now_ms();
-        GArray *found = pcb_findings_extract(&map, board, insp->px_per_mm, &params->find, error);
-        if (found == NULL) {
-            pcb_diff_map_clear(&map);
-            return FALSE;
-        }
-        g_array_unref(insp->findings);
-        insp->findings = found;
-        stage_done(insp, "findings", t0);
-        if (params->keep_images)
-            insp->heat = g_steal_pointer(&map.score);
-        pcb_diff_map_clear(&map);
-    }
+    if (params->stop_after == PCB_STOP_AFTER_FINDINGS
+        && !difference_and_findings(run, ref, warped, valid, ignore, error))
+        return FALSE;
     if (params->keep_images) {
-        insp->reference = g_steal_pointer(&ref_job->full);
-        insp->warped = g_steal_pointer(&warped);
+        run->insp->reference = g_steal_pointer(&ref_job->full);
+        run->insp->warped = g_steal_pointer(&warped);
     }
     return TRUE;
-}
-
-static gboolean
-run(PcbBoard *board, const char *photo_path, const PcbInspectParams *params, PcbInspection *insp,
-    gboolean diff, GError **error)
-{
-    LoadJob ref_job, photo_job;
-    gboolean ok = load_inputs(board, photo_path, params, insp, &ref_job, &photo_job, error)
-                  && difference_stages(board, &ref_job, &photo_job, params, insp, diff, error);
-    load_job_clear(&ref_job);
-    load_job_clear(&photo_job);
-    return ok;
 }
 
 gboolean
@@ -273,23 +267,15 @@ pcb_inspect(PcbBoard *board, const char *photo_path, const PcbInspectParams *par
         pcb_inspect_params_init(&defaults);
         params = &defaults;
     }
+    if (!pcb_inspect_params_check(params, error))
+        return FALSE;
     double t0 = pcb_now_ms();
-    gboolean ok = run(board, photo_path, params, insp, TRUE, error);
-    insp->total_ms = pcb_now_ms() - t0;
-    return ok;
-}
-
-gboolean
-pcb_inspect_register_only(PcbBoard *board, const char *photo_path, const PcbInspectParams *params,
-                          PcbInspection *insp, GError **error)
-{
-    PcbInspectParams defaults;
-    if (params == NULL) {
-        pcb_inspect_params_init(&defaults);
-        params = &defaults;
-    }
-    double t0 = pcb_now_ms();
-    gboolean ok = run(board, photo_path, params, insp, FALSE, error);
+    Run run = { board, params, insp, cpu_ms() };
+    LoadJob ref_job, photo_job;
+    gboolean ok = load_inputs(&run, photo_path, &ref_job, &photo_job, error)
+                  && after_load(&run, &ref_job, &photo_job, error);
+    load_job_clear(&ref_job);
+    load_job_clear(&photo_job);
     insp->total_ms = pcb_now_ms() - t0;
     return ok;
 }

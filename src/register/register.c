@@ -8,22 +8,6 @@
 #include "core/util.h"
 #include "register/homography.h"
 
-void
-pcb_register_params_init(PcbRegisterParams *p)
-{
-    memset(p, 0, sizeof *p);
-    p->coarse_side = 1024;
-    p->max_features = 2000;
-    p->ratio = 0.8;
-    p->min_inliers = 20;
-    p->min_inlier_ratio = 0.08;
-    p->max_rms_px = 1.5;
-    p->min_coverage = 0.25;
-    p->max_field_px = 0.0; /* 0: 2% of the reference diagonal */
-    p->local_field = TRUE;
-    p->seed = 1;
-}
-
 typedef struct {
     double h[9]; /* photo -> reference, full resolution */
     int matches, inliers, ref_kp, photo_kp;

@@ -8,43 +8,6 @@
 static const char *dir;
 static char *ref_png, *clean_jpg, *implant_jpg, *other_jpg;
 
-typedef struct {
-    int status;
-    char *out, *err;
-} Run;
-
-static void
-run_clear(Run *r)
-{
-    g_free(r->out);
-    g_free(r->err);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Run, run_clear)
-
-/* Runs pcbdiff with the NULL-terminated arguments. */
-static void
-run(Run *r, ...)
-{
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    const char *bin = g_getenv("PCBDIFF");
-    g_ptr_array_add(argv, (gpointer) (bin ? bin : "build/pcbdiff"));
-    va_list ap;
-    va_start(ap, r);
-    for (const char *a; (a = va_arg(ap, const char *)) != NULL;)
-        g_ptr_array_add(argv, (gpointer) a);
-    va_end(ap);
-    g_ptr_array_add(argv, NULL);
-    g_autoptr(GError) error = NULL;
-    int wait = 0;
-    g_assert_true(g_spawn_sync(NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &r->out, &r->err, &wait, &error));
-    g_assert_no_error(error);
-    g_assert_true(WIFEXITED(wait)); /* never a crash */
-    r->status = WEXITSTATUS(wait);
-    if (g_test_verbose())
-        g_test_message("exit %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
-}
-
 static char *
 path(const char *name)
 {
@@ -86,16 +49,16 @@ assert_contains(const char *text, const char *needle)
 static void
 test_help_and_version(void)
 {
-    g_auto(Run) a = { 0 };
-    run(&a, "--help", NULL);
+    g_auto(TuRun) a = { 0 };
+    tu_run(&a, "--help", NULL);
     g_assert_cmpint(a.status, ==, 0);
     assert_contains(a.out, "inspect");
-    g_auto(Run) b = { 0 };
-    run(&b, "--version", NULL);
+    g_auto(TuRun) b = { 0 };
+    tu_run(&b, "--version", NULL);
     g_assert_cmpint(b.status, ==, 0);
     assert_contains(b.out, "pcbdiff " PCBDIFF_VERSION);
-    g_auto(Run) c = { 0 };
-    run(&c, "inspect", "--help", NULL);
+    g_auto(TuRun) c = { 0 };
+    tu_run(&c, "inspect", "--help", NULL);
     g_assert_cmpint(c.status, ==, 0);
     assert_contains(c.out, "--json");
 }
@@ -103,21 +66,21 @@ test_help_and_version(void)
 static void
 test_usage_errors(void)
 {
-    g_auto(Run) a = { 0 };
-    run(&a, NULL);
+    g_auto(TuRun) a = { 0 };
+    tu_run(&a, NULL);
     g_assert_cmpint(a.status, ==, 2);
-    g_auto(Run) b = { 0 };
-    run(&b, "frobnicate", NULL);
+    g_auto(TuRun) b = { 0 };
+    tu_run(&b, "frobnicate", NULL);
     g_assert_cmpint(b.status, ==, 2);
     assert_contains(b.err, "unknown command");
-    g_auto(Run) c = { 0 };
-    run(&c, "inspect", ref_png, NULL);
+    g_auto(TuRun) c = { 0 };
+    tu_run(&c, "inspect", ref_png, NULL);
     g_assert_cmpint(c.status, ==, 2);
-    g_auto(Run) d = { 0 };
-    run(&d, "inspect", "--no-such-option", ref_png, clean_jpg, NULL);
+    g_auto(TuRun) d = { 0 };
+    tu_run(&d, "inspect", "--no-such-option", ref_png, clean_jpg, NULL);
     g_assert_cmpint(d.status, ==, 2);
-    g_auto(Run) e = { 0 };
-    run(&e, "inspect", "--px-per-mm", "-3", ref_png, clean_jpg, NULL);
+    g_auto(TuRun) e = { 0 };
+    tu_run(&e, "inspect", "--px-per-mm", "-3", ref_png, clean_jpg, NULL);
     g_assert_cmpint(e.status, ==, 2);
 }
 
@@ -125,8 +88,8 @@ static void
 test_clean_photo_passes(void)
 {
     g_autofree char *json = path("clean.json");
-    g_auto(Run) r = { 0 };
-    run(&r, "inspect", ref_png, clean_jpg, "--json", json, "--px-per-mm", "10", NULL);
+    g_auto(TuRun) r = { 0 };
+    tu_run(&r, "inspect", ref_png, clean_jpg, "--json", json, "--px-per-mm", "10", NULL);
     g_assert_cmpint(r.status, ==, 0);
     assert_contains(r.out, "PASS");
     g_autoptr(JsonParser) p = json_parser_new();
@@ -147,13 +110,13 @@ test_clean_photo_passes(void)
 static void
 test_verbosity(void)
 {
-    g_auto(Run) v = { 0 };
-    run(&v, "inspect", "-v", "-v", ref_png, clean_jpg, NULL);
+    g_auto(TuRun) v = { 0 };
+    tu_run(&v, "inspect", "-v", "-v", ref_png, clean_jpg, NULL);
     g_assert_cmpint(v.status, ==, 0);
     assert_contains(v.err, "register"); /* -v: stage timings */
     assert_contains(v.err, "debug:");   /* -v -v: debug detail */
-    g_auto(Run) q = { 0 };
-    run(&q, "inspect", "-q", ref_png, clean_jpg, NULL);
+    g_auto(TuRun) q = { 0 };
+    tu_run(&q, "inspect", "-q", ref_png, clean_jpg, NULL);
     g_assert_cmpint(q.status, ==, 0);
     g_assert_cmpstr(q.out, ==, "");
     g_assert_cmpstr(q.err, ==, "");
@@ -164,9 +127,9 @@ test_implant_is_found(void)
 {
     g_autofree char *json = path("implant.json");
     g_autofree char *overlay = path("implant-overlay.png");
-    g_auto(Run) r = { 0 };
-    run(&r, "inspect", ref_png, implant_jpg, "--json", json, "--overlay", overlay, "--px-per-mm",
-        "10", NULL);
+    g_auto(TuRun) r = { 0 };
+    tu_run(&r, "inspect", ref_png, implant_jpg, "--json", json, "--overlay", overlay, "--px-per-mm",
+           "10", NULL);
     g_assert_cmpint(r.status, ==, 1);
     assert_contains(r.out, "FAIL");
     assert_contains(r.out, "added");
@@ -191,8 +154,8 @@ expect_trouble(const char *photo, int status, const char *needle)
 {
     g_autofree char *json = path("trouble.json");
     g_unlink(json);
-    g_auto(Run) r = { 0 };
-    run(&r, "inspect", ref_png, photo, "--json", json, NULL);
+    g_auto(TuRun) r = { 0 };
+    tu_run(&r, "inspect", ref_png, photo, "--json", json, NULL);
     g_assert_cmpint(r.status, ==, status);
     assert_contains(r.err, needle);
     g_assert_cmpuint(strlen(r.err), >, 0);
@@ -230,8 +193,8 @@ test_bad_photos(void)
     for (gsize i = 200; i < len; i += 97)
         copy[i] = (char) 0xFF;
     write_bytes(corrupt, copy, len);
-    g_auto(Run) r = { 0 }; /* damaged entropy data: an error or a registration failure */
-    run(&r, "inspect", ref_png, corrupt, NULL);
+    g_auto(TuRun) r = { 0 }; /* damaged entropy data: an error or a registration failure */
+    tu_run(&r, "inspect", ref_png, corrupt, NULL);
     g_assert_true(r.status == 2 || r.status == 3);
     g_autofree char *missing = path("no-such-photo.jpg");
     expect_trouble(missing, 2, "no-such-photo.jpg");
@@ -240,8 +203,8 @@ test_bad_photos(void)
 static void
 test_over_pixel_cap(void)
 {
-    g_auto(Run) r = { 0 };
-    run(&r, "inspect", "--max-megapixels", "0.1", ref_png, clean_jpg, NULL);
+    g_auto(TuRun) r = { 0 };
+    tu_run(&r, "inspect", "--max-megapixels", "0.1", ref_png, clean_jpg, NULL);
     g_assert_cmpint(r.status, ==, 2);
     assert_contains(r.err, "megapixels");
 }
@@ -255,12 +218,12 @@ test_other_board_is_unregistered(void)
 static void
 test_unwritable_output(void)
 {
-    g_auto(Run) r = { 0 };
-    run(&r, "inspect", ref_png, clean_jpg, "--json", "/nonexistent-dir/r.json", NULL);
+    g_auto(TuRun) r = { 0 };
+    tu_run(&r, "inspect", ref_png, clean_jpg, "--json", "/nonexistent-dir/r.json", NULL);
     g_assert_cmpint(r.status, ==, 2);
     assert_contains(r.err, "/nonexistent-dir");
-    g_auto(Run) o = { 0 };
-    run(&o, "inspect", ref_png, clean_jpg, "--overlay", dir, NULL); /* a directory */
+    g_auto(TuRun) o = { 0 };
+    tu_run(&o, "inspect", ref_png, clean_jpg, "--overlay", dir, NULL); /* a directory */
     g_assert_cmpint(o.status, ==, 2);
 }
 
@@ -279,8 +242,8 @@ test_board_profile(void)
                        "80, 70\nsensitivity = 1.5\n";
     write_bytes(ini, good, strlen(good));
     g_autofree char *json = path("board.json");
-    g_auto(Run) r = { 0 };
-    run(&r, "inspect", "--board", board, implant_jpg, "--json", json, NULL);
+    g_auto(TuRun) r = { 0 };
+    tu_run(&r, "inspect", "--board", board, implant_jpg, "--json", json, NULL);
     g_assert_cmpint(r.status, ==, 1);
     assert_contains(r.out, "BMC");
     g_autoptr(JsonParser) p = json_parser_new();
@@ -290,8 +253,8 @@ test_board_profile(void)
 
     const char *bad = "[board]\nname = test\npx-per-mm = ten\n";
     write_bytes(ini, bad, strlen(bad));
-    g_auto(Run) b = { 0 };
-    run(&b, "inspect", "--board", board, implant_jpg, NULL);
+    g_auto(TuRun) b = { 0 };
+    tu_run(&b, "inspect", "--board", board, implant_jpg, NULL);
     g_assert_cmpint(b.status, ==, 2);
     assert_contains(b.err, "board.ini:3:");
 }
@@ -301,19 +264,19 @@ test_register_command(void)
 {
     g_autofree char *warped = path("warped.png");
     g_autofree char *json = path("register.json");
-    g_auto(Run) r = { 0 };
-    run(&r, "register", ref_png, clean_jpg, "--out", warped, "--json", json, NULL);
+    g_auto(TuRun) r = { 0 };
+    tu_run(&r, "register", ref_png, clean_jpg, "--out", warped, "--json", json, NULL);
     g_assert_cmpint(r.status, ==, 0);
     assert_contains(r.out, "rms");
     g_autoptr(PcbImage) img = pcb_image_load(warped, NULL, NULL);
     g_assert_nonnull(img);
     g_assert_cmpint(img->width, ==, 720);
     g_assert_cmpint(img->height, ==, 480);
-    g_auto(Run) u = { 0 };
-    run(&u, "register", ref_png, other_jpg, "--out", warped, NULL);
+    g_auto(TuRun) u = { 0 };
+    tu_run(&u, "register", ref_png, other_jpg, "--out", warped, NULL);
     g_assert_cmpint(u.status, ==, 3);
-    g_auto(Run) m = { 0 };
-    run(&m, "register", ref_png, clean_jpg, NULL); /* --out is required */
+    g_auto(TuRun) m = { 0 };
+    tu_run(&m, "register", ref_png, clean_jpg, NULL); /* --out is required */
     g_assert_cmpint(m.status, ==, 2);
 }
 
@@ -360,8 +323,8 @@ test_reencoded_copy_passes(void)
 {
     g_autofree char *copy = jpeg_copy(implant_jpg, "implant-q80.jpg", 80);
     g_autofree char *json = path("reencoded.json");
-    g_auto(Run) r = { 0 };
-    run(&r, "inspect", implant_jpg, copy, "--json", json, NULL);
+    g_auto(TuRun) r = { 0 };
+    tu_run(&r, "inspect", implant_jpg, copy, "--json", json, NULL);
     g_assert_cmpint(r.status, ==, 0);
     g_autoptr(JsonParser) p = json_parser_new();
     JsonObject *o = read_report(p, json);
@@ -373,11 +336,11 @@ static void
 test_aligned(void)
 {
     g_autofree char *same = jpeg_copy(ref_png, "aligned.jpg", 92);
-    g_auto(Run) a = { 0 };
-    run(&a, "inspect", "--aligned", ref_png, same, NULL);
+    g_auto(TuRun) a = { 0 };
+    tu_run(&a, "inspect", "--aligned", ref_png, same, NULL);
     g_assert_cmpint(a.status, ==, 0);
-    g_auto(Run) b = { 0 };
-    run(&b, "inspect", "--aligned", ref_png, clean_jpg, NULL);
+    g_auto(TuRun) b = { 0 };
+    tu_run(&b, "inspect", "--aligned", ref_png, clean_jpg, NULL);
     g_assert_cmpint(b.status, ==, 3);
     assert_contains(b.err, "must have the reference's size");
 }

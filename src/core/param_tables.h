@@ -1,0 +1,16 @@
+/* The stages' parameter tables (each defined in its stage folder), for src/inspect/params.c. */
+#ifndef PCB_CORE_PARAM_TABLES_H
+#define PCB_CORE_PARAM_TABLES_H
+
+#include "pcbdiff/params.h"
+
+extern const PcbParamSpec pcb_register_param_specs[];
+extern const guint pcb_register_param_count;
+extern const PcbParamSpec pcb_diff_param_specs[];
+extern const guint pcb_diff_param_count;
+extern const PcbParamSpec pcb_findings_param_specs[];
+extern const guint pcb_findings_param_count;
+extern const PcbParamSpec pcb_inspect_param_specs[];
+extern const guint pcb_inspect_param_count;
+
+#endif

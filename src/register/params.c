@@ -1,0 +1,38 @@
+/* The registration stage's tunables: the only place their defaults and ranges are written. */
+#include <string.h>
+#include "pcbdiff/register.h"
+#include "core/param_tables.h"
+
+#define P(name, type, field, def, min, max, meaning)                                            \
+    { "register", name, PCB_PARAM_##type, offsetof(PcbRegisterParams, field), def, min, max,     \
+      meaning }
+
+const PcbParamSpec pcb_register_param_specs[] = {
+    P("coarse-side", INT, coarse_side, 1024, 256, 4096,
+      "longer side of the reduced images the coarse feature matching runs on, px"),
+    P("max-features", INT, max_features, 2000, 100, 20000, "keypoints kept per coarse image"),
+    P("ratio", DOUBLE, ratio, 0.8, 0.5, 0.95, "Lowe ratio test for coarse matches"),
+    P("min-inliers", INT, min_inliers, 20, 4, 1000,
+      "gate: fewer coarse homography inliers and the photo is not registered"),
+    P("min-inlier-ratio", DOUBLE, min_inlier_ratio, 0.08, 0, 1,
+      "gate: least share of the ratio-tested coarse matches that are inliers"),
+    P("max-rms-px", DOUBLE, max_rms_px, 1.5, 0.1, 20,
+      "gate: largest RMS residual of the refined tiles, reference px"),
+    P("min-coverage", DOUBLE, min_coverage, 0.25, 0.01, 1,
+      "gate: least fraction of the reference the photo covers"),
+    P("max-field-px", DOUBLE, max_field_px, 0, 0, 1000,
+      "gate: largest p95 of the local displacement field, reference px (0: 2% of the diagonal)"),
+    P("local-field", BOOL, local_field, 1, 0, 1,
+      "estimate a smooth local displacement field (lens distortion, board bow)"),
+    P("aligned", BOOL, aligned, 0, 0, 1,
+      "the photo is aligned with the reference pixel for pixel: no registration, same size"),
+    P("seed", UINT32, seed, 1, 0, 4294967295.0, "seed of the robust (MAGSAC++) homography fit"),
+};
+const guint pcb_register_param_count = G_N_ELEMENTS(pcb_register_param_specs);
+
+void
+pcb_register_params_init(PcbRegisterParams *p)
+{
+    memset(p, 0, sizeof *p);
+    pcb_param_defaults(pcb_register_param_specs, pcb_register_param_count, p);
+}
