@@ -12,6 +12,12 @@
  *     [ignore]
  *     rects = 10,10,80,30; 600,20,90,40   ; serial labels, stickers, shields
  *     mask = ignore.png            ; optional: non-zero pixels are ignored
+ *
+ *     [diff]                       ; also [register], [findings]: parameter overrides
+ *     tolerance-px = 1.5           ; see pcbdiff/params.h and `pcbdiff params`
+ *
+ * A board is modified only by pcb_board_resolve() (which pcb_inspect() calls); otherwise it is
+ * only read.
  */
 #ifndef PCBDIFF_BOARD_H
 #define PCBDIFF_BOARD_H
@@ -42,10 +48,11 @@ typedef struct {
     char *ignore_mask_path; /* NULL when none */
 } PcbBoard;
 
-/* Loads DIR/board.ini. Errors: PCB_ERROR_IO when the folder or file is missing,
- * PCB_ERROR_PROFILE for a malformed file: the message names the file, the line and the reason. */
+/* Loads DIR/board.ini into a new board (pcb_board_free() it). Errors: PCB_ERROR_IO when the folder
+ * or file is missing, PCB_ERROR_PROFILE for a malformed file: the message names the file, the line
+ * and the reason. */
 PcbBoard *pcb_board_load(const char *dir, GError **error);
-/* A board with no profile: just a golden image (zones and ignores empty). */
+/* A board with no profile: just a golden image (zones and ignores empty); pcb_board_free() it. */
 PcbBoard *pcb_board_new_from_image(const char *golden_path, double px_per_mm);
 void pcb_board_free(PcbBoard *board);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcbBoard, pcb_board_free)
@@ -54,7 +61,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcbBoard, pcb_board_free)
  * zone and ignore rectangle lies at least partly inside the image (PCB_ERROR_PROFILE). */
 gboolean pcb_board_resolve(PcbBoard *board, int golden_width, int golden_height, GError **error);
 
-/* The zone whose rectangle contains the centre of @r (the smallest such zone), or NULL. */
+/* The zone whose rectangle contains the centre of @r (the smallest such zone), or NULL. The
+ * zone belongs to @board. */
 const PcbZone *pcb_board_zone_at(const PcbBoard *board, const PcbRect *r);
 
 G_END_DECLS

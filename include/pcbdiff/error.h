@@ -31,7 +31,8 @@ typedef enum {
  * PCB_ERROR_REGISTER, PCB_EXIT_TROUBLE for everything else. */
 PcbExit pcb_error_exit_code(const GError *error);
 
-/* A stable short name for @error's code ("decode", "register", ...), used in JSON reports. */
+/* A stable short name for @error's code ("decode", "register", ...), used in JSON reports.
+ * Static: not freed. */
 const char *pcb_error_code_name(const GError *error);
 
 G_END_DECLS

@@ -26,6 +26,7 @@ typedef struct {
     char *zone;      /* name of the board zone it falls in, or NULL */
 } PcbFinding;
 
+/* Frees what @finding owns (its zone string); the GArray of findings does it for each. */
 void pcb_finding_clear(PcbFinding *finding);
 
 /* The findings stage's tunables; defaults and ranges in src/findings/params.c (pcbdiff params). */
@@ -46,8 +47,10 @@ typedef struct {
 
 void pcb_findings_params_init(PcbFindingsParams *params);
 
-/* Returns a GArray of PcbFinding (with a clear func), sorted by score, highest first.
- * @board (optional) supplies zones and their sensitivity; @px_per_mm <= 0 means unknown. */
+/* Returns a new GArray of PcbFinding (g_array_unref() it: its clear func frees each finding's
+ * zone), sorted by score, highest first; NULL with PCB_ERROR_BACKEND or PCB_ERROR_LIMIT.
+ * @board (optional) supplies zones and their sensitivity; @px_per_mm <= 0 means unknown;
+ * @params NULL means the defaults. @map is only read. */
 GArray *pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per_mm,
                              const PcbFindingsParams *params, GError **error);
 

@@ -27,21 +27,23 @@ typedef struct {
     PcbFormat format;
     size_t stride; /* bytes per row */
     guint8 *data;
-    gboolean owns_data; /* private: FALSE for views */
-} PcbImage;
+} PcbImage; /* from pcb_image_new() or pcb_image_new_view() only; freed by pcb_image_free() */
 
 /* Default pixel cap: 250 megapixels per image. Checked before any allocation. */
 #define PCB_DEFAULT_MAX_PIXELS ((guint64) 250000000)
 
 /* The cap applies process-wide (decoders and pcb_image_new). 0 restores the default.
- * The environment variable PCBDIFF_MAX_MEGAPIXELS sets the initial value. */
+ * The environment variable PCBDIFF_MAX_MEGAPIXELS sets the initial value. Set it before
+ * inspections start; reading it is thread-safe. */
 void pcb_set_max_pixels(guint64 max_pixels);
 guint64 pcb_get_max_pixels(void);
 
-/* A new zero-filled image. Fails with PCB_ERROR_LIMIT over the cap or for sizes < 1. */
+/* A new zero-filled image (pcb_image_free() it). Fails with PCB_ERROR_LIMIT over the cap, or
+ * PCB_ERROR_DECODE for sizes < 1. */
 PcbImage *pcb_image_new(int width, int height, PcbFormat format, GError **error);
-/* A view over pixels someone else owns; freeing it leaves @data alone. */
+/* A view over pixels someone else owns (pcb_image_free() frees the view, not @data). */
 PcbImage *pcb_image_new_view(int width, int height, PcbFormat format, size_t stride, guint8 *data);
+/* A deep copy that owns its pixels (pcb_image_free() it), or NULL with PCB_ERROR_LIMIT. */
 PcbImage *pcb_image_copy(const PcbImage *image, GError **error);
 void pcb_image_free(PcbImage *image); /* NULL-safe */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcbImage, pcb_image_free)
@@ -52,7 +54,8 @@ pcb_image_row(const PcbImage *image, int y)
     return image->data + (size_t) y * image->stride;
 }
 
-/* A grey copy (ITU-R BT.601 luma) of an RGB image, or a copy of a grey one. */
+/* A grey copy (ITU-R BT.601 luma) of an RGB image, or a copy of a grey one (pcb_image_free()
+ * it); NULL with PCB_ERROR_LIMIT. */
 PcbImage *pcb_image_to_gray(const PcbImage *image, GError **error);
 
 typedef struct {
@@ -63,7 +66,8 @@ typedef struct {
 
 void pcb_load_options_init(PcbLoadOptions *opts);
 
-/* Reads a JPEG or PNG (sniffed by content, not name). JPEG EXIF orientation is applied.
+/* Reads a JPEG or PNG (sniffed by content, not name) into a new image (pcb_image_free() it;
+ * @opts may be NULL for RGB8 at full size). JPEG EXIF orientation is applied.
  * Errors: PCB_ERROR_IO (cannot read), PCB_ERROR_DECODE (empty, corrupt, truncated,
  * unsupported), PCB_ERROR_LIMIT (over the pixel cap). The message names the file. */
 PcbImage *pcb_image_load(const char *path, const PcbLoadOptions *opts, GError **error);

@@ -77,13 +77,18 @@ typedef struct {
     PcbImage *heat;      /* GRAY8 difference map at the working resolution */
 } PcbInspection;
 
+/* An empty result (no findings, no timings) for pcb_inspect() to fill; pcb_inspection_free()
+ * frees it and everything it holds. */
 PcbInspection *pcb_inspection_new(void);
 void pcb_inspection_free(PcbInspection *insp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcbInspection, pcb_inspection_free)
 
-/* Runs the pipeline (resolving @board against its golden image first). On FALSE, @insp holds
- * whatever was measured before the failure (inputs, hashes, timings, registration figures), so an
- * error report can still be written. */
+/* Runs the pipeline on the photo at @photo_path (resolving @board against its golden image first)
+ * up to @params->stop_after, filling @insp (a fresh one from pcb_inspection_new()). @params NULL
+ * means the defaults; out-of-range parameters fail with PCB_ERROR_USAGE before any file is read.
+ * On FALSE, @insp holds whatever was measured before the failure (inputs, hashes, timings,
+ * registration figures), so an error report can still be written. Reentrant on distinct boards
+ * and inspections (pcbdiff.h). */
 gboolean pcb_inspect(PcbBoard *board, const char *photo_path, const PcbInspectParams *params,
                      PcbInspection *insp, GError **error);
 

@@ -3,8 +3,9 @@
  * Each stage declares its tunables in one table (src/register/params.c, src/diff/params.c,
  * src/findings/params.c, src/inspect/params.c): key, type, default, range and a one-line meaning.
  * That table is the only place a default or a range is written. It fills the stage's
- * *_params_init(), checks board.ini's [register], [diff] and [findings] groups and `--set KEY=VALUE`
- * on the command line, and prints `pcbdiff params` (text, Markdown for the README, JSON).
+ * *_params_init(), checks board.ini's [register], [diff] and [findings] groups and `--set
+ * KEY=VALUE` on the command line, and prints `pcbdiff params` (text, Markdown for the README,
+ * JSON).
  *
  *     PcbInspectParams p;
  *     pcb_inspect_params_init(&p);                         // the table's defaults
@@ -55,8 +56,7 @@ char *pcb_param_format(const PcbParamSpec *spec, double value);
 
 /* Parses @text as a value of @spec and checks its range. FALSE with PCB_ERROR_USAGE and a
  * message "KEY: REASON (TYPE, MIN .. MAX)" otherwise. */
-gboolean pcb_param_parse(const PcbParamSpec *spec, const char *text, double *value,
-                         GError **error);
+gboolean pcb_param_parse(const PcbParamSpec *spec, const char *text, double *value, GError **error);
 
 /* Writes @value (already parsed and checked) into the group's struct at @group_struct. */
 void pcb_param_store(const PcbParamSpec *spec, void *group_struct, double value);

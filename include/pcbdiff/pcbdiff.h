@@ -1,5 +1,19 @@
 /* pcbdiff: finds tampering on printed circuit boards by comparing photos.
- * The public C API of libpcbdiff. C11, no C++ needed by callers. */
+ * The public C API of libpcbdiff. C11, no C++ needed by callers.
+ *
+ * Memory. Every function that returns a new object says how to free it: PcbImage with
+ * pcb_image_free(), PcbBoard with pcb_board_free(), PcbInspection with pcb_inspection_free()
+ * (each also by g_autoptr), GArray with g_array_unref() (its elements are cleared with it), char *
+ * with g_free(). Pointers inside a returned struct belong to that struct. Errors are GErrors in
+ * the PCB_ERROR domain (pcbdiff/error.h), always with a one-line message.
+ *
+ * Thread safety. Process-wide, and meant to be set once before any inspection starts: the worker
+ * thread count (pcb_init(), which also sizes OpenCV's pool) and the pixel cap
+ * (pcb_set_max_pixels()); reading them is safe from any thread. Everything else is reentrant on
+ * distinct objects: threads may inspect at once, each with its own PcbBoard and PcbInspection
+ * (pcb_inspect() resolves the board in place, so a board is not shared between threads while it
+ * runs). Parameter structs and the parameter tables (pcbdiff/params.h) are only read, and may be
+ * shared. There is no other global state: no static is written after start-up. */
 #ifndef PCBDIFF_H
 #define PCBDIFF_H
 

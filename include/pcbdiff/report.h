@@ -11,10 +11,12 @@ G_BEGIN_DECLS
 
 #define PCB_REPORT_VERSION 1
 
-/* The JSON text of a report. @failure non-NULL gives verdict "error" with its message. */
+/* The JSON text of a report (g_free it). @failure non-NULL gives verdict "error" with its
+ * message. @insp is only read. */
 char *pcb_report_to_json(const PcbInspection *insp, const GError *failure);
 
-/* Writes the JSON report atomically (temporary file, then rename). */
+/* Writes the JSON report atomically (temporary file, then rename): on FALSE (PCB_ERROR_IO)
+ * @path is untouched. */
 gboolean pcb_report_write_json(const PcbInspection *insp, const GError *failure, const char *path,
                                GError **error);
 

@@ -106,13 +106,12 @@ cmd_params(int argc, char **argv)
     g_auto(CliParams) cp = { 0 };
     g_autofree char *board_dir = NULL;
     gboolean markdown = FALSE, json = FALSE;
-    GOptionEntry entries[]
-        = { { "board", 'b', 0, G_OPTION_ARG_FILENAME, &board_dir,
-              "Also show the values with this board folder's overrides", "DIR" },
-            { "markdown", 0, 0, G_OPTION_ARG_NONE, &markdown,
-              "The README's Markdown table (defaults and ranges)", NULL },
-            { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON", NULL },
-            G_OPTION_ENTRY_NULL };
+    GOptionEntry entries[] = { { "board", 'b', 0, G_OPTION_ARG_FILENAME, &board_dir,
+                                 "Also show the values with this board folder's overrides", "DIR" },
+                               { "markdown", 0, 0, G_OPTION_ARG_NONE, &markdown,
+                                 "The README's Markdown table (defaults and ranges)", NULL },
+                               { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON", NULL },
+                               G_OPTION_ENTRY_NULL };
     g_autoptr(GOptionContext) ctx = g_option_context_new("");
     g_option_context_set_summary(ctx, "Lists every parameter: key, type, default, range and "
                                       "meaning. Set one with --set KEY=VALUE on inspect or in "

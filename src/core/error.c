@@ -1,6 +1,10 @@
 #include "pcbdiff/error.h"
 
-G_DEFINE_QUARK(pcb - error - quark, pcb_error)
+GQuark
+pcb_error_quark(void)
+{
+    return g_quark_from_static_string("pcb-error-quark");
+}
 
 PcbExit
 pcb_error_exit_code(const GError *error)

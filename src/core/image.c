@@ -1,10 +1,29 @@
 /* PcbImage: allocation with a pixel cap checked in 64 bits before any allocation. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pcbdiff/error.h"
 #include "pcbdiff/image.h"
 
-static guint64 max_pixels; /* 0 until first use: then env or default */
+/* The process-wide pixel cap (image.h): 0 until the first use reads the environment. Atomic,
+ * so that threads inspecting at once read a whole value. */
+static _Atomic guint64 max_pixels;
+
+/* A PcbImage and whether it owns its pixels (FALSE for views): every PcbImage comes from
+ * pcb_image_new() or pcb_image_new_view(), so a PcbImage * is an ImagePriv *. */
+typedef struct {
+    PcbImage pub;
+    gboolean owns_data;
+} ImagePriv;
+
+static PcbImage *
+image_alloc(int width, int height, PcbFormat format, size_t stride, guint8 *data, gboolean owns)
+{
+    ImagePriv *p = g_new0(ImagePriv, 1);
+    p->pub = (PcbImage){ width, height, format, stride, data };
+    p->owns_data = owns;
+    return &p->pub;
+}
 
 static guint64
 initial_max_pixels(void)
@@ -24,15 +43,20 @@ initial_max_pixels(void)
 void
 pcb_set_max_pixels(guint64 pixels)
 {
-    max_pixels = pixels ? pixels : PCB_DEFAULT_MAX_PIXELS;
+    atomic_store(&max_pixels, pixels ? pixels : PCB_DEFAULT_MAX_PIXELS);
 }
 
 guint64
 pcb_get_max_pixels(void)
 {
-    if (max_pixels == 0)
-        max_pixels = initial_max_pixels();
-    return max_pixels;
+    guint64 cap = atomic_load(&max_pixels);
+    if (cap == 0) {
+        /* the first use: threads racing here all read the same environment */
+        guint64 none = 0;
+        atomic_compare_exchange_strong(&max_pixels, &none, initial_max_pixels());
+        cap = atomic_load(&max_pixels);
+    }
+    return cap;
 }
 
 static gboolean
@@ -67,14 +91,7 @@ pcb_image_new(int width, int height, PcbFormat format, GError **error)
                     height);
         return NULL;
     }
-    PcbImage *image = g_new0(PcbImage, 1);
-    image->width = width;
-    image->height = height;
-    image->format = format;
-    image->stride = stride;
-    image->data = data;
-    image->owns_data = TRUE;
-    return image;
+    return image_alloc(width, height, format, stride, data, TRUE);
 }
 
 PcbImage *
@@ -82,14 +99,7 @@ pcb_image_new_view(int width, int height, PcbFormat format, size_t stride, guint
 {
     g_return_val_if_fail(data != NULL && width > 0 && height > 0, NULL);
     g_return_val_if_fail(stride >= (size_t) width * (size_t) format, NULL);
-    PcbImage *image = g_new0(PcbImage, 1);
-    image->width = width;
-    image->height = height;
-    image->format = format;
-    image->stride = stride;
-    image->data = data;
-    image->owns_data = FALSE;
-    return image;
+    return image_alloc(width, height, format, stride, data, FALSE);
 }
 
 PcbImage *
@@ -109,9 +119,10 @@ pcb_image_free(PcbImage *image)
 {
     if (image == NULL)
         return;
-    if (image->owns_data)
+    ImagePriv *p = (ImagePriv *) image;
+    if (p->owns_data)
         free(image->data);
-    g_free(image);
+    g_free(p);
 }
 
 PcbImage *

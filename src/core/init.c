@@ -1,18 +1,21 @@
+/* The process-wide thread count (pcbdiff.h: set once, before inspections start). */
+#include <stdatomic.h>
 #include "pcbdiff/pcbdiff.h"
 #include "cv/pcbcv.h"
 
-static int threads_set;
+static _Atomic int threads_set; /* 0 until pcb_init(): OpenCV's own count */
 
 void
 pcb_init(int threads)
 {
     int n = threads > 0 ? threads : (int) g_get_num_processors();
     pcbcv_set_threads(n);
-    threads_set = n;
+    atomic_store(&threads_set, n);
 }
 
 int
 pcb_get_threads(void)
 {
-    return threads_set > 0 ? threads_set : pcbcv_get_threads();
+    int n = atomic_load(&threads_set);
+    return n > 0 ? n : pcbcv_get_threads();
 }

@@ -88,8 +88,8 @@ pcb_param_parse(const PcbParamSpec *spec, const char *text, double *value, GErro
         return FALSE;
     }
     if (v < spec->min || v > spec->max) {
-        g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "%s: %s is out of range (%s .. %s)", key,
-                    s, lo, hi);
+        g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "%s: %s is out of range (%s .. %s)", key, s,
+                    lo, hi);
         return FALSE;
     }
     *value = v;

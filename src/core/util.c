@@ -8,20 +8,6 @@
 #include "core/util.h"
 
 gboolean
-pcb_read_file(const char *path, guint8 **data, gsize *len, GError **error)
-{
-    GError *local = NULL;
-    char *contents = NULL;
-    if (!g_file_get_contents(path, &contents, len, &local)) {
-        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "%s", local->message);
-        g_error_free(local);
-        return FALSE;
-    }
-    *data = (guint8 *) contents;
-    return TRUE;
-}
-
-gboolean
 pcb_write_file_atomic(const char *path, const void *data, gsize len, GError **error)
 {
     g_autofree char *dir = g_path_get_dirname(path);

@@ -10,12 +10,9 @@ G_BEGIN_DECLS
  * rename(2). On failure nothing is left behind and @path is untouched (PCB_ERROR_IO). */
 gboolean pcb_write_file_atomic(const char *path, const void *data, gsize len, GError **error);
 
-/* Lowercase hex SHA-256 of a file's bytes, or NULL with PCB_ERROR_IO. */
-/* Hex SHA-256 (libcrypto: the CPU's SHA instructions where it has them). */
+/* Lowercase hex SHA-256 of @len bytes (libcrypto: the CPU's SHA instructions where it has
+ * them); g_free it. */
 char *pcb_sha256_data(const guint8 *data, gsize len);
-
-/* Reads a whole file (PCB_ERROR_IO names the file and the reason). */
-gboolean pcb_read_file(const char *path, guint8 **data, gsize *len, GError **error);
 
 static inline double
 pcb_now_ms(void)

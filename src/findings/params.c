@@ -3,9 +3,11 @@
 #include "pcbdiff/findings.h"
 #include "core/param_tables.h"
 
-#define P(name, type, field, def, min, max, meaning)                                            \
-    { "findings", name, PCB_PARAM_##type, offsetof(PcbFindingsParams, field), def, min, max,     \
-      meaning }
+#define P(name, type, field, def, min, max, meaning)                                           \
+    {                                                                                          \
+        "findings", name, PCB_PARAM_##type, offsetof(PcbFindingsParams, field), def, min, max, \
+            meaning                                                                            \
+    }
 
 const PcbParamSpec pcb_findings_param_specs[] = {
     P("sensitivity", DOUBLE, sensitivity, 1, 0.25, 4,
@@ -14,7 +16,8 @@ const PcbParamSpec pcb_findings_param_specs[] = {
       "a finding must reach this difference somewhere, noise sigmas"),
     P("low-sigma", DOUBLE, low_sigma, 3.5, 0.5, 15,
       "a finding grows over pixels above this difference, noise sigmas"),
-    P("min-area-mm2", DOUBLE, min_area_mm2, 0.2, 0, 1000, "smallest finding when the scale is known, mm^2"),
+    P("min-area-mm2", DOUBLE, min_area_mm2, 0.2, 0, 1000,
+      "smallest finding when the scale is known, mm^2"),
     P("min-area-px", DOUBLE, min_area_px, 24, 0, 1e6,
       "smallest finding when the scale is unknown, reference px"),
     P("min-side-px", DOUBLE, min_side_px, 4, 0, 1000,

@@ -5,9 +5,11 @@
 #include "pcbdiff/inspect.h"
 #include "core/param_tables.h"
 
-#define P(name, type, field, def, min, max, meaning)                                            \
-    { "inspect", name, PCB_PARAM_##type, offsetof(PcbInspectParams, field), def, min, max,       \
-      meaning }
+#define P(name, type, field, def, min, max, meaning)                                         \
+    {                                                                                        \
+        "inspect", name, PCB_PARAM_##type, offsetof(PcbInspectParams, field), def, min, max, \
+            meaning                                                                          \
+    }
 
 const PcbParamSpec pcb_inspect_param_specs[] = {
     P("px-per-mm", DOUBLE, px_per_mm, 0, 0, 10000,
@@ -95,8 +97,7 @@ pcb_inspect_params_init(PcbInspectParams *p)
 }
 
 gboolean
-pcb_inspect_params_set(PcbInspectParams *params, const char *key, const char *value,
-                       GError **error)
+pcb_inspect_params_set(PcbInspectParams *params, const char *key, const char *value, GError **error)
 {
     size_t base = 0;
     const PcbParamSpec *spec = lookup(key, &base);
@@ -152,8 +153,8 @@ pcb_inspect_params_check(const PcbInspectParams *params, GError **error)
             g_autofree char *text = pcb_param_format(s, v);
             g_autofree char *lo = pcb_param_format(s, s->min);
             g_autofree char *hi = pcb_param_format(s, s->max);
-            g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "%s: %s is out of range (%s .. %s)",
-                        key, text, lo, hi);
+            g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "%s: %s is out of range (%s .. %s)", key,
+                        text, lo, hi);
             return FALSE;
         }
     }

@@ -3,9 +3,11 @@
 #include "pcbdiff/register.h"
 #include "core/param_tables.h"
 
-#define P(name, type, field, def, min, max, meaning)                                            \
-    { "register", name, PCB_PARAM_##type, offsetof(PcbRegisterParams, field), def, min, max,     \
-      meaning }
+#define P(name, type, field, def, min, max, meaning)                                           \
+    {                                                                                          \
+        "register", name, PCB_PARAM_##type, offsetof(PcbRegisterParams, field), def, min, max, \
+            meaning                                                                            \
+    }
 
 const PcbParamSpec pcb_register_param_specs[] = {
     P("coarse-side", INT, coarse_side, 1024, 256, 4096,

@@ -40,8 +40,8 @@ effective(const char *key, const char *a0, const char *a1, const char *a2, const
     g_assert_cmpint(r.status, ==, 0);
     g_autoptr(JsonParser) p = json_parser_new();
     g_assert_true(json_parser_load_from_data(p, r.out, -1, NULL));
-    JsonArray *a = json_object_get_array_member(json_node_get_object(json_parser_get_root(p)),
-                                                "parameters");
+    JsonArray *a
+        = json_object_get_array_member(json_node_get_object(json_parser_get_root(p)), "parameters");
     for (guint i = 0; i < json_array_get_length(a); i++) {
         JsonObject *o = json_array_get_object_element(a, i);
         if (strcmp(json_object_get_string_member(o, "key"), key) == 0) {
@@ -115,9 +115,8 @@ test_set_changes_the_inspection(void)
     tu_run(&r, "inspect", "--board", demo_dir, implant_jpg, "-q", "--set",
            "findings.min-area-mm2=1000", NULL);
     g_assert_cmpint(r.status, ==, PCB_EXIT_PASS);
-    g_assert_cmpfloat(effective("findings.min-area-mm2", "--set", "findings.min-area-mm2=7",
-                                NULL, NULL),
-                      ==, 7);
+    g_assert_cmpfloat(
+        effective("findings.min-area-mm2", "--set", "findings.min-area-mm2=7", NULL, NULL), ==, 7);
 }
 
 static void
@@ -128,14 +127,14 @@ test_board_overrides(void)
     g_assert_cmpfloat(effective("diff.tolerance-px", "--board", dir, NULL, NULL), ==, 2);
     g_assert_cmpfloat(effective("findings.min-area-mm2", "--board", dir, NULL, NULL), ==, 1000);
     /* the command line wins over the board */
-    g_assert_cmpfloat(effective("diff.tolerance-px", "--board", dir, "--set", "diff.tolerance-px=1"),
-                      ==, 1);
+    g_assert_cmpfloat(
+        effective("diff.tolerance-px", "--board", dir, "--set", "diff.tolerance-px=1"), ==, 1);
     g_auto(TuRun) r = { 0 };
     tu_run(&r, "inspect", "--board", dir, implant_jpg, "-q", NULL);
     g_assert_cmpint(r.status, ==, PCB_EXIT_PASS);
     g_auto(TuRun) back = { 0 };
-    tu_run(&back, "inspect", "--board", dir, implant_jpg, "-q", "--set", "findings.min-area-mm2=0.2",
-           NULL);
+    tu_run(&back, "inspect", "--board", dir, implant_jpg, "-q", "--set",
+           "findings.min-area-mm2=0.2", NULL);
     g_assert_cmpint(back.status, ==, PCB_EXIT_FINDINGS);
 }
 
@@ -147,7 +146,8 @@ test_bad_keys_and_values(void)
     } cases[] = {
         { "diff.nonsense=1", "unknown parameter \"diff.nonsense\"" },
         { "diff.tolerance-px=20", "diff.tolerance-px: 20 is out of range (0 .. 8)" },
-        { "register.min-inliers=ten", "register.min-inliers: \"ten\" is not a whole number (4 .. 1000)" },
+        { "register.min-inliers=ten",
+          "register.min-inliers: \"ten\" is not a whole number (4 .. 1000)" },
         { "findings.sensitivity=0.1", "findings.sensitivity: 0.1 is out of range (0.25 .. 4)" },
         { "diff.tolerance-px", "--set expects KEY=VALUE" },
         { "findings.low-sigma=12", "findings.low-sigma (12) must not exceed findings.high-sigma" },
