@@ -253,6 +253,72 @@ find_reported_line(char **lines, const char *message)
     return 0;
 }
 
+/* A control character other than a tab or a final CR (of CR LF) in line @line: an error. */
+static gboolean
+check_controls(const char *path, int line, const char *s, GError **error)
+{
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == '\t' || (*p == '\r' && p[1] == '\0')) /* CR LF */
+            continue;
+        if ((guchar) *p < 0x20 || *p == 0x7f)
+            return profile_error(error, path, line, "control character 0x%02x",
+                                 (unsigned) (guchar) *p);
+    }
+    return TRUE;
+}
+
+/* "[name]" at @line: a new group, or an error for an empty or repeated name. */
+static Group *
+index_group(Ini *ini, GHashTable *seen, const char *s, int line, GError **error)
+{
+    size_t n = strlen(s);
+    if (s[n - 1] != ']') {
+        profile_error(error, ini->path, line, "expected [group], got \"%s\"", s);
+        return NULL;
+    }
+    g_autofree char *name = g_strndup(s + 1, n - 2);
+    gpointer first = g_hash_table_lookup(seen, name);
+    if (*name == '\0')
+        profile_error(error, ini->path, line, "empty group name []");
+    else if (first != NULL)
+        profile_error(error, ini->path, line, "duplicate group [%s] (first at line %d)", name,
+                      GPOINTER_TO_INT(first));
+    if (*name == '\0' || first != NULL)
+        return NULL;
+    Group *group = g_new0(Group, 1);
+    group->name = g_steal_pointer(&name);
+    group->line = line;
+    group->keys = g_array_new(FALSE, TRUE, sizeof(Entry));
+    g_array_set_clear_func(group->keys, entry_clear);
+    g_ptr_array_add(ini->groups, group);
+    g_hash_table_insert(seen, group->name, GINT_TO_POINTER(line));
+    return group;
+}
+
+/* "key = value" at @line in @group: the key recorded, or an error. */
+static gboolean
+index_key(const Ini *ini, Group *group, const char *s, int line, GError **error)
+{
+    const char *eq = strchr(s, '=');
+    if (eq == NULL)
+        return profile_error(error, ini->path, line,
+                             "expected key = value, [group] or a comment, got \"%s\"", s);
+    if (eq == s)
+        return profile_error(error, ini->path, line, "no key before '=' in \"%s\"", s);
+    if (group == NULL)
+        return profile_error(error, ini->path, line, "\"%s\" comes before any [group]", s);
+    g_autofree char *name = g_strchomp(g_strndup(s, (gsize) (eq - s)));
+    for (guint k = 0; k < group->keys->len; k++) {
+        const Entry *other = &g_array_index(group->keys, Entry, k);
+        if (strcmp(other->name, name) == 0)
+            return profile_error(error, ini->path, line, "[%s] duplicate key %s (first at line %d)",
+                                 group->name, name, other->line);
+    }
+    Entry key = { g_steal_pointer(&name), line };
+    g_array_append_val(group->keys, key);
+    return TRUE;
+}
+
 /* Cleans and indexes @text, then parses it with GKeyFile. */
 static gboolean
 ini_parse(Ini *ini, const char *text, gsize len, GError **error)
@@ -271,63 +337,17 @@ ini_parse(Ini *ini, const char *text, gsize len, GError **error)
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal); /* group -> line */
     g_autoptr(GString) clean = g_string_new(NULL);
     Group *group = NULL;
-
     for (int i = 0; ini->lines[i] != NULL; i++) {
         char *s = ini->lines[i];
-        int line = i + 1;
-        for (const char *p = s; *p != '\0'; p++) {
-            if (*p == '\t' || (*p == '\r' && p[1] == '\0')) /* CR LF */
-                continue;
-            if ((guchar) *p < 0x20 || *p == 0x7f)
-                return profile_error(error, path, line, "control character 0x%02x",
-                                     (unsigned) (guchar) *p);
-        }
+        if (!check_controls(path, i + 1, s, error))
+            return FALSE;
         strip_comment(s);
         g_string_append(clean, s);
         g_string_append_c(clean, '\n');
-        if (*s == '\0')
-            continue;
-
-        size_t n = strlen(s);
-        if (s[0] == '[') {
-            if (s[n - 1] != ']')
-                return profile_error(error, path, line, "expected [group], got \"%s\"", s);
-            g_autofree char *name = g_strndup(s + 1, n - 2);
-            if (*name == '\0')
-                return profile_error(error, path, line, "empty group name []");
-            gpointer first = g_hash_table_lookup(seen, name);
-            if (first != NULL)
-                return profile_error(error, path, line, "duplicate group [%s] (first at line %d)",
-                                     name, GPOINTER_TO_INT(first));
-            group = g_new0(Group, 1);
-            group->name = g_steal_pointer(&name);
-            group->line = line;
-            group->keys = g_array_new(FALSE, TRUE, sizeof(Entry));
-            g_array_set_clear_func(group->keys, entry_clear);
-            g_ptr_array_add(ini->groups, group);
-            g_hash_table_insert(seen, group->name, GINT_TO_POINTER(line));
-            continue;
-        }
-
-        const char *eq = strchr(s, '=');
-        if (eq == NULL)
-            return profile_error(error, path, line,
-                                 "expected key = value, [group] or a comment, got \"%s\"", s);
-        if (eq == s)
-            return profile_error(error, path, line, "no key before '=' in \"%s\"", s);
-        if (group == NULL)
-            return profile_error(error, path, line, "\"%s\" comes before any [group]", s);
-        Entry key = { g_strchomp(g_strndup(s, (gsize) (eq - s))), line };
-        for (guint k = 0; k < group->keys->len; k++) {
-            const Entry *other = &g_array_index(group->keys, Entry, k);
-            if (strcmp(other->name, key.name) == 0) {
-                profile_error(error, path, line, "[%s] duplicate key %s (first at line %d)",
-                              group->name, key.name, other->line);
-                g_free(key.name);
-                return FALSE;
-            }
-        }
-        g_array_append_val(group->keys, key);
+        if (*s == '[' && (group = index_group(ini, seen, s, i + 1, error)) == NULL)
+            return FALSE;
+        if (*s != '\0' && *s != '[' && !index_key(ini, group, s, i + 1, error))
+            return FALSE;
     }
 
     GError *local = NULL;

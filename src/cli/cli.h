@@ -44,6 +44,10 @@ gboolean cli_params_build(const CliParams *p, const PcbBoard *board, PcbInspectP
 
 int cmd_params(int argc, char **argv);
 
+/* After a failed inspection of @photo: prints the error, writes an error report to @json
+ * (when not NULL) and returns the exit code for @error. */
+int cli_fail_report(PcbInspection *insp, const char *photo, const GError *error, const char *json);
+
 /* Prints "pcbdiff: MESSAGE" on stderr and returns the exit code for @error. */
 int cli_fail(const GError *error);
 

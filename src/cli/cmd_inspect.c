@@ -8,6 +8,27 @@ static const char summary[]
       "Exit status: 0 no findings, 1 findings, 2 usage/input/output trouble,\n"
       "3 the photo could not be registered to the reference.";
 
+/* The summary, the overlay, then the JSON report (so that it can say how long the overlay
+ * took); the exit code. */
+static int
+write_outputs(PcbInspection *insp, const CliCommon *common, const char *json, const char *overlay)
+{
+    g_autoptr(GError) error = NULL;
+    if (!common->quiet)
+        pcb_report_print_text(insp, stdout);
+    double t0 = g_get_monotonic_time() / 1e3;
+    if (overlay != NULL && !pcb_report_write_overlay(insp, overlay, &error))
+        return cli_fail(error);
+    if (overlay != NULL) {
+        PcbTiming t = { "outputs", g_get_monotonic_time() / 1e3 - t0 };
+        g_array_append_val(insp->timings, t);
+        g_info("%-12s %8.1f ms  (the overlay)", t.stage, t.ms);
+    }
+    if (json != NULL && !pcb_report_write_json(insp, NULL, json, &error))
+        return cli_fail(error);
+    return insp->findings->len > 0 ? PCB_EXIT_FINDINGS : PCB_EXIT_PASS;
+}
+
 int
 cmd_inspect(int argc, char **argv)
 {
@@ -55,28 +76,7 @@ cmd_inspect(int argc, char **argv)
     g_autoptr(PcbInspection) insp = pcb_inspection_new();
     gboolean ok = board != NULL && cli_params_build(&cp, board, &params, &error);
     params.keep_images = overlay != NULL;
-    ok = ok && pcb_inspect(board, photo, &params, insp, &error);
-    if (!ok) {
-        if (insp->photo_path == NULL)
-            insp->photo_path = g_strdup(photo);
-        int code = cli_fail(error);
-        g_autoptr(GError) werr = NULL;
-        if (json != NULL && !pcb_report_write_json(insp, error, json, &werr))
-            g_printerr("pcbdiff: %s\n", werr->message);
-        return code;
-    }
-    if (!common.quiet)
-        pcb_report_print_text(insp, stdout);
-    /* the overlay first, so that the report can say how long writing it took */
-    double t0 = g_get_monotonic_time() / 1e3;
-    if (overlay != NULL && !pcb_report_write_overlay(insp, overlay, &error))
-        return cli_fail(error);
-    if (overlay != NULL) {
-        PcbTiming t = { "outputs", g_get_monotonic_time() / 1e3 - t0 };
-        g_array_append_val(insp->timings, t);
-        g_info("%-12s %8.1f ms  (the overlay)", t.stage, t.ms);
-    }
-    if (json != NULL && !pcb_report_write_json(insp, NULL, json, &error))
-        return cli_fail(error);
-    return insp->findings->len > 0 ? PCB_EXIT_FINDINGS : PCB_EXIT_PASS;
+    if (!ok || !pcb_inspect(board, photo, &params, insp, &error))
+        return cli_fail_report(insp, photo, error, json);
+    return write_outputs(insp, &common, json, overlay);
 }

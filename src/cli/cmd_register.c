@@ -2,6 +2,21 @@
 #include <stdio.h>
 #include "cli/cli.h"
 
+static void
+print_registration(const PcbRegistration *r, const char *photo, const char *reference,
+                   const char *out)
+{
+    printf("registered %s onto %s\n", photo, reference);
+    printf("  homography photo->reference: [%.6g %.6g %.6g; %.6g %.6g %.6g; %.6g %.6g %.6g]\n",
+           r->h[0], r->h[1], r->h[2], r->h[3], r->h[4], r->h[5], r->h[6], r->h[7], r->h[8]);
+    printf("  scale %.4f photo px per reference px, rotation %.2f deg\n", r->scale,
+           r->rotation_deg);
+    printf("  coarse %d inliers of %d matches; refined %d of %d tiles, rms %.3f px\n",
+           r->coarse_inliers, r->coarse_matches, r->inliers, r->tiles, r->rms_px);
+    printf("  local field p95 %.2f px, coverage %.1f%%\n", r->field_p95_px, 100 * r->coverage);
+    printf("  wrote %s\n", out);
+}
+
 int
 cmd_register(int argc, char **argv)
 {
@@ -44,16 +59,8 @@ cmd_register(int argc, char **argv)
     gboolean ok = board != NULL && cli_params_build(&cp, board, &params, &error);
     params.keep_images = TRUE;
     params.stop_after = PCB_STOP_AFTER_WARP;
-    if (!ok || !pcb_inspect(board, argv[2], &params, insp, &error)) {
-        if (insp->photo_path == NULL)
-            insp->photo_path = g_strdup(argv[2]);
-        int code = cli_fail(error);
-        g_autoptr(GError) werr = NULL;
-        if (json != NULL && !pcb_report_write_json(insp, error, json, &werr))
-            g_printerr("pcbdiff: %s\n", werr->message);
-        return code;
-    }
-    const PcbRegistration *r = &insp->reg;
+    if (!ok || !pcb_inspect(board, argv[2], &params, insp, &error))
+        return cli_fail_report(insp, argv[2], error, json);
     gboolean jpeg = g_str_has_suffix(out, ".jpg") || g_str_has_suffix(out, ".jpeg")
                     || g_str_has_suffix(out, ".JPG") || g_str_has_suffix(out, ".JPEG");
     if (!(jpeg ? pcb_image_save_jpeg(insp->warped, out, 92, &error)
@@ -61,16 +68,7 @@ cmd_register(int argc, char **argv)
         return cli_fail(error);
     if (json != NULL && !pcb_report_write_json(insp, NULL, json, &error))
         return cli_fail(error);
-    if (!common.quiet) {
-        printf("registered %s onto %s\n", argv[2], argv[1]);
-        printf("  homography photo->reference: [%.6g %.6g %.6g; %.6g %.6g %.6g; %.6g %.6g %.6g]\n",
-               r->h[0], r->h[1], r->h[2], r->h[3], r->h[4], r->h[5], r->h[6], r->h[7], r->h[8]);
-        printf("  scale %.4f photo px per reference px, rotation %.2f deg\n", r->scale,
-               r->rotation_deg);
-        printf("  coarse %d inliers of %d matches; refined %d of %d tiles, rms %.3f px\n",
-               r->coarse_inliers, r->coarse_matches, r->inliers, r->tiles, r->rms_px);
-        printf("  local field p95 %.2f px, coverage %.1f%%\n", r->field_p95_px, 100 * r->coverage);
-        printf("  wrote %s\n", out);
-    }
+    if (!common.quiet)
+        print_registration(&insp->reg, argv[2], argv[1], out);
     return PCB_EXIT_PASS;
 }

@@ -190,3 +190,15 @@ cli_params_build(const CliParams *p, const PcbBoard *board, PcbInspectParams *pa
     }
     return pcb_inspect_params_check(params, error);
 }
+
+int
+cli_fail_report(PcbInspection *insp, const char *photo, const GError *error, const char *json)
+{
+    if (insp->photo_path == NULL)
+        insp->photo_path = g_strdup(photo);
+    int code = cli_fail(error);
+    g_autoptr(GError) werr = NULL;
+    if (json != NULL && !pcb_report_write_json(insp, error, json, &werr))
+        g_printerr("pcbdiff: %s\n", werr->message);
+    return code;
+}
