@@ -6,9 +6,12 @@
 # Pairs: the acceptance bench's perfcase.py 24 MP and 100 MP cases (reference.jpg + photo.jpg),
 # when ../shared/bench is present (else skipped with a message; the tests never need it), and
 # a 24 MP pair from the project's own generator (SYNTH=1).
-# Environment: RUNS (5), BENCH_100 (1: also the 100 MP pair), PEER_RUNS (3), BENCH_DIR.
+# Environment: RUNS (5), BENCH_100 (1: also the 100 MP pair), PEER_RUNS (3), BENCH_DIR,
+# BASELINE (another pcbdiff binary, e.g. the previous commit's: run alternately with this one,
+# run for run, and compared stage by stage: the machine's noise hits both alike).
 set -eu
 BIN=${1:-build/pcbdiff}
+BASELINE=${BASELINE:-}
 DECODET=${DECODET:-build/tools/decodetime}
 SYNTHBOARD=${SYNTHBOARD:-build/tools/synthboard}
 RUNS=${RUNS:-5}
@@ -34,6 +37,10 @@ bench_pair() { # name reference photo [px_per_mm]
     while [ "$i" -le "$RUNS" ]; do
         timed "run.$i" "$BIN" inspect "$ref" "$photo" -q --json "$WORK/run.$i.json" \
             --overlay "$WORK/overlay.$i.jpg"
+        if [ -n "$BASELINE" ]; then
+            timed "base.$i" "$BASELINE" inspect "$ref" "$photo" -q --json "$WORK/base.$i.json" \
+                --overlay "$WORK/base-overlay.$i.jpg"
+        fi
         i=$((i + 1))
     done
     i=1
@@ -44,9 +51,10 @@ bench_pair() { # name reference photo [px_per_mm]
         fi
         i=$((i + 1))
     done
-    "$PY" - "$WORK" "$RUNS" "$PEER_RUNS" "$(dirname "$ref")" "$SHARED" <<'PY'
+    "$PY" - "$WORK" "$RUNS" "$PEER_RUNS" "$(dirname "$ref")" "$SHARED" "$BASELINE" <<'PY'
 import json, os, statistics as st, subprocess, sys
 work, runs, peer_runs, case, shared = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+baseline = sys.argv[6]
 reps = [json.load(open(os.path.join(work, f"run.{i}.json"))) for i in range(1, runs + 1)]
 def tail(p): return open(p).read().strip().splitlines()[-1].split()
 times = [tail(os.path.join(work, f"run.{i}.time")) for i in range(1, runs + 1)]
@@ -71,6 +79,18 @@ print(f"   {'decode floor':14s} {floor:8.1f} ms  (both inputs, decode only, one 
       f"  -> end to end / floor = {wall / floor:.1f}x")
 print(f"   {'throughput':14s} {mpx / (wall / 1000):8.1f} Mpx/s end to end")
 print(f"   {'peak RSS':14s} {rss:8.0f} MB")
+if baseline and all(os.path.exists(os.path.join(work, f"base.{i}.json")) for i in range(1, runs + 1)):
+    base = [json.load(open(os.path.join(work, f"base.{i}.json"))) for i in range(1, runs + 1)]
+    btimes = [tail(os.path.join(work, f"base.{i}.time")) for i in range(1, runs + 1)]
+    bwall = st.median(float(t[0]) * 1000 for t in btimes)
+    print(f"   side by side with BASELINE={baseline} (alternating runs, medians):")
+    print(f"   {'stage':14s} {'this':>8s} {'baseline':>9s} {'ratio':>6s}")
+    for k in stages + ["total"]:
+        a = st.median(r["timing_ms"].get(k, 0) for r in reps)
+        b = st.median(r["timing_ms"].get(k, 0) for r in base)
+        print(f"   {k:14s} {a:8.1f} {b:9.1f} {a / b if b else 0:6.2f}")
+    print(f"   {'end to end':14s} {wall:8.1f} {bwall:9.1f} {wall / bwall:6.2f}")
+    print(f"   {'peak RSS MB':14s} {rss:8.0f} {st.median(int(t[1]) for t in btimes) / 1024:9.0f}")
 peer = [tail(os.path.join(work, f"peer.{i}.time")) for i in range(1, peer_runs + 1)
         if os.path.exists(os.path.join(work, f"peer.{i}.time"))]
 if peer:
