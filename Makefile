@@ -47,6 +47,8 @@ TEST_SRC := $(sort $(wildcard tests/unit/test-*.c tests/cli/test-*.c))
 TESTS    := $(TEST_SRC:%.c=$(BUILD)/%)
 TEST_LIB := $(BUILD)/tests/testutil.o
 SYNTH    := $(BUILD)/tools/synthboard
+SYNTH_C  := $(sort $(wildcard tests/tools/synthboard/*.c))
+SYNTH_OBJ := $(SYNTH_C:%.c=$(BUILD)/%.o)
 DECODET  := $(BUILD)/tools/decodetime
 
 .PHONY: all demo test check deps bench samples valgrind asan format lint clean
@@ -94,6 +96,9 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_LIB) $(LIB)
+	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(SYNTH): $(SYNTH_OBJ) $(LIB)
+	@mkdir -p $(@D)
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(@D)

@@ -1,0 +1,368 @@
+/* Findings from hand-made difference maps: regions, merging, size filter, kind, score, zone and
+ * the change-of-light filter, through pcb_findings_extract on a PcbDiffMap built here. */
+#include <math.h>
+#include <string.h>
+#include "testutil.h"
+
+#define W    96
+#define H    64
+#define PPM  8.0 /* px per mm: merge_mm 1.5 -> 12 px, min_area_mm2 0.2 -> 12.8 px */
+#define WEAK 0   /* the score's background */
+
+static const guint8 BOARD[3] = { 34, 96, 50 }; /* bare solder mask */
+static const guint8 PART[3] = { 30, 30, 32 };  /* a dark IC body */
+
+/* A difference map over @score and the two images. The only code that knows PcbDiffMap's
+ * layout (its private fields may move): the map takes @score and @valid, borrows @ref and
+ * @photo; pcb_diff_map_clear frees what it took. Working px = reference px * 1 / @scale. */
+static void
+make_map(PcbDiffMap *map, PcbImage *score, const PcbImage *ref, const PcbImage *photo,
+         PcbImage *valid, double scale)
+{
+    memset(map, 0, sizeof *map);
+    map->score = score;
+    map->ref = ref;
+    map->photo = photo;
+    map->valid = valid;
+    map->scale = scale;
+    for (int c = 0; c < 3; c++)
+        map->noise[c] = 1.0;
+    map->radius = 1;
+    map->one_way = 0.5;
+}
+
+static PcbImage *
+image(PcbFormat format, const guint8 *fill)
+{
+    PcbImage *img = pcb_image_new(W, H, format, NULL);
+    g_assert_nonnull(img);
+    int n = format == PCB_FORMAT_RGB8 ? 3 : 1;
+    for (int y = 0; y < H; y++) {
+        guint8 *row = pcb_image_row(img, y);
+        for (int x = 0; x < W; x++)
+            memcpy(row + n * x, fill, (size_t) n);
+    }
+    return img;
+}
+
+/* Fills a rectangle of @img (1 or 3 channels) with @v. */
+static void
+fill(PcbImage *img, int x0, int y0, int w, int h, const guint8 *v)
+{
+    int n = img->format == PCB_FORMAT_RGB8 ? 3 : 1;
+    for (int y = y0; y < y0 + h; y++)
+        for (int x = x0; x < x0 + w; x++)
+            memcpy(pcb_image_row(img, y) + n * x, v, (size_t) n);
+}
+
+/* A score rectangle of @sigma noise sigmas. */
+static void
+blob(PcbImage *score, int x0, int y0, int w, int h, double sigma)
+{
+    guint8 v = (guint8) CLAMP(sigma * PCB_DIFF_UNIT, 0, 255);
+    fill(score, x0, y0, w, h, &v);
+}
+
+/* One test's images: bare board in both, nothing different, everything valid. */
+typedef struct {
+    PcbImage *score, *ref, *photo, *valid;
+} Maps;
+
+static void
+maps_init(Maps *m)
+{
+    const guint8 zero = WEAK, full = 255;
+    m->score = image(PCB_FORMAT_GRAY8, &zero);
+    m->ref = image(PCB_FORMAT_RGB8, BOARD);
+    m->photo = image(PCB_FORMAT_RGB8, BOARD);
+    m->valid = image(PCB_FORMAT_GRAY8, &full);
+}
+
+/* The findings of @m (whose score and valid the map takes) at @scale. */
+static GArray *
+extract(Maps *m, double scale, const PcbBoard *board, const PcbFindingsParams *params)
+{
+    PcbDiffMap map;
+    make_map(&map, g_steal_pointer(&m->score), m->ref, m->photo, g_steal_pointer(&m->valid), scale);
+    g_autoptr(GError) error = NULL;
+    GArray *f = pcb_findings_extract(&map, board, PPM, params, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(f);
+    pcb_diff_map_clear(&map);
+    g_clear_pointer(&m->ref, pcb_image_free);
+    g_clear_pointer(&m->photo, pcb_image_free);
+    return f;
+}
+
+/* Only the region logic: the shift and light filters off. */
+static void
+regions_only(PcbFindingsParams *p)
+{
+    pcb_findings_params_init(p);
+    p->max_shift_px = 0;
+    p->min_unexplained = 0;
+}
+
+static const PcbFinding *
+at(GArray *f, guint i)
+{
+    return &g_array_index(f, PcbFinding, i);
+}
+
+static void
+test_empty_map(void)
+{
+    Maps m;
+    maps_init(&m);
+    g_autoptr(GArray) f = extract(&m, 1, NULL, NULL);
+    g_assert_cmpuint(f->len, ==, 0);
+}
+
+/* One 10 x 8 px blob at (20, 10) of a map at @scale (reference px per working px). */
+static GArray *
+one_blob(double scale)
+{
+    PcbFindingsParams p;
+    regions_only(&p);
+    Maps m;
+    maps_init(&m);
+    blob(m.score, 20, 10, 10, 8, 12);
+    GArray *f = extract(&m, scale, NULL, &p);
+    g_assert_cmpuint(f->len, ==, 1);
+    return f;
+}
+
+static void
+assert_box(const PcbFinding *a, double x, double y, double w, double h, double area)
+{
+    g_assert_cmpfloat_with_epsilon(a->bbox.x, x, 1e-9);
+    g_assert_cmpfloat_with_epsilon(a->bbox.y, y, 1e-9);
+    g_assert_cmpfloat_with_epsilon(a->bbox.w, w, 1e-9);
+    g_assert_cmpfloat_with_epsilon(a->bbox.h, h, 1e-9);
+    g_assert_cmpfloat_with_epsilon(a->area_px, area, 1e-9);
+}
+
+static void
+test_one_blob(void)
+{
+    g_autoptr(GArray) f = one_blob(1);
+    const PcbFinding *a = at(f, 0);
+    assert_box(a, 20, 10, 10, 8, 80);
+    g_assert_cmpfloat_with_epsilon(a->area_mm2, 80 / (PPM * PPM), 1e-9);
+    g_assert_cmpfloat_with_epsilon(a->peak, 12, 0.1);
+    g_assert_null(a->zone);
+}
+
+/* At half resolution (scale 2) the box and the area come back in reference pixels. */
+static void
+test_box_in_reference_px(void)
+{
+    g_autoptr(GArray) f = one_blob(2);
+    assert_box(at(f, 0), 40, 20, 20, 16, 320);
+}
+
+/* A region must reach high_sigma somewhere: a weak blob (between low and high) is none. */
+static void
+test_weak_blob_ignored(void)
+{
+    PcbFindingsParams p;
+    regions_only(&p);
+    Maps m;
+    maps_init(&m);
+    blob(m.score, 20, 10, 10, 8, 0.5 * (p.low_sigma + p.high_sigma));
+    g_autoptr(GArray) f = extract(&m, 1, NULL, &p);
+    g_assert_cmpuint(f->len, ==, 0);
+}
+
+/* Two fragments @gap px apart: the number of findings. */
+static guint
+fragments(int gap)
+{
+    PcbFindingsParams p;
+    regions_only(&p);
+    Maps m;
+    maps_init(&m);
+    blob(m.score, 10, 20, 8, 6, 12);
+    blob(m.score, 18 + gap, 20, 8, 6, 12);
+    g_autoptr(GArray) f = extract(&m, 1, NULL, &p);
+    if (f->len == 1) { /* merged: one box over both, the areas added */
+        const PcbFinding *a = at(f, 0);
+        g_assert_cmpfloat_with_epsilon(a->bbox.x, 10, 1e-9);
+        g_assert_cmpfloat_with_epsilon(a->bbox.w, 16 + gap, 1e-9);
+        g_assert_cmpfloat_with_epsilon(a->area_px, 96, 1e-9);
+    }
+    return f->len;
+}
+
+static void
+test_close_fragments_merge(void)
+{
+    g_assert_cmpuint(fragments(6), ==, 1); /* 6 px = 0.75 mm < merge_mm */
+}
+
+static void
+test_far_fragments_stay_apart(void)
+{
+    g_assert_cmpuint(fragments(40), ==, 2); /* 5 mm */
+}
+
+static void
+test_small_blob_dropped(void)
+{
+    PcbFindingsParams p;
+    regions_only(&p);
+    p.min_area_mm2 = 0.5; /* 32 px at 8 px/mm */
+    Maps m;
+    maps_init(&m);
+    blob(m.score, 10, 10, 5, 5, 20);  /* 25 px: too small */
+    blob(m.score, 60, 30, 7, 7, 12);  /* 49 px: kept */
+    blob(m.score, 10, 50, 30, 2, 20); /* 60 px but 2 px thin: a sliver */
+    g_autoptr(GArray) f = extract(&m, 1, NULL, &p);
+    g_assert_cmpuint(f->len, ==, 1);
+    g_assert_cmpfloat_with_epsilon(at(f, 0)->bbox.x, 60, 1e-9);
+}
+
+/* A part at (40, 24), 12 x 8 px, in @ref_col in the reference and @photo_col in the photo
+ * (NULL: bare board), scored where the two differ. @params NULL: the defaults. */
+static PcbKind
+kind_of(const guint8 *ref_col, const guint8 *photo_col, const PcbFindingsParams *params)
+{
+    Maps m;
+    maps_init(&m);
+    if (ref_col != NULL)
+        fill(m.ref, 40, 24, 12, 8, ref_col);
+    if (photo_col != NULL)
+        fill(m.photo, 40, 24, 12, 8, photo_col);
+    blob(m.score, 40, 24, 12, 8, 15);
+    g_autoptr(GArray) f = extract(&m, 1, NULL, params);
+    g_assert_cmpuint(f->len, ==, 1);
+    return at(f, 0)->kind;
+}
+
+static void
+test_kind_added(void)
+{
+    g_assert_cmpint(kind_of(NULL, PART, NULL), ==, PCB_KIND_ADDED);
+    g_assert_cmpstr(pcb_kind_name(PCB_KIND_ADDED), ==, "added");
+}
+
+static void
+test_kind_removed(void)
+{
+    g_assert_cmpint(kind_of(PART, NULL, NULL), ==, PCB_KIND_REMOVED);
+    g_assert_cmpstr(pcb_kind_name(PCB_KIND_REMOVED), ==, "removed");
+}
+
+static void
+test_kind_altered(void)
+{
+    /* a part recoloured, as far from the board colour as before (60 levels): neither added
+     * nor removed. The light filter is off: a per-channel gain and offset over the box and
+     * its ring explains two thirds of a uniform recolouring this small, and drops it. */
+    const guint8 before[3] = { 94, 96, 50 }, after[3] = { 34, 96, 110 };
+    PcbFindingsParams p;
+    pcb_findings_params_init(&p);
+    p.min_unexplained = 0;
+    g_assert_cmpint(kind_of(before, after, &p), ==, PCB_KIND_ALTERED);
+    g_assert_cmpstr(pcb_kind_name(PCB_KIND_ALTERED), ==, "altered");
+}
+
+static void
+test_score_order(void)
+{
+    PcbFindingsParams p;
+    regions_only(&p);
+    Maps m;
+    maps_init(&m);
+    blob(m.score, 8, 8, 6, 6, 8);      /* weak and small */
+    blob(m.score, 50, 30, 14, 10, 15); /* strong and large */
+    blob(m.score, 30, 45, 8, 8, 10);   /* in between */
+    g_autoptr(GArray) f = extract(&m, 1, NULL, &p);
+    g_assert_cmpuint(f->len, ==, 3);
+    for (guint i = 0; i < f->len; i++) {
+        g_assert_cmpfloat(at(f, i)->score, >=, 0);
+        g_assert_cmpfloat(at(f, i)->score, <=, 1);
+        if (i > 0)
+            g_assert_cmpfloat(at(f, i - 1)->score, >=, at(f, i)->score);
+    }
+    g_assert_cmpfloat_with_epsilon(at(f, 0)->bbox.x, 50, 1e-9);
+    g_assert_cmpfloat_with_epsilon(at(f, 1)->bbox.x, 30, 1e-9);
+    g_assert_cmpfloat_with_epsilon(at(f, 2)->bbox.x, 8, 1e-9);
+    g_assert_cmpfloat(at(f, 0)->score, >, at(f, 2)->score);
+}
+
+/* The board's zones: the finding is named after the zone that holds its centre, and a zone's
+ * sensitivity lowers the thresholds inside it. */
+static void
+test_zone(void)
+{
+    PcbFindingsParams p;
+    regions_only(&p);
+    g_autoptr(PcbBoard) board = pcb_board_new_from_image("golden.png", PPM);
+    PcbZone bmc = { g_strdup("BMC"), { 0, 0, 48, 64 }, 2.0 };
+    PcbZone flash = { g_strdup("SPI flash"), { 60, 20, 20, 20 }, 1.0 };
+    g_array_append_val(board->zones, bmc);
+    g_array_append_val(board->zones, flash);
+    Maps m;
+    maps_init(&m);
+    blob(m.score, 64, 26, 8, 8, 12); /* in the flash zone */
+    blob(m.score, 10, 10, 8, 8, 5);  /* under high_sigma, but over it / 2 in the BMC zone */
+    blob(m.score, 84, 50, 8, 8, 5);  /* the same outside any zone: nothing */
+    g_autoptr(GArray) f = extract(&m, 1, board, &p);
+    g_assert_cmpuint(f->len, ==, 2);
+    for (guint i = 0; i < f->len; i++)
+        g_assert_cmpstr(at(f, i)->zone, ==, at(f, i)->bbox.x < 48 ? "BMC" : "SPI flash");
+}
+
+/* The photo is the reference under another light (gain and offset per channel) and the
+ * score still shows a region: the change of light explains it, it is dropped; with the
+ * filter off it stays. */
+static guint
+relit_region(double min_unexplained)
+{
+    PcbFindingsParams p;
+    pcb_findings_params_init(&p);
+    p.max_shift_px = 0;
+    p.min_unexplained = min_unexplained;
+    Maps m;
+    maps_init(&m);
+    for (int y = 0; y < H; y++) { /* detail for the fit: traces, pads, a part */
+        guint8 *r = pcb_image_row(m.ref, y), *q = pcb_image_row(m.photo, y);
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < 3; c++) {
+                int v = BOARD[c] + ((x / 3 + y / 5) % 4) * 25 - (x % 7 == 0 ? 20 : 0);
+                r[3 * x + c] = (guint8) CLAMP(v, 0, 255);
+                q[3 * x + c] = (guint8) CLAMP(lround(1.3 * v + 12 - 4 * c), 0, 255);
+            }
+    }
+    blob(m.score, 30, 20, 16, 12, 12);
+    g_autoptr(GArray) f = extract(&m, 1, NULL, &p);
+    return f->len;
+}
+
+static void
+test_light_change_dropped(void)
+{
+    g_assert_cmpuint(relit_region(0), ==, 1);
+    g_assert_cmpuint(relit_region(0.4), ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/findings/empty-map-gives-nothing", test_empty_map);
+    g_test_add_func("/findings/one-blob-box-and-area", test_one_blob);
+    g_test_add_func("/findings/box-in-reference-px", test_box_in_reference_px);
+    g_test_add_func("/findings/weak-blob-ignored", test_weak_blob_ignored);
+    g_test_add_func("/findings/close-fragments-merge", test_close_fragments_merge);
+    g_test_add_func("/findings/far-fragments-stay-apart", test_far_fragments_stay_apart);
+    g_test_add_func("/findings/small-or-thin-blob-dropped", test_small_blob_dropped);
+    g_test_add_func("/findings/kind-added", test_kind_added);
+    g_test_add_func("/findings/kind-removed", test_kind_removed);
+    g_test_add_func("/findings/kind-altered", test_kind_altered);
+    g_test_add_func("/findings/score-order-and-range", test_score_order);
+    g_test_add_func("/findings/zone-name-and-sensitivity", test_zone);
+    g_test_add_func("/findings/light-change-dropped", test_light_change_dropped);
+    return g_test_run();
+}
