@@ -51,7 +51,7 @@ photo removed-passive fail "one 0603/0805 passive taken off, its pads left bare"
 cat >"$demo/README.md" <<EOF
 # demo reference board
 
-A synthetic server board drawn by \`synthboard\` (\`tests/tools/synthboard.c\`), seed $board_seed:
+A synthetic server board drawn by \`synthboard\` (\`tests/tools/synthboard/\`), seed $board_seed:
 150 x 100 mm at 8 px/mm, so \`golden.png\` is 1200 x 800 pixels. Regenerate it (and \`samples/\`) with
 \`make samples\` or \`scripts/make-samples.sh build/tools/synthboard\`; do not edit these files by hand.
 
@@ -74,7 +74,7 @@ cat >"$samples/README.md" <<EOF
 # samples
 
 Photos of the demo board (\`reference-boards/demo\`, board seed $board_seed), rendered by \`synthboard photo\`
-(\`tests/tools/synthboard.c\`). They are synthetic re-photographs, not real photos: the board is drawn again
+(\`tests/tools/synthboard/\`). They are synthetic re-photographs, not real photos: the board is drawn again
 at the photo's resolution, then seen through a camera: homography (rotation, scale, tilt), radial lens
 distortion, a table around the board, gain/gamma/white balance, a light gradient or a vignette, blur,
 sensor noise, JPEG. Regenerate with \`make samples\` (\`scripts/make-samples.sh\`).

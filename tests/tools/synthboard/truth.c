@@ -152,7 +152,7 @@ write_truth(const char *path, const Camera *cam, int ref_w, int ref_h, double pp
     json_builder_set_member_name(b, "version");
     json_builder_add_int_value(b, 1);
     json_builder_set_member_name(b, "generator");
-    json_builder_add_string_value(b, "synthboard (tests/tools/synthboard.c)");
+    json_builder_add_string_value(b, "synthboard (tests/tools/synthboard/)");
     const int rs[2] = { ref_w, ref_h }, ps[2] = { cam->width, cam->height };
     json_ints(b, "reference_size", rs, 2);
     json_ints(b, "photo_size", ps, 2);
@@ -213,7 +213,7 @@ write_profile(const char *path, const char *golden, const Scene *sc, double ppm,
                                (int) ceil(2 * m * ppm));
     }
     g_autofree char *text = g_strdup_printf(
-        "# Demo board drawn by synthboard (tests/tools/synthboard.c): seed %" G_GUINT64_FORMAT
+        "# Demo board drawn by synthboard (tests/tools/synthboard/): seed %" G_GUINT64_FORMAT
         ", %g x %g mm.\n"
         "# Regenerate with scripts/make-samples.sh. Rectangles are x, y, w, h in golden pixels.\n"
         "[board]\n"
