@@ -66,11 +66,9 @@ gboolean pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
                               const PcbRegisterParams *params, PcbRegistration *out,
                               GError **error);
 
-/* Warps @photo into the reference frame (@width x @height) through @reg in a single
- * resampling. @valid (optional, GRAY8, same size) gets 255 where the photo covers. */
-gboolean pcb_warp(const PcbImage *photo, const PcbRegistration *reg, int width, int height,
-                  PcbImage **warped, PcbImage **valid, GError **error);
-
 G_END_DECLS
+
+/* pcb_warp, the stage that applies a registration, was declared here first. */
+#include "pcbdiff/warp.h"
 
 #endif
