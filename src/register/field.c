@@ -46,7 +46,7 @@ radial_fit_k(Radial *m, const double *p, const double *q, int n, double *u)
     for (int i = 0; i < n; i++)
         radial_undistort(m, p[2 * i], p[2 * i + 1], &u[2 * i], &u[2 * i + 1]);
     char msg[64];
-    if (pcbcv_fit_homography(u, q, n, 0, 0, m->g, NULL, msg, sizeof msg) != PCBCV_OK)
+    if (pcbcv_fit_homography(u, q, n, NULL, m->g, NULL, msg, sizeof msg) != PCBCV_OK)
         return -1;
     double ss = 0;
     for (int i = 0; i < n; i++) {

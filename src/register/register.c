@@ -1,5 +1,6 @@
 /* Registration: coarse features -> tile refinement (coarse to fine) -> local field -> gates.
- * Policy lives here; OpenCV is reached only through the shim. */
+ * This file runs the stages (coarse.c, refine.c, field.c) and holds the acceptance gates.
+ * Policy lives in src/register/; OpenCV is reached only through the shim. */
 #include <math.h>
 #include <string.h>
 #include "pcbdiff/error.h"
@@ -8,6 +9,14 @@
 #include "core/util.h"
 #include "register/homography.h"
 #include "register/register_internal.h"
+
+#define REG_REDUCED_SIDE     1.5 /* the reduced copies: 1.5 coarse_side on their longer side */
+#define REG_MIN_SCALE        0.2 /* photo px per reference px below this: implausible */
+#define REG_MAX_SCALE        5.0 /* photo px per reference px above this: implausible */
+#define REG_MIN_TILES        12  /* fewer agreeing refinement tiles: inconsistent */
+#define REG_MIN_TILE_AGREE   0.3 /* agreeing / measured refinement tiles below this: inconsistent */
+#define REG_FIELD_DIAG_SHARE 0.02 /* max_field_px 0: the limit is 2% of the reference diagonal */
+#define REG_COVERAGE_SAMPLES 64   /* coverage is sampled on a 64 x 64 grid of the reference */
 
 void
 pcb_register_params_init(PcbRegisterParams *p)
@@ -29,15 +38,16 @@ pcb_register_params_init(PcbRegisterParams *p)
 static double
 coverage(const double h[9], int rw, int rh, int pw, int ph)
 {
+    const int s = REG_COVERAGE_SAMPLES;
     double hinv[9];
     if (!pcb_h_invert(h, hinv))
         return 0;
     int in = 0, n = 0;
-    for (int j = 0; j < 64; j++)
-        for (int i = 0; i < 64; i++, n++) {
+    for (int j = 0; j < s; j++)
+        for (int i = 0; i < s; i++, n++) {
             double x, y;
-            if (pcb_h_apply(hinv, (i + 0.5) * rw / 64.0, (j + 0.5) * rh / 64.0, &x, &y) && x >= 0
-                && y >= 0 && x <= pw - 1 && y <= ph - 1)
+            if (pcb_h_apply(hinv, (i + 0.5) * rw / (double) s, (j + 0.5) * rh / (double) s, &x, &y)
+                && x >= 0 && y >= 0 && x <= pw - 1 && y <= ph - 1)
                 in++;
         }
     return (double) in / n;
@@ -85,134 +95,58 @@ reduced_or_made(const PcbReduced *given, const PcbImage *full_g, int side, PcbRe
     return TRUE;
 }
 
-gboolean
-pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
-                     const PcbReduced *ref_reduced, const PcbReduced *photo_reduced,
-                     const PcbRegisterParams *params, PcbRegistration *out, GError **error)
+/* The gates on the coarse estimate: enough inliers, a large enough share of the matches. */
+static gboolean
+coarse_gates(const Coarse *c, const PcbRegisterParams *params, GError **error)
 {
-    PcbRegisterParams defaults;
-    if (params == NULL) {
-        pcb_register_params_init(&defaults);
-        params = &defaults;
+    if (!c->found || c->inliers < params->min_inliers) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                    "photo does not match the reference: %d coarse inliers (limit >= %d; "
+                    "%d matches, %d/%d keypoints)",
+                    c->inliers, params->min_inliers, c->matches, c->ref_kp, c->photo_kp);
+        return FALSE;
     }
-    pcb_registration_clear(out);
-    memset(out, 0, sizeof *out);
-    if (params->aligned) {
-        if (photo->width != reference->width || photo->height != reference->height) {
-            g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
-                        "photo is %d x %d, the reference %d x %d: an aligned photo must have the "
-                        "reference's size",
-                        photo->width, photo->height, reference->width, reference->height);
-            return FALSE;
-        }
-        static const double identity[9] = { 1, 0, 0, 0, 1, 0, 0, 0, 1 };
-        memcpy(out->h, identity, sizeof identity);
-        out->scale = out->coverage = 1.0;
-        return TRUE;
+    double ratio = (double) c->inliers / MAX(1, c->matches);
+    if (ratio < params->min_inlier_ratio) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                    "photo does not match the reference: inlier ratio %.3f (limit >= %.3f; %d "
+                    "of %d matches)",
+                    ratio, params->min_inlier_ratio, c->inliers, c->matches);
+        return FALSE;
     }
-    double t0 = pcb_now_ms(), t_coarse = t0;
-    g_autoptr(PcbImage) ref_g = pcb_image_gray(reference, error);
-    if (ref_g == NULL)
-        return FALSE;
-    g_autoptr(PcbImage) pho_g = pcb_image_gray(photo, error);
-    if (pho_g == NULL)
-        return FALSE;
-    PcbReduced rr, pr;
-    g_autoptr(PcbImage) rr_owned = NULL;
-    g_autoptr(PcbImage) pr_owned = NULL;
-    int side = 3 * params->coarse_side / 2;
-    if (!reduced_or_made(ref_reduced, ref_g, side, &rr, &rr_owned, error)
-        || !reduced_or_made(photo_reduced, pho_g, side, &pr, &pr_owned, error))
-        return FALSE;
-    g_debug("register: grey and reduced images %.0f ms (%d x %d at %.3f, %d x %d at %.3f)",
-            pcb_now_ms() - t0, rr.image->width, rr.image->height, rr.scale, pr.image->width,
-            pr.image->height, pr.scale);
+    return TRUE;
+}
 
-    t0 = pcb_now_ms();
-    Coarse c;
-    memset(&c, 0, sizeof c);
-    gboolean ok = pcb_reg_coarse(&rr, &pr, params, &c, error);
-    g_debug("register: coarse %.0f ms", pcb_now_ms() - t0);
-    out->coarse_matches = c.matches;
-    out->coarse_inliers = c.inliers;
-    out->coarse_ms = pcb_now_ms() - t_coarse;
-    if (!ok)
-        return FALSE;
-    double t_refine = pcb_now_ms();
-    double h[9];
-    memcpy(h, c.h, sizeof h);
+/* The gate on the coarse homography's scale at the reference centre (negative: mirrored). */
+static gboolean
+scale_gate(const double h[9], const PcbImage *reference, GError **error)
+{
     double scale = pcb_h_photo_scale(h, reference->width / 2.0, reference->height / 2.0);
-    if (!(scale > 0.2 && scale < 5.0)) {
+    if (!(scale > REG_MIN_SCALE && scale < REG_MAX_SCALE)) {
         g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
                     "implausible registration: photo scale %.3f photo px per reference px "
-                    "(limit 0.2 .. 5) or mirrored",
-                    scale);
+                    "(limit %g .. %g) or mirrored",
+                    scale, REG_MIN_SCALE, REG_MAX_SCALE);
         return FALSE;
     }
+    return TRUE;
+}
 
-    /* coarse to fine: the reduced images as an intermediate level when the coarse step to
-     * full size is large, then full size */
-    int ref_side = MAX(reference->width, reference->height);
-    int nlevels = ref_side > 2.5 * params->coarse_side && rr.scale < 0.8 ? 2 : 1;
-    TileGrid grid = { 0 };
-    int measured = 0;
-    for (int l = 0; l < nlevels; l++) {
-        t0 = pcb_now_ms();
-        const gboolean last = l + 1 == nlevels;
-        const PcbImage *rl = last ? ref_g : rr.image, *pl = last ? pho_g : pr.image;
-        double a = last ? 1.0 : rr.scale, b = last ? 1.0 : pr.scale;
-        double A[9], Ainv[9], B[9], Binv[9], t[9], hl[9];
-        pcb_h_scaling(a, a, A);
-        pcb_h_scaling(1 / a, 1 / a, Ainv);
-        pcb_h_scaling(b, b, B);
-        pcb_h_scaling(1 / b, 1 / b, Binv);
-        pcb_h_mul(A, h, t);
-        pcb_h_mul(t, Binv, hl);
-        int tile = l + 1 < nlevels ? 64 : 96;
-        pcb_reg_tile_grid_free(&grid);
-        memset(&grid, 0, sizeof grid);
-        /* the final level always re-measures at its first estimate: sub-pixel accuracy */
-        if (!pcb_reg_refine_level(rl, pl, hl, tile, 300, last ? 0.0 : 0.5, &grid, &measured,
-                                  error)) {
-            pcb_reg_tile_grid_free(&grid);
-            return FALSE;
-        }
-        pcb_h_mul(Ainv, hl, t);
-        pcb_h_mul(t, B, h);
-        pcb_h_normalise(h);
-        g_debug("register: level %.3f, %d x %d tiles of %d px, %.0f ms", a, grid.cols, grid.rows,
-                tile, pcb_now_ms() - t0);
-    }
-    out->refine_ms = pcb_now_ms() - t_refine;
-    int kept = 0;
-    for (int k = 0; k < grid.cols * grid.rows; k++)
-        kept += grid.good[k];
-    memcpy(out->h, h, sizeof out->h);
-    out->tiles = measured;
-    out->inliers = kept;
-    out->scale = pcb_h_photo_scale(h, reference->width / 2.0, reference->height / 2.0);
-    out->rotation_deg = pcb_h_rotation_deg(h, reference->width / 2.0, reference->height / 2.0);
-    out->coverage = coverage(h, reference->width, reference->height, photo->width, photo->height);
-    double rms = pcb_reg_build_field(&grid, h, photo->width, photo->height, out);
-    if (!params->local_field) {
-        double ss = 0;
-        for (int k = 0; k < grid.cols * grid.rows; k++)
-            if (grid.good[k])
-                ss += grid.res_x[k] * grid.res_x[k] + grid.res_y[k] * grid.res_y[k];
-        rms = sqrt(ss / MAX(1, kept));
-        pcb_registration_clear(out);
-    }
-    out->rms_px = rms;
-    pcb_reg_tile_grid_free(&grid);
-
+/* The gates on the refined registration: tile agreement, residual, field, coverage. */
+static gboolean
+final_gates(const PcbRegistration *out, const PcbImage *reference, const PcbRegisterParams *params,
+            GError **error)
+{
+    const int kept = out->inliers, measured = out->tiles;
     double agree = (double) kept / MAX(1, measured);
-    double max_field = params->max_field_px > 0 ? params->max_field_px
-                                                : 0.02 * hypot(reference->width, reference->height);
-    if (kept < 12 || agree < 0.3) {
+    double max_field = params->max_field_px > 0
+                           ? params->max_field_px
+                           : REG_FIELD_DIAG_SHARE * hypot(reference->width, reference->height);
+    if (kept < REG_MIN_TILES || agree < REG_MIN_TILE_AGREE) {
         g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
                     "registration inconsistent: %d of %d refinement tiles agree (%.0f%%; limit "
-                    ">= 12 and >= 30%%)",
-                    kept, measured, 100 * agree);
+                    ">= %d and >= %.0f%%)",
+                    kept, measured, 100 * agree, REG_MIN_TILES, 100 * REG_MIN_TILE_AGREE);
         return FALSE;
     }
     if (out->rms_px > params->max_rms_px) {
@@ -234,9 +168,112 @@ pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
                     100 * params->min_coverage);
         return FALSE;
     }
+    return TRUE;
+}
+
+/* The measures of the refined @h and its @grid into @out, the local field included (or
+ * only its p95 when @local_field is off). */
+static void
+measure(const TileGrid *grid, const double h[9], int measured, const PcbImage *reference,
+        const PcbImage *photo, gboolean local_field, PcbRegistration *out)
+{
+    int kept = 0;
+    for (int k = 0; k < grid->cols * grid->rows; k++)
+        kept += grid->good[k];
+    memcpy(out->h, h, sizeof out->h);
+    out->tiles = measured;
+    out->inliers = kept;
+    out->scale = pcb_h_photo_scale(h, reference->width / 2.0, reference->height / 2.0);
+    out->rotation_deg = pcb_h_rotation_deg(h, reference->width / 2.0, reference->height / 2.0);
+    out->coverage = coverage(h, reference->width, reference->height, photo->width, photo->height);
+    double rms = pcb_reg_build_field(grid, h, photo->width, photo->height, out);
+    if (!local_field) {
+        double ss = 0;
+        for (int k = 0; k < grid->cols * grid->rows; k++)
+            if (grid->good[k])
+                ss += grid->res_x[k] * grid->res_x[k] + grid->res_y[k] * grid->res_y[k];
+        rms = sqrt(ss / MAX(1, kept));
+        pcb_registration_clear(out);
+    }
+    out->rms_px = rms;
+}
+
+/* The identity for a photo already aligned with the reference (same size required). */
+static gboolean
+register_aligned(const PcbImage *reference, const PcbImage *photo, PcbRegistration *out,
+                 GError **error)
+{
+    if (photo->width != reference->width || photo->height != reference->height) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                    "photo is %d x %d, the reference %d x %d: an aligned photo must have the "
+                    "reference's size",
+                    photo->width, photo->height, reference->width, reference->height);
+        return FALSE;
+    }
+    static const double identity[9] = { 1, 0, 0, 0, 1, 0, 0, 0, 1 };
+    memcpy(out->h, identity, sizeof identity);
+    out->scale = out->coverage = 1.0;
+    return TRUE;
+}
+
+gboolean
+pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
+                     const PcbReduced *ref_reduced, const PcbReduced *photo_reduced,
+                     const PcbRegisterParams *params, PcbRegistration *out, GError **error)
+{
+    PcbRegisterParams defaults;
+    if (params == NULL) {
+        pcb_register_params_init(&defaults);
+        params = &defaults;
+    }
+    pcb_registration_clear(out);
+    memset(out, 0, sizeof *out);
+    if (params->aligned)
+        return register_aligned(reference, photo, out, error);
+    double t0 = pcb_now_ms(), t_coarse = t0;
+    g_autoptr(PcbImage) ref_g = pcb_image_gray(reference, error);
+    if (ref_g == NULL)
+        return FALSE;
+    g_autoptr(PcbImage) pho_g = pcb_image_gray(photo, error);
+    if (pho_g == NULL)
+        return FALSE;
+    PcbReduced rr, pr;
+    g_autoptr(PcbImage) rr_owned = NULL;
+    g_autoptr(PcbImage) pr_owned = NULL;
+    int side = (int) (params->coarse_side * REG_REDUCED_SIDE);
+    if (!reduced_or_made(ref_reduced, ref_g, side, &rr, &rr_owned, error)
+        || !reduced_or_made(photo_reduced, pho_g, side, &pr, &pr_owned, error))
+        return FALSE;
+    g_debug("register: grey and reduced images %.0f ms (%d x %d at %.3f, %d x %d at %.3f)",
+            pcb_now_ms() - t0, rr.image->width, rr.image->height, rr.scale, pr.image->width,
+            pr.image->height, pr.scale);
+
+    t0 = pcb_now_ms();
+    Coarse c;
+    memset(&c, 0, sizeof c);
+    gboolean ok = pcb_reg_coarse(&rr, &pr, params, &c, error) && coarse_gates(&c, params, error);
+    g_debug("register: coarse %.0f ms", pcb_now_ms() - t0);
+    out->coarse_matches = c.matches;
+    out->coarse_inliers = c.inliers;
+    out->coarse_ms = pcb_now_ms() - t_coarse;
+    if (!ok || !scale_gate(c.h, reference, error))
+        return FALSE;
+
+    double t_refine = pcb_now_ms();
+    double h[9];
+    memcpy(h, c.h, sizeof h);
+    TileGrid grid;
+    int measured;
+    if (!pcb_reg_refine(ref_g, pho_g, &rr, &pr, params->coarse_side, h, &grid, &measured, error))
+        return FALSE;
+    out->refine_ms = pcb_now_ms() - t_refine;
+    measure(&grid, h, measured, reference, photo, params->local_field, out);
+    pcb_reg_tile_grid_free(&grid);
+    if (!final_gates(out, reference, params, error))
+        return FALSE;
     g_debug("registered (%s): %d/%d tiles, rms %.3f px, field p95 %.2f px, coverage %.2f, "
             "scale %.3f, rotation %.1f deg",
-            c.detector, kept, measured, out->rms_px, out->field_p95_px, out->coverage, out->scale,
-            out->rotation_deg);
+            c.detector, out->inliers, measured, out->rms_px, out->field_p95_px, out->coverage,
+            out->scale, out->rotation_deg);
     return TRUE;
 }

@@ -12,36 +12,52 @@
 
 G_BEGIN_DECLS
 
+#define REG_MAGSAC_MAX_ITERS  10000  /* MAGSAC++ iterations at most (coarse and tile fits) */
+#define REG_MAGSAC_CONFIDENCE 0.9999 /* MAGSAC++ confidence (coarse and tile fits) */
+
 /* The coarse estimate. */
 typedef struct {
     double h[9]; /* photo -> reference, full resolution */
     int matches, inliers, ref_kp, photo_kp;
     double spread;
-    const char *detector;
+    gboolean found;       /* a detector fitted a homography (else only the counts are set) */
+    const char *detector; /* "ORB", "SIFT" or "none" */
 } Coarse;
 
-/* Coarse estimate on reduced grey images: ORB first, SIFT when ORB finds too little.
- * Fills @out (counts even on failure); FALSE with PCB_ERROR_REGISTER when the gates
- * (min_inliers, min_inlier_ratio) fail. */
+/* Coarse estimate on reduced grey images: ORB first, SIFT when ORB finds too little. Fills
+ * @out (the counts even when nothing fitted); FALSE only on a backend error. The gates on
+ * its result are the caller's. */
 gboolean pcb_reg_coarse(const PcbReduced *ref_r, const PcbReduced *pho_r,
                         const PcbRegisterParams *params, Coarse *out, GError **error);
+
+/* A refinement tile, at a node of the grid. */
+typedef struct {
+    double cx, cy;             /* node, reference px */
+    double dx, dy;             /* measured shift of the photo against the reference, px */
+    double response, contrast; /* phase-correlation peak; std of the reference tile */
+    gboolean ok;               /* measured, with a shift within a third of the tile */
+} Tile;
 
 /* The refinement tiles on a node grid, and their residuals against the fitted homography. */
 typedef struct {
     int cols, rows;
     double step_x, step_y;
-    pcbcv_tile *tiles; /* cols * rows, on the node grid */
+    Tile *tiles; /* cols * rows, on the node grid */
     double *res_x, *res_y;
-    gboolean *good;
+    gboolean *good; /* consistent: kept for the fit */
 } TileGrid;
 
+/* Frees what @g holds and zeroes it. */
 void pcb_reg_tile_grid_free(TileGrid *g);
 
-/* One refinement level: tiles of @tile px over @ref (level grey), photo level grey @pho and
- * @h (photo level -> ref level), refitted in place over the consistent tiles. */
-gboolean pcb_reg_refine_level(const PcbImage *ref, const PcbImage *pho, double h[9], int tile,
-                              int max_tiles, double reshift_px, TileGrid *g, int *measured,
-                              GError **error);
+/* Refines @h (photo -> reference, full resolution) coarse to fine over tiles: an
+ * intermediate level on the reduced copies @rr / @pr when the step to full size is large,
+ * then the full-resolution grey images. @grid gets the final level's tiles (free with
+ * pcb_reg_tile_grid_free, also on failure it is left empty), *@measured the tiles measured
+ * there. FALSE with PCB_ERROR_REGISTER when a level has too few tiles to fit. */
+gboolean pcb_reg_refine(const PcbImage *ref_g, const PcbImage *pho_g, const PcbReduced *rr,
+                        const PcbReduced *pr, int coarse_side, double h[9], TileGrid *grid,
+                        int *measured, GError **error);
 
 /* The local field from the grid's consistent tiles into @out (radial lens model when it
  * explains them better); returns the RMS of the kept tiles against the field. */
