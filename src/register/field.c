@@ -4,9 +4,18 @@
 #include "pcbdiff/error.h"
 #include "pcbdiff/register.h"
 #include "core/imgops.h"
-#include "core/util.h"
 #include "register/homography.h"
 #include "register/register_internal.h"
+
+#define RADIAL_DISTORT_ITERS 40   /* fixed-point iterations inverting the radial model */
+#define RADIAL_MIN_FACTOR    0.2  /* the radial factor is kept >= 0.2 (no fold-over) */
+#define RADIAL_MIN_TILES     12   /* fewer consistent tiles: no radial model */
+#define RADIAL_K_STEP        0.01 /* scan of k in steps of 0.01 ... */
+#define RADIAL_K_STEPS       20   /* ... over -0.2 .. 0.2 (+-20 steps) */
+#define RADIAL_GOLDEN_ITERS  24   /* golden-section refinements of k within +-1 step */
+#define RADIAL_GAIN          0.8  /* the model is used when it cuts the tile RMS below 0.8 x ... */
+#define RADIAL_MIN_GAIN_PX   0.05 /* ... and by more than 0.05 px */
+#define FIELD_P95            0.95 /* the field's reported size: this quantile of its magnitudes */
 
 /* Radial lens distortion about the photo centre (one-parameter Brown model): the ideal point
  * u = c + (p - c) (1 + k |p - c|^2 / r2); the reference point q = G(u). */
@@ -27,10 +36,10 @@ static void
 radial_distort(const Radial *m, double ux, double uy, double *px, double *py)
 {
     double x = ux, y = uy;
-    for (int i = 0; i < 40; i++) { /* fixed point of u = c + (p - c) f(p) */
+    for (int i = 0; i < RADIAL_DISTORT_ITERS; i++) { /* fixed point of u = c + (p - c) f(p) */
         double f = 1 + m->k * ((x - m->cx) * (x - m->cx) + (y - m->cy) * (y - m->cy)) / m->r2;
-        if (f < 0.2)
-            f = 0.2;
+        if (f < RADIAL_MIN_FACTOR)
+            f = RADIAL_MIN_FACTOR;
         x = m->cx + (ux - m->cx) / f;
         y = m->cy + (uy - m->cy) / f;
     }
@@ -56,6 +65,41 @@ radial_fit_k(Radial *m, const double *p, const double *q, int n, double *u)
         ss += (x - q[2 * i]) * (x - q[2 * i]) + (y - q[2 * i + 1]) * (y - q[2 * i + 1]);
     }
     return sqrt(ss / n);
+}
+
+/* The best k of the model over @c pairs (@u: scratch): a scan, then a golden-section search
+ * around the best; FALSE when no k fits. */
+static gboolean
+radial_search_k(Radial *m, const double *p, const double *q, int c, double *u)
+{
+    double best_k = 0, best = -1;
+    for (int i = -RADIAL_K_STEPS; i <= RADIAL_K_STEPS; i++) {
+        m->k = RADIAL_K_STEP * i;
+        double r = radial_fit_k(m, p, q, c, u);
+        if (r >= 0 && (best < 0 || r < best)) {
+            best = r;
+            best_k = m->k;
+        }
+    }
+    if (best < 0)
+        return FALSE;
+    const double gr = 0.5 * (sqrt(5.0) - 1); /* the golden ratio's inverse */
+    double a = best_k - RADIAL_K_STEP, b = best_k + RADIAL_K_STEP;
+    for (int it = 0; it < RADIAL_GOLDEN_ITERS; it++) {
+        double x1 = b - gr * (b - a), x2 = a + gr * (b - a);
+        m->k = x1;
+        double f1 = radial_fit_k(m, p, q, c, u);
+        m->k = x2;
+        double f2 = radial_fit_k(m, p, q, c, u);
+        if (f1 < 0 || f2 < 0)
+            break;
+        if (f1 < f2)
+            b = x2;
+        else
+            a = x1;
+    }
+    m->k = 0.5 * (a + b);
+    return TRUE;
 }
 
 /* Fits the radial model to the consistent tiles (photo point H^-1(q + residual) -> q).
@@ -84,133 +128,118 @@ radial_fit(const TileGrid *g, const double h[9], int pw, int ph, Radial *m)
         ss0 += g->res_x[k] * g->res_x[k] + g->res_y[k] * g->res_y[k];
         c++;
     }
-    if (c < 12)
+    if (c < RADIAL_MIN_TILES)
         return FALSE;
     double rms0 = sqrt(ss0 / c);
     m->cx = (pw - 1) / 2.0;
     m->cy = (ph - 1) / 2.0;
-    m->r2 = 0.25 * ((double) pw * pw + (double) ph * ph);
-    /* scan, then golden-section search around the best */
-    double best_k = 0, best = -1;
-    for (int i = -20; i <= 20; i++) {
-        m->k = 0.01 * i;
-        double r = radial_fit_k(m, p, q, c, u);
-        if (r >= 0 && (best < 0 || r < best)) {
-            best = r;
-            best_k = m->k;
-        }
-    }
-    if (best < 0)
+    m->r2 = 0.25 * ((double) pw * pw + (double) ph * ph); /* the half diagonal, squared */
+    if (!radial_search_k(m, p, q, c, u))
         return FALSE;
-    const double gr = 0.5 * (sqrt(5.0) - 1);
-    double a = best_k - 0.01, b = best_k + 0.01;
-    for (int it = 0; it < 24; it++) {
-        double x1 = b - gr * (b - a), x2 = a + gr * (b - a);
-        m->k = x1;
-        double f1 = radial_fit_k(m, p, q, c, u);
-        m->k = x2;
-        double f2 = radial_fit_k(m, p, q, c, u);
-        if (f1 < 0 || f2 < 0)
-            break;
-        if (f1 < f2)
-            b = x2;
-        else
-            a = x1;
-    }
-    m->k = 0.5 * (a + b);
     double rms = radial_fit_k(m, p, q, c, u);
     if (rms < 0 || !pcb_h_invert(m->g, m->ginv))
         return FALSE;
     g_debug("radial model: k %.4f, tile rms %.3f px (homography alone %.3f px)", m->k, rms, rms0);
-    return rms < 0.8 * rms0 && rms0 - rms > 0.05;
+    return rms < RADIAL_GAIN * rms0 && rms0 - rms > RADIAL_MIN_GAIN_PX;
 }
 
-/* The local field from the consistent tiles' residuals: holes filled from neighbours, one
- * smoothing pass. With a radial model (lens distortion) the field is the model's plus the
- * tiles' residual to it, filled and smoothed. Returns the RMS of the kept tiles against the
- * smoothed field. */
-double
-pcb_reg_build_field(const TileGrid *g, const double h[9], int pw, int ph, PcbRegistration *out)
+/* The model's displacement at each node into @mx, @my: H(p) - q, p the node's distorted
+ * photo point (0 where it does not map). */
+static void
+radial_node_field(const TileGrid *g, const double h[9], const Radial *model, float *mx, float *my)
 {
-    int cols = g->cols, rows = g->rows, n = cols * rows;
-    float *dx = g_new0(float, n), *dy = g_new0(float, n);
-    gboolean *known = g_new0(gboolean, n);
-    Radial model;
-    const gboolean radial = radial_fit(g, h, pw, ph, &model);
-    g_autofree float *mx = g_new0(float, n);
-    g_autofree float *my = g_new0(float, n);
-    if (radial)
-        for (int k = 0; k < n; k++) {
-            /* the model's displacement at the node: H(p) - q, p its distorted photo point */
-            double ux, uy, px, py, x, y;
-            double qx = g->tiles[k].cx, qy = g->tiles[k].cy;
-            if (!pcb_h_apply(model.ginv, qx, qy, &ux, &uy))
-                continue;
-            radial_distort(&model, ux, uy, &px, &py);
-            if (!pcb_h_apply(h, px, py, &x, &y))
-                continue;
-            mx[k] = (float) (x - qx);
-            my[k] = (float) (y - qy);
-        }
-    for (int k = 0; k < n; k++)
-        if (g->good[k]) {
-            /* d(q) = H(P) - q: the residual itself (less the model's, when there is one) */
-            dx[k] = (float) g->res_x[k] - mx[k];
-            dy[k] = (float) g->res_y[k] - my[k];
-            known[k] = TRUE;
-        }
-    gboolean *next = g_new0(gboolean, n);
-    for (int pass = 0; pass < cols + rows; pass++) {
-        gboolean changed = FALSE;
-        memcpy(next, known, (size_t) n * sizeof(gboolean));
-        for (int j = 0; j < rows; j++)
-            for (int i = 0; i < cols; i++) {
-                int k = j * cols + i;
-                if (known[k])
-                    continue;
-                double sx = 0, sy = 0;
-                int m = 0;
-                /* lens distortion and bow grow towards the edges: extrapolate linearly from
-                 * the two nearest known nodes inward, along rows and columns */
-                static const int dirs[4][2] = { { -1, 0 }, { 1, 0 }, { 0, -1 }, { 0, 1 } };
-                for (int d = 0; d < 4; d++) {
-                    int i1 = i + dirs[d][0], j1 = j + dirs[d][1];
-                    int i2 = i + 2 * dirs[d][0], j2 = j + 2 * dirs[d][1];
-                    if (i2 < 0 || j2 < 0 || i2 >= cols || j2 >= rows || !known[j1 * cols + i1]
-                        || !known[j2 * cols + i2])
-                        continue;
-                    sx += 2.0 * dx[j1 * cols + i1] - dx[j2 * cols + i2];
-                    sy += 2.0 * dy[j1 * cols + i1] - dy[j2 * cols + i2];
-                    m++;
-                }
-                /* else: the mean of the known neighbours */
-                if (radial) { /* the residual to the model is flat: no extrapolation */
-                    sx = sy = 0;
-                    m = 0;
-                }
-                const gboolean extrapolated = m > 0;
-                for (int dj = -1; dj <= 1 && !extrapolated; dj++)
-                    for (int di = -1; di <= 1; di++) {
-                        int ii = i + di, jj = j + dj;
-                        if (ii >= 0 && jj >= 0 && ii < cols && jj < rows && known[jj * cols + ii]) {
-                            sx += dx[jj * cols + ii];
-                            sy += dy[jj * cols + ii];
-                            m++;
-                        }
-                    }
-                if (m > 0) {
-                    dx[k] = (float) (sx / m);
-                    dy[k] = (float) (sy / m);
-                    next[k] = TRUE;
-                    changed = TRUE;
-                }
+    for (int k = 0; k < g->cols * g->rows; k++) {
+        double ux, uy, px, py, x, y;
+        double qx = g->tiles[k].cx, qy = g->tiles[k].cy;
+        if (!pcb_h_apply(model->ginv, qx, qy, &ux, &uy))
+            continue;
+        radial_distort(model, ux, uy, &px, &py);
+        if (!pcb_h_apply(h, px, py, &x, &y))
+            continue;
+        mx[k] = (float) (x - qx);
+        my[k] = (float) (y - qy);
+    }
+}
+
+/* A field under construction on the node grid: which nodes are known. */
+typedef struct {
+    int cols, rows;
+    float *dx, *dy;
+    gboolean *known;
+} Field;
+
+/* Linear extrapolation into unknown node (@i, @j) from the two nearest known nodes inward,
+ * along rows and columns (lens distortion and bow grow towards the edges): their sum into
+ * @sx, @sy; returns how many directions gave one. */
+static int
+extrapolate_node(const Field *f, int i, int j, double *sx, double *sy)
+{
+    static const int dirs[4][2] = { { -1, 0 }, { 1, 0 }, { 0, -1 }, { 0, 1 } };
+    int m = 0;
+    for (int d = 0; d < 4; d++) {
+        int i1 = i + dirs[d][0], j1 = j + dirs[d][1];
+        int i2 = i + 2 * dirs[d][0], j2 = j + 2 * dirs[d][1];
+        if (i2 < 0 || j2 < 0 || i2 >= f->cols || j2 >= f->rows || !f->known[j1 * f->cols + i1]
+            || !f->known[j2 * f->cols + i2])
+            continue;
+        *sx += 2.0 * f->dx[j1 * f->cols + i1] - f->dx[j2 * f->cols + i2];
+        *sy += 2.0 * f->dy[j1 * f->cols + i1] - f->dy[j2 * f->cols + i2];
+        m++;
+    }
+    return m;
+}
+
+/* The sum of the known 3 x 3 neighbours of node (@i, @j) into @sx, @sy; returns how many. */
+static int
+neighbour_sum(const Field *f, int i, int j, double *sx, double *sy)
+{
+    int m = 0;
+    for (int jj = MAX(0, j - 1); jj <= MIN(f->rows - 1, j + 1); jj++)
+        for (int ii = MAX(0, i - 1); ii <= MIN(f->cols - 1, i + 1); ii++)
+            if (f->known[jj * f->cols + ii]) {
+                *sx += f->dx[jj * f->cols + ii];
+                *sy += f->dy[jj * f->cols + ii];
+                m++;
             }
-        memcpy(known, next, (size_t) n * sizeof(gboolean));
+    return m;
+}
+
+/* Fills the unknown nodes ring by ring: extrapolated (not with a radial model: the residual
+ * to it is flat), else the mean of the known neighbours. */
+static void
+fill_field(Field *f, gboolean radial)
+{
+    int n = f->cols * f->rows;
+    g_autofree gboolean *next = g_new0(gboolean, n);
+    for (int pass = 0; pass < f->cols + f->rows; pass++) {
+        gboolean changed = FALSE;
+        memcpy(next, f->known, (size_t) n * sizeof(gboolean));
+        for (int k = 0; k < n; k++) {
+            if (f->known[k])
+                continue;
+            int i = k % f->cols, j = k / f->cols;
+            double sx = 0, sy = 0;
+            int m = radial ? 0 : extrapolate_node(f, i, j, &sx, &sy);
+            if (m == 0)
+                m = neighbour_sum(f, i, j, &sx, &sy);
+            if (m > 0) {
+                f->dx[k] = (float) (sx / m);
+                f->dy[k] = (float) (sy / m);
+                next[k] = TRUE;
+                changed = TRUE;
+            }
+        }
+        memcpy(f->known, next, (size_t) n * sizeof(gboolean));
         if (!changed)
             break;
     }
-    /* smooth: 3x3 binomial */
-    float *sx = g_new0(float, n), *sy = g_new0(float, n);
+}
+
+/* One 3 x 3 binomial smoothing pass of @f plus the model's field @mx, @my into @sx, @sy. */
+static void
+smooth_field(const Field *f, const float *mx, const float *my, float *sx, float *sy)
+{
+    const int cols = f->cols, rows = f->rows;
     for (int j = 0; j < rows; j++)
         for (int i = 0; i < cols; i++) {
             double ax = 0, ay = 0, w = 0;
@@ -218,15 +247,21 @@ pcb_reg_build_field(const TileGrid *g, const double h[9], int pw, int ph, PcbReg
                 for (int di = -1; di <= 1; di++) {
                     int ii = CLAMP(i + di, 0, cols - 1), jj = CLAMP(j + dj, 0, rows - 1);
                     double wt = (di ? 1 : 2) * (dj ? 1 : 2);
-                    ax += wt * dx[jj * cols + ii];
-                    ay += wt * dy[jj * cols + ii];
+                    ax += wt * f->dx[jj * cols + ii];
+                    ay += wt * f->dy[jj * cols + ii];
                     w += wt;
                 }
             sx[j * cols + i] = (float) (ax / w) + mx[j * cols + i];
             sy[j * cols + i] = (float) (ay / w) + my[j * cols + i];
         }
+}
+
+/* The field's p95 magnitude into @out; returns the RMS of the kept tiles against it. */
+static double
+field_stats(const TileGrid *g, const float *sx, const float *sy, PcbRegistration *out)
+{
+    int n = g->cols * g->rows, m = 0;
     double ss = 0;
-    int m = 0;
     g_autofree double *mags = g_new(double, n);
     for (int k = 0; k < n; k++) {
         mags[k] = hypot(sx[k], sy[k]);
@@ -236,17 +271,45 @@ pcb_reg_build_field(const TileGrid *g, const double h[9], int pw, int ph, PcbReg
         }
     }
     qsort(mags, (size_t) n, sizeof(double), pcb_reg_cmp_double);
-    out->field_p95_px = mags[MIN(n - 1, (int) floor(0.95 * (n - 1) + 0.5))];
-    g_free(dx);
-    g_free(dy);
-    g_free(known);
-    g_free(next);
+    out->field_p95_px = mags[MIN(n - 1, (int) floor(FIELD_P95 * (n - 1) + 0.5))];
+    return m > 0 ? sqrt(ss / m) : 0;
+}
+
+/* The local field from the consistent tiles' residuals: holes filled from neighbours, one
+ * smoothing pass. With a radial model (lens distortion) the field is the model's plus the
+ * tiles' residual to it, filled and smoothed. Returns the RMS of the kept tiles against the
+ * smoothed field. */
+double
+pcb_reg_build_field(const TileGrid *g, const double h[9], int pw, int ph, PcbRegistration *out)
+{
+    const int n = g->cols * g->rows;
+    g_autofree float *dx = g_new0(float, n);
+    g_autofree float *dy = g_new0(float, n);
+    g_autofree gboolean *known = g_new0(gboolean, n);
+    Field f = { g->cols, g->rows, dx, dy, known };
+    Radial model;
+    const gboolean radial = radial_fit(g, h, pw, ph, &model);
+    g_autofree float *mx = g_new0(float, n);
+    g_autofree float *my = g_new0(float, n);
+    if (radial)
+        radial_node_field(g, h, &model, mx, my);
+    for (int k = 0; k < n; k++)
+        if (g->good[k]) {
+            /* d(q) = H(P) - q: the residual itself (less the model's, when there is one) */
+            dx[k] = (float) g->res_x[k] - mx[k];
+            dy[k] = (float) g->res_y[k] - my[k];
+            known[k] = TRUE;
+        }
+    fill_field(&f, radial);
+    float *sx = g_new0(float, n), *sy = g_new0(float, n);
+    smooth_field(&f, mx, my, sx, sy);
+    double rms = field_stats(g, sx, sy, out);
     pcb_registration_clear(out);
-    out->field_cols = cols;
-    out->field_rows = rows;
+    out->field_cols = g->cols;
+    out->field_rows = g->rows;
     out->field_step_x = g->step_x;
     out->field_step_y = g->step_y;
     out->field_dx = sx;
     out->field_dy = sy;
-    return m > 0 ? sqrt(ss / m) : 0;
+    return rms;
 }

@@ -6,6 +6,8 @@
 #include "core/imgops.h"
 #include "register/homography.h"
 
+#define WARP_MAX_SCALE 1.3 /* photo px per reference px above this: reduce the photo first */
+
 gboolean
 pcb_warp(const PcbImage *photo, const PcbRegistration *reg, int width, int height,
          PcbImage **warped, PcbImage **valid, GError **error)
@@ -16,7 +18,7 @@ pcb_warp(const PcbImage *photo, const PcbRegistration *reg, int width, int heigh
     g_autoptr(PcbImage) reduced = NULL;
     const PcbImage *src = photo;
     double s = pcb_h_photo_scale(h, width / 2.0, height / 2.0);
-    if (s > 1.3) {
+    if (s > WARP_MAX_SCALE) {
         reduced = pcb_image_resize(photo, MAX(1, (int) lround(photo->width / s)),
                                    MAX(1, (int) lround(photo->height / s)), error);
         if (reduced == NULL)
