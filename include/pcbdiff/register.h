@@ -16,6 +16,13 @@ typedef struct {
     double max_rms_px;       /* gate: refined residual RMS, reference px */
     double min_coverage;     /* gate: fraction of the reference the photo covers */
     double max_field_px;     /* gate: p95 of the local displacement field, reference px */
+    int min_tiles;           /* gate: refinement tiles that agree with the fitted homography and
+                                their neighbours, at least (default 12; 8 .. 300) */
+    double min_tile_agree;   /* gate: agreeing / measured refinement tiles, at least (default
+                                0.3; 0 .. 1, sensible 0.1 .. 0.8) */
+    double min_scale;        /* gate: photo px per reference px at the reference centre, more
+                                than (default 0.2; 0.01 .. 1); a mirrored photo always fails */
+    double max_scale;        /* gate: photo px per reference px, less than (default 5; 1 .. 100) */
     gboolean local_field;    /* estimate a smooth local displacement field (lens, bow) */
     gboolean aligned;        /* the photo is already aligned pixel for pixel (a fixture, a
                                 pre-registered scan): identity, same size required */

@@ -9,20 +9,19 @@
 #include "register/homography.h"
 #include "register/register_internal.h"
 
-#define COARSE_GRID            8 /* keypoints are spread over GRID x GRID cells of each image */
-#define COARSE_ORB_OVERSAMPLE  3 /* ORB is asked for 3x the keypoints kept, the spread picks */
-#define COARSE_SIFT_SHARE      2 /* SIFT (slower, finer) keeps max_features / 2 ... */
-#define COARSE_SIFT_OVERSAMPLE 2 /* ... and is asked for 2x that */
-#define COARSE_ORB_FAST                                                      \
-    8 /* ORB's FAST threshold, grey levels (OpenCV's 20 misses faint boards) \
-       */
-#define COARSE_SIFT_CONTRAST \
-    0.02                        /* SIFT's contrast threshold (OpenCV's 0.04 misses faint boards) */
-#define COARSE_MIN_POINTS     8 /* fewer keypoints in an image, or matches: no homography tried */
-#define COARSE_RANSAC_PX      3.0 /* MAGSAC++ inlier threshold, coarse px */
-#define COARSE_SPREAD_GRID    4 /* inlier spread: the share of SPREAD_GRID^2 reference cells hit */
-#define COARSE_ENOUGH_INLIERS 3 /* ORB suffices with 3x min_inliers inliers ... */
-#define COARSE_ENOUGH_SPREAD  0.5 /* ... spread over at least half the cells: SIFT is not tried */
+/* clang-format off */
+#define COARSE_GRID            8    /* keypoints are spread over GRID x GRID cells per image */
+#define COARSE_ORB_OVERSAMPLE  3    /* ORB is asked for 3x the keypoints kept; the spread picks */
+#define COARSE_SIFT_SHARE      2    /* SIFT (slower, finer) keeps max_features / 2 ... */
+#define COARSE_SIFT_OVERSAMPLE 2    /* ... and is asked for 2x that */
+#define COARSE_ORB_FAST        8    /* ORB's FAST threshold (OpenCV's 20 misses faint boards) */
+#define COARSE_SIFT_CONTRAST   0.02 /* SIFT's contrast threshold (OpenCV's 0.04: the same) */
+#define COARSE_MIN_POINTS      8    /* fewer keypoints in an image, or matches: no fit tried */
+#define COARSE_RANSAC_PX       3.0  /* MAGSAC++ inlier threshold, coarse px */
+#define COARSE_SPREAD_GRID     4    /* inlier spread: the share of 4 x 4 reference cells hit */
+#define COARSE_ENOUGH_INLIERS  3    /* ORB suffices with 3x min_inliers inliers ... */
+#define COARSE_ENOUGH_SPREAD   0.5  /* ... over at least half the cells: SIFT is not tried */
+/* clang-format on */
 
 /* The keypoints to keep per image: at most @keep, spread over @grid x @grid cells. */
 typedef struct {

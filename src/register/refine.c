@@ -9,30 +9,27 @@
 #include "register/homography.h"
 #include "register/register_internal.h"
 
-#define REFINE_TILE_MID     64  /* tile side at the intermediate level, px */
-#define REFINE_TILE_FULL    96  /* tile side at full resolution, px */
-#define REFINE_MAX_TILES    300 /* tile nodes per level at most (the lens model carries the shape) */
-#define REFINE_SPACING      1.05 /* nodes about 1.05 tile sides apart: windows barely overlap */
-#define REFINE_SPACING_GROW 1.15 /* the spacing grows by 15% until the grid fits MAX_TILES */
-#define REFINE_LEVELS_SIDE \
-    2.5 /* an intermediate level when the reference's side exceeds 2.5 coarse sides ... */
-#define REFINE_LEVELS_SCALE 0.8 /* ... and the reduced copy is below 0.8 of full size */
-#define REFINE_RESHIFT_MID  0.5 /* intermediate level: re-measure tiles whose shift is >= 0.5 px */
-#define REFINE_SHIFT_DIV    3.0 /* a shift beyond tile / 3 leaves too little overlap: not measured */
-#define REFINE_MIN_RESPONSE 0.05 /* phase-correlation peak below this: no measurement */
-#define REFINE_MIN_CONTRAST \
-    2.0 /* reference tile std below this (grey levels): too flat to measure */
-#define REFINE_FIT_MIN_TILES                                             \
-    8 /* fewer measured or agreeing tiles: no trustworthy fit at a level \
-       */
-#define REFINE_RANSAC_MIN_PX 2.0 /* robust first fit threshold: at least 2 px ... */
-#define REFINE_RANSAC_DIAG \
-    0.006 /* ... or 0.6% of the diagonal: smooth lens distortion is no outlier */
-#define REFINE_AGREE_PX       1.0 /* a tile agrees within 1 px of its neighbours' median residual ... */
-#define REFINE_AGREE_REL      0.1 /* ... plus 10% of that median's length */
-#define REFINE_REACH          2   /* a tile's neighbours: the (2 * 2 + 1)^2 nodes around it */
-#define REFINE_MIN_NEIGHBOURS 3   /* fewer measured neighbours: no median; kept if it has any */
-#define REFINE_SMALL_GRID     9   /* grids under 3 x 3 nodes keep even isolated tiles */
+/* clang-format off */
+#define REFINE_TILE_MID       64    /* tile side at the intermediate level, px */
+#define REFINE_TILE_FULL      96    /* tile side at full resolution, px */
+#define REFINE_MAX_TILES      300   /* nodes per level at most (the lens model carries the shape) */
+#define REFINE_SPACING        1.05  /* nodes about 1.05 tile sides apart: windows barely overlap */
+#define REFINE_SPACING_GROW   1.15  /* the spacing grows by 15% until the grid fits MAX_TILES */
+#define REFINE_LEVELS_SIDE    2.5   /* a middle level when the side exceeds 2.5 coarse sides ... */
+#define REFINE_LEVELS_SCALE   0.8   /* ... and the reduced copy is below 0.8 of full size */
+#define REFINE_RESHIFT_MID    0.5   /* middle level: re-measure tiles whose shift is >= 0.5 px */
+#define REFINE_SHIFT_DIV      3.0   /* a shift beyond tile / 3 leaves too little overlap */
+#define REFINE_MIN_RESPONSE   0.05  /* phase-correlation peak below this: no measurement */
+#define REFINE_MIN_CONTRAST   2.0   /* reference tile std below this (grey levels): too flat */
+#define REFINE_FIT_MIN_TILES  8     /* floor for a level's fit (the tuning gate is min_tiles) */
+#define REFINE_RANSAC_MIN_PX  2.0   /* robust first fit threshold: at least 2 px ... */
+#define REFINE_RANSAC_DIAG    0.006 /* ... or 0.6% of the diagonal (lens distortion: no outlier) */
+#define REFINE_AGREE_PX       1.0   /* a tile agrees within 1 px of its neighbours' median ... */
+#define REFINE_AGREE_REL      0.1   /* ... plus 10% of that median's length */
+#define REFINE_REACH          2     /* a tile's neighbours: the (2 * 2 + 1)^2 nodes around it */
+#define REFINE_MIN_NEIGHBOURS 3     /* fewer measured neighbours: no median; kept if it has any */
+#define REFINE_SMALL_GRID     9     /* grids under 3 x 3 nodes keep even isolated tiles */
+/* clang-format on */
 
 void
 pcb_reg_tile_grid_free(TileGrid *g)

@@ -10,11 +10,7 @@
 #include "register/homography.h"
 #include "register/register_internal.h"
 
-#define REG_REDUCED_SIDE     1.5 /* the reduced copies: 1.5 coarse_side on their longer side */
-#define REG_MIN_SCALE        0.2 /* photo px per reference px below this: implausible */
-#define REG_MAX_SCALE        5.0 /* photo px per reference px above this: implausible */
-#define REG_MIN_TILES        12  /* fewer agreeing refinement tiles: inconsistent */
-#define REG_MIN_TILE_AGREE   0.3 /* agreeing / measured refinement tiles below this: inconsistent */
+#define REG_REDUCED_SIDE     1.5  /* the reduced copies: 1.5 coarse_side on their longer side */
 #define REG_FIELD_DIAG_SHARE 0.02 /* max_field_px 0: the limit is 2% of the reference diagonal */
 #define REG_COVERAGE_SAMPLES 64   /* coverage is sampled on a 64 x 64 grid of the reference */
 
@@ -30,6 +26,10 @@ pcb_register_params_init(PcbRegisterParams *p)
     p->max_rms_px = 1.5;
     p->min_coverage = 0.25;
     p->max_field_px = 0.0; /* 0: 2% of the reference diagonal */
+    p->min_tiles = 12;
+    p->min_tile_agree = 0.3;
+    p->min_scale = 0.2;
+    p->max_scale = 5.0;
     p->local_field = TRUE;
     p->seed = 1;
 }
@@ -119,14 +119,15 @@ coarse_gates(const Coarse *c, const PcbRegisterParams *params, GError **error)
 
 /* The gate on the coarse homography's scale at the reference centre (negative: mirrored). */
 static gboolean
-scale_gate(const double h[9], const PcbImage *reference, GError **error)
+scale_gate(const double h[9], const PcbImage *reference, const PcbRegisterParams *params,
+           GError **error)
 {
     double scale = pcb_h_photo_scale(h, reference->width / 2.0, reference->height / 2.0);
-    if (!(scale > REG_MIN_SCALE && scale < REG_MAX_SCALE)) {
+    if (!(scale > params->min_scale && scale < params->max_scale)) {
         g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
                     "implausible registration: photo scale %.3f photo px per reference px "
                     "(limit %g .. %g) or mirrored",
-                    scale, REG_MIN_SCALE, REG_MAX_SCALE);
+                    scale, params->min_scale, params->max_scale);
         return FALSE;
     }
     return TRUE;
@@ -142,11 +143,11 @@ final_gates(const PcbRegistration *out, const PcbImage *reference, const PcbRegi
     double max_field = params->max_field_px > 0
                            ? params->max_field_px
                            : REG_FIELD_DIAG_SHARE * hypot(reference->width, reference->height);
-    if (kept < REG_MIN_TILES || agree < REG_MIN_TILE_AGREE) {
+    if (kept < params->min_tiles || agree < params->min_tile_agree) {
         g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
                     "registration inconsistent: %d of %d refinement tiles agree (%.0f%%; limit "
                     ">= %d and >= %.0f%%)",
-                    kept, measured, 100 * agree, REG_MIN_TILES, 100 * REG_MIN_TILE_AGREE);
+                    kept, measured, 100 * agree, params->min_tiles, 100 * params->min_tile_agree);
         return FALSE;
     }
     if (out->rms_px > params->max_rms_px) {
@@ -256,7 +257,7 @@ pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
     out->coarse_matches = c.matches;
     out->coarse_inliers = c.inliers;
     out->coarse_ms = pcb_now_ms() - t_coarse;
-    if (!ok || !scale_gate(c.h, reference, error))
+    if (!ok || !scale_gate(c.h, reference, params, error))
         return FALSE;
 
     double t_refine = pcb_now_ms();
