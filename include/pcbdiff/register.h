@@ -7,15 +7,19 @@
 
 G_BEGIN_DECLS
 
+/* How pcb_register works and what it accepts. Fill with pcb_register_params_init, then change
+ * fields. The "gate" fields decide when a photo counts as not registered (PCB_ERROR_REGISTER,
+ * exit code 3); the others tune the estimate. */
 typedef struct {
     int coarse_side;         /* longer side of the coarse images, px (default 1024) */
-    int max_features;        /* keypoints per coarse image */
-    double ratio;            /* Lowe ratio test */
-    int min_inliers;         /* gate: fewer coarse inliers => not registered */
-    double min_inlier_ratio; /* gate: inliers / ratio-tested matches */
-    double max_rms_px;       /* gate: refined residual RMS, reference px */
-    double min_coverage;     /* gate: fraction of the reference the photo covers */
-    double max_field_px;     /* gate: p95 of the local displacement field, reference px */
+    int max_features;        /* keypoints per coarse image (default 2000) */
+    double ratio;            /* Lowe ratio test (default 0.8) */
+    int min_inliers;         /* gate: fewer coarse inliers => not registered (default 20) */
+    double min_inlier_ratio; /* gate: inliers / ratio-tested matches (default 0.08) */
+    double max_rms_px;       /* gate: refined residual RMS, reference px (default 1.5) */
+    double min_coverage;     /* gate: fraction of the reference the photo covers (default 0.25) */
+    double max_field_px;     /* gate: p95 of the local displacement field, reference px (default
+                                0: 2% of the reference diagonal) */
     int min_tiles;           /* gate: refinement tiles that agree with the fitted homography and
                                 their neighbours, at least (default 12; 8 .. 300) */
     double min_tile_agree;   /* gate: agreeing / measured refinement tiles, at least (default
@@ -23,21 +27,24 @@ typedef struct {
     double min_scale;        /* gate: photo px per reference px at the reference centre, more
                                 than (default 0.2; 0.01 .. 1); a mirrored photo always fails */
     double max_scale;        /* gate: photo px per reference px, less than (default 5; 1 .. 100) */
-    gboolean local_field;    /* estimate a smooth local displacement field (lens, bow) */
+    gboolean local_field;    /* estimate a smooth local displacement field (lens, bow) (TRUE) */
     gboolean aligned;        /* the photo is already aligned pixel for pixel (a fixture, a
-                                pre-registered scan): identity, same size required */
-    guint32 seed;
+                                pre-registered scan): identity, same size required (FALSE) */
+    guint32 seed;            /* seed of the random generators (default 1) */
 } PcbRegisterParams;
 
+/* Fills @params with the defaults above. */
 void pcb_register_params_init(PcbRegisterParams *params);
 
+/* A registration. Zero-initialise it before first use; it owns field_dx / field_dy: release
+ * them with pcb_registration_clear (the struct itself is the caller's). */
 typedef struct {
     double h[9];        /* photo -> reference, row-major, h[8] = 1 */
     int coarse_matches; /* ratio-tested coarse matches */
     int coarse_inliers;
-    int inliers;         /* refined tile correspondences kept */
-    int tiles;           /* tiles tried in refinement */
-    double rms_px;       /* residual of the kept tiles against h, reference px */
+    int inliers;         /* refinement tiles kept (consistent) */
+    int tiles;           /* refinement tiles measured at the final level */
+    double rms_px;       /* residual of the kept tiles against h (+ field), reference px */
     double field_p95_px; /* p95 magnitude of the local field, reference px */
     double coverage;     /* fraction of the reference covered by the photo */
     double scale;        /* photo px per reference px (sqrt |det| of the affine part) */
@@ -49,17 +56,26 @@ typedef struct {
     float *field_dx, *field_dy;        /* field_cols * field_rows each; owned */
 } PcbRegistration;
 
+/* Frees the field @reg owns and sets it to none; the other members are left as they are.
+ * Safe on a zeroed or already cleared registration. */
 void pcb_registration_clear(PcbRegistration *reg);
 
 /* Estimates the registration from @photo to @reference (full-resolution images, RGB or grey;
  * coarse stages work on reduced copies made here). The result maps full-resolution photo
- * pixels to reference pixels. Fails with PCB_ERROR_REGISTER and a
- * message that names the failed measure, its value and its limit. */
+ * pixels to reference pixels. @params may be NULL (the defaults). @out must be zeroed or hold
+ * an earlier registration: its field is freed first, then it is overwritten (also on failure,
+ * where the counts reached are kept for the report); free it with pcb_registration_clear.
+ * The images stay the caller's and are not changed.
+ *
+ * Returns: TRUE on success. FALSE with @error set to PCB_ERROR_REGISTER and a message that
+ * names the failed measure, its value and its limit when the photo cannot be registered;
+ * PCB_ERROR_BACKEND when OpenCV fails, PCB_ERROR_LIMIT when memory runs out. */
 gboolean pcb_register(const PcbImage *reference, const PcbImage *photo,
                       const PcbRegisterParams *params, PcbRegistration *out, GError **error);
 
 /* A reduced grey copy of an input for the coarse stages, and its scale: reduced px per
- * full-resolution px (e.g. 0.25 for a 1/4 DCT-scaled JPEG decode). */
+ * full-resolution px (e.g. 0.25 for a 1/4 DCT-scaled JPEG decode). Borrowed: pcb_register_*
+ * neither keeps nor frees @image. */
 typedef struct {
     const PcbImage *image;
     double scale;
@@ -67,7 +83,7 @@ typedef struct {
 
 /* pcb_register with the coarse stages on reduced copies the caller already has (either may
  * be NULL: made here from the full image). The full-resolution images are only touched by
- * the final refinement. */
+ * the final refinement. Returns and ownership as pcb_register. */
 gboolean pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
                               const PcbReduced *ref_reduced, const PcbReduced *photo_reduced,
                               const PcbRegisterParams *params, PcbRegistration *out,

@@ -8,8 +8,16 @@
 
 G_BEGIN_DECLS
 
-/* Warps @photo into the reference frame (@width x @height) through @reg in a single
- * resampling. @valid (optional, GRAY8, same size) gets 255 where the photo covers. */
+/* Warps @photo (RGB or grey) into the reference frame (@width x @height) through @reg (its
+ * homography and local field) in a single bilinear resampling; a photo much finer than the
+ * reference is area-reduced first. @valid may be NULL; else it gets a GRAY8 image of the same
+ * size, 255 where the photo covers and 0 elsewhere.
+ *
+ * Returns: TRUE with *@warped (the photo's format) and *@valid set to new images the caller
+ * frees with pcb_image_free (g_autoptr(PcbImage) works). FALSE with @error set
+ * (PCB_ERROR_REGISTER: a degenerate homography; PCB_ERROR_BACKEND: OpenCV failed;
+ * PCB_ERROR_LIMIT: out of memory); *@warped and *@valid are then left untouched. @photo and
+ * @reg are not changed. */
 gboolean pcb_warp(const PcbImage *photo, const PcbRegistration *reg, int width, int height,
                   PcbImage **warped, PcbImage **valid, GError **error);
 
