@@ -96,7 +96,7 @@ typedef struct {
                         then weighted as that measurement left it (see pcbcv_tile_shifts) */
     double dx, dy;   /* out: shift s of that photo window against the reference window */
     double response; /* out: phase-correlation peak response, 0..1 */
-    double contrast; /* out: std of the reference window (grey levels) */
+    double contrast; /* out: std of the reference window (grey levels); not remeasure */
 } pcbcv_tile;
 
 /* For each tile, warps the photo window through @h_ref_to_photo (reference -> photo) and

@@ -48,9 +48,11 @@ pcbcv_tile_shifts(const pcbcv_view *reference, const pcbcv_view *photo,
             for (int i = r.start; i < r.end; i++) {
                 pcbcv_tile &t = tiles[i];
                 ref(cv::Rect(t.x0, t.y0, tile, tile)).convertTo(rt, CV_32F);
-                cv::Scalar mean, sd;
-                cv::meanStdDev(rt, mean, sd);
-                t.contrast = sd[0];
+                if (!t.remeasure) {
+                    cv::Scalar mean, sd;
+                    cv::meanStdDev(rt, mean, sd);
+                    t.contrast = sd[0];
+                }
                 // phaseCorrelate weights its first input by the window in place when the side
                 // is DFT-optimal (OpenCV 4.6): a re-measurement repeats that to see the
                 // reference window as the first measurement left it.
