@@ -21,6 +21,7 @@
 #include "pcbdiff/image.h"
 #include "pcbdiff/board.h"
 #include "pcbdiff/register.h"
+#include "pcbdiff/warp.h"
 #include "pcbdiff/diff.h"
 #include "pcbdiff/findings.h"
 #include "pcbdiff/inspect.h"

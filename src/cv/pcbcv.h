@@ -44,52 +44,87 @@ pcbcv_status pcbcv_resize(const pcbcv_view *src, pcbcv_view *dst, char *msg,
 pcbcv_status pcbcv_gray(const pcbcv_view *src, pcbcv_view *dst, char *msg,
                         size_t msglen) PCBCV_NOEXCEPT;
 
+/* Registration. The shim runs the OpenCV calls; what to keep, how many and when to stop
+ * (keypoint selection, gates, re-measuring) is decided in src/register/. */
+
 typedef enum { PCBCV_DETECT_ORB = 0, PCBCV_DETECT_SIFT = 1 } pcbcv_detector;
+
+/* A detected keypoint as the selection sees it. */
+typedef struct {
+    float x, y;     /* view px */
+    float response; /* the detector's strength */
+} pcbcv_keypoint;
+
+/* Chooses the keypoints to describe: given the @n detected ones (detector order) and
+ * @by_response (their indices, strongest first; ties in a fixed order), writes the indices to
+ * keep, in the order wanted, into @keep (room for @n) and returns how many. Called once per
+ * image, from worker threads at the same time: it must be reentrant. */
+typedef int (*pcbcv_keypoint_select)(const pcbcv_keypoint *kp, const int *by_response, int n,
+                                     int width, int height, int *keep, void *user);
 
 typedef struct {
     pcbcv_detector detector;
-    int max_features; /* kept per image, spread over a grid */
-    int grid;         /* grid cells per side for spreading keypoints */
-    double ratio;     /* Lowe ratio */
-    double ransac_px; /* MAGSAC++ threshold, in reference (view) pixels */
+    int detect_max;               /* keypoints asked of the detector (its nfeatures) */
+    int orb_fast_threshold;       /* ORB: FAST corner threshold, grey levels */
+    double sift_contrast;         /* SIFT: contrast threshold */
+    pcbcv_keypoint_select select; /* NULL: describe every keypoint */
+    void *select_user;
+    double ratio; /* Lowe ratio: a match is kept when its distance < ratio * the second best's */
     unsigned seed;
 } pcbcv_match_opts;
 
+/* Ratio-tested matches between the described keypoints. */
 typedef struct {
-    double h[9]; /* photo view -> reference view */
-    int ref_keypoints, photo_keypoints;
-    int matches; /* ratio-tested */
-    int inliers;
-    double rms_px; /* inlier RMS, reference view px */
-    double spread; /* fraction of a 4x4 grid of the reference covered by inliers */
-} pcbcv_homography;
+    int ref_keypoints, photo_keypoints; /* keypoints described */
+    int matches;
+    float *photo_xy, *ref_xy; /* 2 * matches each: photo view px -> reference view px; free
+                                 with pcbcv_free (NULL when there are none) */
+} pcbcv_matches;
 
-/* Features, ratio-tested matching, USAC MAGSAC++ homography. Grey views. */
-pcbcv_status pcbcv_match_homography(const pcbcv_view *reference, const pcbcv_view *photo,
-                                    const pcbcv_match_opts *opts, pcbcv_homography *out, char *msg,
-                                    size_t msglen) PCBCV_NOEXCEPT;
+/* Features (detect, select, describe; the two images in parallel) and ratio-tested 2-NN
+ * brute-force matching, photo to reference. Grey views. No matches (not an error) when
+ * either image has no keypoints. */
+pcbcv_status pcbcv_match_features(const pcbcv_view *reference, const pcbcv_view *photo,
+                                  const pcbcv_match_opts *opts, pcbcv_matches *out, char *msg,
+                                  size_t msglen) PCBCV_NOEXCEPT;
 
+/* One window pair to phase-correlate. */
 typedef struct {
-    double cx, cy;   /* in: tile centre, reference px */
-    double dx, dy;   /* out: shift of the warped photo against the reference (reference px) */
+    int x0, y0;      /* in: window top-left, reference px; the window lies in the reference */
+    double sx, sy;   /* in: the photo window is the one landing on (x0 + sx, y0 + sy) */
+    int remeasure;   /* in: 1 when this window was measured before: the reference window is
+                        then weighted as that measurement left it (see pcbcv_tile_shifts) */
+    double dx, dy;   /* out: shift s of that photo window against the reference window */
     double response; /* out: phase-correlation peak response, 0..1 */
-    double contrast; /* out: std of the reference tile (grey levels) */
-    int ok;          /* out: 1 if the tile lies inside the photo and was measured */
+    double contrast; /* out: std of the reference window (grey levels); not remeasure */
 } pcbcv_tile;
 
 /* For each tile, warps the photo window through @h_ref_to_photo (reference -> photo) and
- * phase-correlates it with the reference window (@tile px square). Grey views. Parallel. */
+ * phase-correlates it (Hanning window) with the reference window (@tile px square, >= 16).
+ * Grey views. Parallel. cv::phaseCorrelate weights the reference window in place when @tile
+ * is DFT-optimal (64, 96 ...), and the registration always re-measured a tile with that
+ * weighted window: a @remeasure tile keeps that behaviour. */
 pcbcv_status pcbcv_tile_shifts(const pcbcv_view *reference, const pcbcv_view *photo,
-                               const double h_ref_to_photo[9], int tile, double reshift_px,
-                               pcbcv_tile *tiles, int ntiles, char *msg,
-                               size_t msglen) PCBCV_NOEXCEPT;
+                               const double h_ref_to_photo[9], int tile, pcbcv_tile *tiles,
+                               int ntiles, char *msg, size_t msglen) PCBCV_NOEXCEPT;
 
-/* A least-squares or robust homography through point pairs (src -> dst), n >= 4.
- * @robust: 0 = least squares on all, 1 = MAGSAC++ with @thresh px. @mask (optional, n) gets
- * 1 for inliers. */
-pcbcv_status pcbcv_fit_homography(const double *src_xy, const double *dst_xy, int n, int robust,
-                                  double thresh, double h[9], unsigned char *mask, char *msg,
-                                  size_t msglen) PCBCV_NOEXCEPT;
+/* How pcbcv_fit_homography fits. */
+typedef struct {
+    int robust;        /* 0: least squares over all points; 1: USAC MAGSAC++ */
+    double thresh_px;  /* MAGSAC++ inlier threshold, dst px */
+    int max_iters;     /* MAGSAC++ iterations at most */
+    double confidence; /* MAGSAC++ confidence, 0..1 */
+} pcbcv_fit_opts;
+
+/* A homography through point pairs (src -> dst), n >= 4, h[8] = 1; @opts NULL: least
+ * squares. @mask (optional, n) gets 1 for inliers (every point when not robust). _f: the same
+ * through single-precision points. */
+pcbcv_status pcbcv_fit_homography(const double *src_xy, const double *dst_xy, int n,
+                                  const pcbcv_fit_opts *opts, double h[9], unsigned char *mask,
+                                  char *msg, size_t msglen) PCBCV_NOEXCEPT;
+pcbcv_status pcbcv_fit_homography_f(const float *src_xy, const float *dst_xy, int n,
+                                    const pcbcv_fit_opts *opts, double h[9], unsigned char *mask,
+                                    char *msg, size_t msglen) PCBCV_NOEXCEPT;
 
 /* Single-resampling warp: for every output pixel q, the photo is sampled at
  * h_ref_to_photo * (q + field(q)), field bilinear over a grid (NULL for none). Bilinear.

@@ -1,4 +1,4 @@
-// Fine registration (tile phase correlation), homography fits, and the single warp.
+// Tile phase correlation, homography fits, and the single warp.
 #include <cmath>
 #include <vector>
 #include <opencv2/calib3d.hpp>
@@ -25,27 +25,21 @@ warp_window(const cv::Mat &photo, const cv::Matx33d &h, double x0, double y0, in
     p8.convertTo(patch, CV_32F);
 }
 
-bool
-inside(const cv::Matx33d &h, double x, double y, int w, int hgt)
-{
-    cv::Vec3d p = h * cv::Vec3d(x, y, 1.0);
-    if (p[2] <= 1e-12)
-        return false;
-    double px = p[0] / p[2], py = p[1] / p[2];
-    return px >= 0 && py >= 0 && px <= w - 1 && py <= hgt - 1;
-}
-
 } // namespace
 
 extern "C" pcbcv_status
 pcbcv_tile_shifts(const pcbcv_view *reference, const pcbcv_view *photo,
-                  const double h_ref_to_photo[9], int tile, double reshift_px, pcbcv_tile *tiles,
-                  int ntiles, char *msg, size_t msglen) noexcept
+                  const double h_ref_to_photo[9], int tile, pcbcv_tile *tiles, int ntiles,
+                  char *msg, size_t msglen) noexcept
 {
     return guarded(msg, msglen, [&]() {
         cv::Mat ref = as_mat(reference), pho = as_mat(photo);
         if (ref.channels() != 1 || pho.channels() != 1 || tile < 16)
             return fail(PCBCV_E_ARG, msg, msglen, "tile_shifts: bad arguments");
+        for (int i = 0; i < ntiles; i++)
+            if (tiles[i].x0 < 0 || tiles[i].y0 < 0 || tiles[i].x0 > ref.cols - tile
+                || tiles[i].y0 > ref.rows - tile)
+                return fail(PCBCV_E_ARG, msg, msglen, "tile_shifts: a window leaves the reference");
         const cv::Matx33d h = to_matx(h_ref_to_photo);
         cv::Mat window;
         cv::createHanningWindow(window, cv::Size(tile, tile), CV_32F);
@@ -53,60 +47,48 @@ pcbcv_tile_shifts(const pcbcv_view *reference, const pcbcv_view *photo,
             cv::Mat rt, patch;
             for (int i = r.start; i < r.end; i++) {
                 pcbcv_tile &t = tiles[i];
-                t.ok = 0;
-                t.dx = t.dy = t.response = t.contrast = 0;
-                double x0 = std::floor(t.cx - tile / 2.0), y0 = std::floor(t.cy - tile / 2.0);
-                if (x0 < 0 || y0 < 0 || x0 + tile > ref.cols || y0 + tile > ref.rows)
-                    continue;
-                if (!inside(h, x0, y0, pho.cols, pho.rows)
-                    || !inside(h, x0 + tile, y0, pho.cols, pho.rows)
-                    || !inside(h, x0, y0 + tile, pho.cols, pho.rows)
-                    || !inside(h, x0 + tile, y0 + tile, pho.cols, pho.rows))
-                    continue;
-                ref(cv::Rect((int) x0, (int) y0, tile, tile)).convertTo(rt, CV_32F);
-                cv::Scalar mean, sd;
-                cv::meanStdDev(rt, mean, sd);
-                t.contrast = sd[0];
-                // A second pass re-warps at the first estimate (when that is at least
-                // @reshift_px), so the estimate converges to the centre of the window where
-                // the Hanning bias vanishes.
-                double sx = 0, sy = 0, resp = 0;
-                for (int pass = 0; pass < 2; pass++) {
-                    if (pass == 1 && std::hypot(sx, sy) < reshift_px)
-                        break;
-                    warp_window(pho, h, x0 + sx, y0 + sy, tile, patch);
-                    cv::Point2d s = cv::phaseCorrelate(rt, patch, window, &resp);
-                    // patch(x) = ref(x - s) for the window shifted by (sx, sy): the photo content
-                    // of ref point q lies at q + (sx, sy) + s.
-                    sx += s.x;
-                    sy += s.y;
-                    if (std::fabs(sx) > tile / 3.0 || std::fabs(sy) > tile / 3.0)
-                        break;
+                ref(cv::Rect(t.x0, t.y0, tile, tile)).convertTo(rt, CV_32F);
+                if (!t.remeasure) {
+                    cv::Scalar mean, sd;
+                    cv::meanStdDev(rt, mean, sd);
+                    t.contrast = sd[0];
                 }
-                t.dx = sx;
-                t.dy = sy;
-                t.response = resp;
-                t.ok = std::fabs(sx) <= tile / 3.0 && std::fabs(sy) <= tile / 3.0;
+                // phaseCorrelate weights its first input by the window in place when the side
+                // is DFT-optimal (OpenCV 4.6): a re-measurement repeats that to see the
+                // reference window as the first measurement left it.
+                if (t.remeasure && cv::getOptimalDFTSize(tile) == tile)
+                    cv::multiply(window, rt, rt);
+                warp_window(pho, h, t.x0 + t.sx, t.y0 + t.sy, tile, patch);
+                // patch(x) = ref(x - s) for the window shifted by (sx, sy): the photo content
+                // of ref point q lies at q + (sx, sy) + s.
+                cv::Point2d s = cv::phaseCorrelate(rt, patch, window, &t.response);
+                t.dx = s.x;
+                t.dy = s.y;
             }
         });
         return PCBCV_OK;
     });
 }
 
-extern "C" pcbcv_status
-pcbcv_fit_homography(const double *src_xy, const double *dst_xy, int n, int robust, double thresh,
-                     double h[9], unsigned char *mask, char *msg, size_t msglen) noexcept
+namespace {
+
+template <typename T>
+pcbcv_status
+fit_homography(const T *src_xy, const T *dst_xy, int n, const pcbcv_fit_opts *opts, double h[9],
+               unsigned char *mask, char *msg, size_t msglen) noexcept
 {
     return guarded(msg, msglen, [&]() {
         if (n < 4)
             return fail(PCBCV_E_NOMATCH, msg, msglen, "fewer than 4 points");
-        std::vector<cv::Point2d> s(n), d(n);
+        std::vector<cv::Point_<T> > s(n), d(n);
         for (int i = 0; i < n; i++) {
-            s[i] = cv::Point2d(src_xy[2 * i], src_xy[2 * i + 1]);
-            d[i] = cv::Point2d(dst_xy[2 * i], dst_xy[2 * i + 1]);
+            s[i] = cv::Point_<T>(src_xy[2 * i], src_xy[2 * i + 1]);
+            d[i] = cv::Point_<T>(dst_xy[2 * i], dst_xy[2 * i + 1]);
         }
+        const bool robust = opts != nullptr && opts->robust;
         std::vector<uchar> m;
-        cv::Mat H = robust ? cv::findHomography(s, d, cv::USAC_MAGSAC, thresh, m, 10000, 0.9999)
+        cv::Mat H = robust ? cv::findHomography(s, d, cv::USAC_MAGSAC, opts->thresh_px, m,
+                                                opts->max_iters, opts->confidence)
                            : cv::findHomography(s, d, 0);
         if (H.empty())
             return fail(PCBCV_E_NOMATCH, msg, msglen, "no homography");
@@ -120,6 +102,24 @@ pcbcv_fit_homography(const double *src_xy, const double *dst_xy, int n, int robu
     });
 }
 
+} // namespace
+
+extern "C" pcbcv_status
+pcbcv_fit_homography(const double *src_xy, const double *dst_xy, int n, const pcbcv_fit_opts *opts,
+                     double h[9], unsigned char *mask, char *msg, size_t msglen) noexcept
+{
+    return fit_homography(src_xy, dst_xy, n, opts, h, mask, msg, msglen);
+}
+
+extern "C" pcbcv_status
+pcbcv_fit_homography_f(const float *src_xy, const float *dst_xy, int n, const pcbcv_fit_opts *opts,
+                       double h[9], unsigned char *mask, char *msg, size_t msglen) noexcept
+{
+    return fit_homography(src_xy, dst_xy, n, opts, h, mask, msg, msglen);
+}
+
+// The warp's per-pixel coordinate loops stay in the shim: they fill cv::remap's maps band by
+// band inside one parallel_for_, and the file is built -O3 so GCC vectorises them.
 namespace {
 
 // 255 where the photo coordinates fall inside the photo, else 0.

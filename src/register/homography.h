@@ -14,8 +14,8 @@ gboolean pcb_h_apply(const double h[9], double x, double y, double *ox, double *
 double pcb_h_photo_scale(const double h[9], double x, double y);
 double pcb_h_rotation_deg(const double h[9], double x, double y);
 
-#endif
-
 /* The map from an image to its resized copy (pixel centres at integer coordinates, as OpenCV
  * resizes): x' = f (x + 0.5) - 0.5, per axis. */
 void pcb_h_scaling(double fx, double fy, double out[9]);
+
+#endif

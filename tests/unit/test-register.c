@@ -152,6 +152,47 @@ test_rejects_small_overlap(void)
     expect_unregistered(photo, NULL);
 }
 
+/* The gates in PcbRegisterParams: a pose that registers with the defaults fails each gate
+ * made strict enough, and the message names the measure. */
+static void
+test_gate_params(void)
+{
+    int pw = 760, ph = 520;
+    double h[9];
+    tu_pose(h, BW, BH, pw, ph, 5, 1.0, 0, 0, 0, 0);
+    g_autoptr(PcbImage) photo = tu_photograph(board, h, 0, pw, ph, 90);
+    static const struct {
+        const char *needle;
+        int min_tiles;
+        double min_tile_agree, min_scale, max_scale;
+    } gates[] = {
+        { NULL, 12, 0.3, 0.2, 5.0 },           { "tiles agree", 100000, 0.3, 0.2, 5.0 },
+        { "tiles agree", 12, 1.01, 0.2, 5.0 }, { "photo scale", 12, 0.3, 1.5, 5.0 },
+        { "photo scale", 12, 0.3, 0.2, 0.5 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(gates); i++) {
+        PcbRegisterParams params;
+        pcb_register_params_init(&params);
+        params.min_tiles = gates[i].min_tiles;
+        params.min_tile_agree = gates[i].min_tile_agree;
+        params.min_scale = gates[i].min_scale;
+        params.max_scale = gates[i].max_scale;
+        PcbRegistration reg = { 0 };
+        g_autoptr(GError) error = NULL;
+        gboolean ok = pcb_register(board, photo, &params, &reg, &error);
+        pcb_registration_clear(&reg);
+        if (gates[i].needle == NULL) {
+            g_assert_no_error(error);
+            g_assert_true(ok);
+            continue;
+        }
+        g_assert_false(ok);
+        g_assert_error(error, PCB_ERROR, PCB_ERROR_REGISTER);
+        if (strstr(error->message, gates[i].needle) == NULL)
+            g_error("message \"%s\" lacks \"%s\"", error->message, gates[i].needle);
+    }
+}
+
 static void
 test_warp_single_resampling(void)
 {
@@ -195,6 +236,7 @@ main(int argc, char **argv)
     g_test_add_func("/register/rejects-blank-photo", test_rejects_blank);
     g_test_add_func("/register/rejects-other-board", test_rejects_other_board);
     g_test_add_func("/register/rejects-small-overlap", test_rejects_small_overlap);
+    g_test_add_func("/register/gates-in-params", test_gate_params);
     int rc = g_test_run();
     pcb_image_free(board);
     return rc;

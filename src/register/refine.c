@@ -1,0 +1,339 @@
+/* Tile refinement, coarse to fine: phase-correlated tiles on a node grid, a robust then a
+ * least-squares homography, tiles inconsistent with their neighbours rejected. */
+#include <math.h>
+#include <string.h>
+#include "pcbdiff/error.h"
+#include "pcbdiff/register.h"
+#include "core/imgops.h"
+#include "core/util.h"
+#include "register/homography.h"
+#include "register/register_internal.h"
+
+/* clang-format off */
+#define REFINE_TILE_MID       64    /* tile side at the intermediate level, px */
+#define REFINE_TILE_FULL      96    /* tile side at full resolution, px */
+#define REFINE_MAX_TILES      300   /* nodes per level at most (the lens model carries the shape) */
+#define REFINE_SPACING        1.05  /* nodes about 1.05 tile sides apart: windows barely overlap */
+#define REFINE_SPACING_GROW   1.15  /* the spacing grows by 15% until the grid fits MAX_TILES */
+#define REFINE_LEVELS_SIDE    2.5   /* a middle level when the side exceeds 2.5 coarse sides ... */
+#define REFINE_LEVELS_SCALE   0.8   /* ... and the reduced copy is below 0.8 of full size */
+#define REFINE_RESHIFT_MID    0.5   /* middle level: re-measure tiles whose shift is >= 0.5 px */
+#define REFINE_SHIFT_DIV      3.0   /* a shift beyond tile / 3 leaves too little overlap */
+#define REFINE_MIN_RESPONSE   0.05  /* phase-correlation peak below this: no measurement */
+#define REFINE_MIN_CONTRAST   2.0   /* reference tile std below this (grey levels): too flat */
+#define REFINE_FIT_MIN_TILES  8     /* floor for a level's fit (the tuning gate is min_tiles) */
+#define REFINE_RANSAC_MIN_PX  2.0   /* robust first fit threshold: at least 2 px ... */
+#define REFINE_RANSAC_DIAG    0.006 /* ... or 0.6% of the diagonal (lens distortion: no outlier) */
+#define REFINE_AGREE_PX       1.0   /* a tile agrees within 1 px of its neighbours' median ... */
+#define REFINE_AGREE_REL      0.1   /* ... plus 10% of that median's length */
+#define REFINE_REACH          2     /* a tile's neighbours: the (2 * 2 + 1)^2 nodes around it */
+#define REFINE_MIN_NEIGHBOURS 3     /* fewer measured neighbours: no median; kept if it has any */
+#define REFINE_SMALL_GRID     9     /* grids under 3 x 3 nodes keep even isolated tiles */
+/* clang-format on */
+
+void
+pcb_reg_tile_grid_free(TileGrid *g)
+{
+    g_free(g->tiles);
+    g_free(g->res_x);
+    g_free(g->res_y);
+    g_free(g->good);
+    memset(g, 0, sizeof *g);
+}
+
+/* Nodes on a regular grid covering the image, node (0,0) at (0,0) and the last at the far
+ * corner; about @spacing px apart, at most @max_nodes in all. */
+static void
+tile_grid_init(TileGrid *g, int width, int height, double spacing, int max_nodes)
+{
+    for (;;) {
+        g->cols = MAX(2, (int) ceil((width - 1) / spacing) + 1);
+        g->rows = MAX(2, (int) ceil((height - 1) / spacing) + 1);
+        if (g->cols * g->rows <= max_nodes)
+            break;
+        spacing *= REFINE_SPACING_GROW;
+    }
+    g->step_x = (double) (width - 1) / (g->cols - 1);
+    g->step_y = (double) (height - 1) / (g->rows - 1);
+    int n = g->cols * g->rows;
+    g->tiles = g_new0(Tile, n);
+    g->res_x = g_new0(double, n);
+    g->res_y = g_new0(double, n);
+    g->good = g_new0(gboolean, n);
+    for (int j = 0; j < g->rows; j++)
+        for (int i = 0; i < g->cols; i++) {
+            g->tiles[j * g->cols + i].cx = i * g->step_x;
+            g->tiles[j * g->cols + i].cy = j * g->step_y;
+        }
+}
+
+/* The median residual of the good tiles among the neighbours of node (@i, @j) into @mx, @my;
+ * returns how many there are (the median only when >= REFINE_MIN_NEIGHBOURS). */
+static int
+neighbour_median(const TileGrid *g, int i, int j, double *mx, double *my)
+{
+    double xs[(2 * REFINE_REACH + 1) * (2 * REFINE_REACH + 1)];
+    double ys[(2 * REFINE_REACH + 1) * (2 * REFINE_REACH + 1)];
+    int m = 0;
+    for (int jj = MAX(0, j - REFINE_REACH); jj <= MIN(g->rows - 1, j + REFINE_REACH); jj++)
+        for (int ii = MAX(0, i - REFINE_REACH); ii <= MIN(g->cols - 1, i + REFINE_REACH); ii++) {
+            if ((ii == i && jj == j) || !g->good[jj * g->cols + ii])
+                continue;
+            xs[m] = g->res_x[jj * g->cols + ii];
+            ys[m] = g->res_y[jj * g->cols + ii];
+            m++;
+        }
+    if (m < REFINE_MIN_NEIGHBOURS)
+        return m;
+    qsort(xs, (size_t) m, sizeof(double), pcb_reg_cmp_double);
+    qsort(ys, (size_t) m, sizeof(double), pcb_reg_cmp_double);
+    *mx = xs[m / 2];
+    *my = ys[m / 2];
+    return m;
+}
+
+/* Marks tiles whose residual disagrees with the median of their measured neighbours:
+ * a real change or a bad measurement, not a registration error. */
+static void
+reject_inconsistent(TileGrid *g)
+{
+    int n = g->cols * g->rows;
+    g_autofree gboolean *keep = g_new0(gboolean, n);
+    for (int j = 0; j < g->rows; j++)
+        for (int i = 0; i < g->cols; i++) {
+            int k = j * g->cols + i;
+            if (!g->good[k])
+                continue;
+            double mx = 0, my = 0;
+            int m = neighbour_median(g, i, j, &mx, &my);
+            if (m < REFINE_MIN_NEIGHBOURS)
+                keep[k] = m >= 1 || n < REFINE_SMALL_GRID;
+            else
+                keep[k] = hypot(g->res_x[k] - mx, g->res_y[k] - my)
+                          <= REFINE_AGREE_PX + REFINE_AGREE_REL * hypot(mx, my);
+        }
+    memcpy(g->good, keep, (size_t) n * sizeof(gboolean));
+}
+
+/* TRUE when reference point (@x, @y) maps inside the photo through @h (reference -> photo). */
+static gboolean
+maps_inside(const double h[9], double x, double y, int pw, int ph)
+{
+    double w = 0 + h[6] * x + h[7] * y + h[8];
+    if (w <= 1e-12) /* at or behind the horizon */
+        return FALSE;
+    double px = (0 + h[0] * x + h[1] * y + h[2]) / w, py = (0 + h[3] * x + h[4] * y + h[5]) / w;
+    return px >= 0 && py >= 0 && px <= pw - 1 && py <= ph - 1;
+}
+
+/* The window of tile @t as a shim job when it lies in the reference and its corners map
+ * into the photo; FALSE when it cannot be measured. */
+static gboolean
+tile_job(const Tile *t, const double hinv[9], int tile, int rw, int rh, int pw, int ph,
+         pcbcv_tile *job)
+{
+    double x0 = floor(t->cx - tile / 2.0), y0 = floor(t->cy - tile / 2.0);
+    if (x0 < 0 || y0 < 0 || x0 + tile > rw || y0 + tile > rh)
+        return FALSE;
+    if (!maps_inside(hinv, x0, y0, pw, ph) || !maps_inside(hinv, x0 + tile, y0, pw, ph)
+        || !maps_inside(hinv, x0, y0 + tile, pw, ph)
+        || !maps_inside(hinv, x0 + tile, y0 + tile, pw, ph))
+        return FALSE;
+    memset(job, 0, sizeof *job);
+    job->x0 = (int) x0;
+    job->y0 = (int) y0;
+    return TRUE;
+}
+
+/* Measures every tile of @g: phase correlation, then, for a shift within tile / 3 and at
+ * least @reshift_px, once more with the window moved by it, so that the estimate converges
+ * to the window's centre where the Hanning bias vanishes. */
+static gboolean
+measure_tiles(const PcbImage *ref, const PcbImage *pho, const double hinv[9], int tile,
+              double reshift_px, TileGrid *g, GError **error)
+{
+    const int n = g->cols * g->rows;
+    const double max_shift = tile / REFINE_SHIFT_DIV;
+    g_autofree pcbcv_tile *jobs = g_new(pcbcv_tile, n);
+    g_autofree int *of = g_new(int, n); /* the tile of each job */
+    int nj = 0;
+    for (int k = 0; k < n; k++) {
+        Tile *t = &g->tiles[k];
+        t->dx = t->dy = t->response = t->contrast = 0;
+        t->ok = FALSE;
+        if (tile_job(&g->tiles[k], hinv, tile, ref->width, ref->height, pho->width, pho->height,
+                     &jobs[nj]))
+            of[nj++] = k;
+    }
+    pcbcv_view r = pcb_view(ref), p = pcb_view(pho);
+    char msg[256] = "";
+    for (int pass = 0; pass < 2 && nj > 0; pass++) {
+        if (!pcb_cv_check(pcbcv_tile_shifts(&r, &p, hinv, tile, jobs, nj, msg, sizeof msg), msg,
+                          "tile refinement", PCB_ERROR_REGISTER, error))
+            return FALSE;
+        int again = 0;
+        for (int i = 0; i < nj; i++) {
+            Tile *t = &g->tiles[of[i]];
+            t->dx = jobs[i].sx + jobs[i].dx;
+            t->dy = jobs[i].sy + jobs[i].dy;
+            t->response = jobs[i].response;
+            if (pass == 0)
+                t->contrast = jobs[i].contrast;
+            t->ok = fabs(t->dx) <= max_shift && fabs(t->dy) <= max_shift;
+            const gboolean too_far = fabs(t->dx) > max_shift || fabs(t->dy) > max_shift;
+            if (pass == 0 && !too_far && !(hypot(t->dx, t->dy) < reshift_px)) {
+                jobs[again] = jobs[i]; /* again, with the window moved by the shift */
+                jobs[again].sx = t->dx;
+                jobs[again].sy = t->dy;
+                jobs[again].remeasure = 1;
+                of[again++] = of[i];
+            }
+        }
+        nj = again;
+    }
+    return TRUE;
+}
+
+/* The measured tiles as point pairs: photo point (through @hinv) -> node, and their nodes. */
+static int
+tile_pairs(const TileGrid *g, const double hinv[9], double *src, double *dst, int *idx)
+{
+    int m = 0;
+    for (int k = 0; k < g->cols * g->rows; k++) {
+        const Tile *t = &g->tiles[k];
+        if (!t->ok || t->response < REFINE_MIN_RESPONSE || t->contrast < REFINE_MIN_CONTRAST)
+            continue;
+        pcb_h_apply(hinv, t->cx + t->dx, t->cy + t->dy, &src[2 * m], &src[2 * m + 1]);
+        dst[2 * m] = t->cx;
+        dst[2 * m + 1] = t->cy;
+        idx[m++] = k;
+    }
+    return m;
+}
+
+/* Residuals of pairs @src -> @dst (tiles @idx) through @h into @g; good where @mask says
+ * (every pair when @mask is NULL). */
+static void
+set_residuals(TileGrid *g, const double h[9], const double *src, const double *dst, const int *idx,
+              const guchar *mask, int m)
+{
+    for (int i = 0; i < m; i++) {
+        int k = idx[i];
+        double x, y;
+        pcb_h_apply(h, src[2 * i], src[2 * i + 1], &x, &y);
+        g->res_x[k] = x - dst[2 * i];
+        g->res_y[k] = y - dst[2 * i + 1];
+        g->good[k] = mask == NULL || mask[i] != 0;
+    }
+}
+
+/* Keeps the pairs whose tile is still good, in order; returns how many. */
+static int
+keep_good_pairs(const TileGrid *g, double *src, double *dst, int *idx, int m)
+{
+    int c = 0;
+    for (int i = 0; i < m; i++)
+        if (g->good[idx[i]]) {
+            src[2 * c] = src[2 * i];
+            src[2 * c + 1] = src[2 * i + 1];
+            dst[2 * c] = dst[2 * i];
+            dst[2 * c + 1] = dst[2 * i + 1];
+            idx[c++] = idx[i];
+        }
+    return c;
+}
+
+/* One refinement level: tiles of @tile px over @ref (level grey), photo level grey @pho and
+ * H (photo level -> ref level). Refits H by least squares over the consistent tiles. */
+static gboolean
+refine_level(const PcbImage *ref, const PcbImage *pho, double h[9], int tile, double reshift_px,
+             TileGrid *g, int *measured, GError **error)
+{
+    tile_grid_init(g, ref->width, ref->height, tile * REFINE_SPACING, REFINE_MAX_TILES);
+    int n = g->cols * g->rows;
+    double hinv[9];
+    if (!pcb_h_invert(h, hinv)) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER, "degenerate homography");
+        return FALSE;
+    }
+    if (!measure_tiles(ref, pho, hinv, tile, reshift_px, g, error))
+        return FALSE;
+    g_autofree double *src = g_new(double, 2 * n);
+    g_autofree double *dst = g_new(double, 2 * n);
+    g_autofree int *idx = g_new(int, n);
+    g_autofree guchar *mask = g_new0(guchar, n);
+    int m = *measured = tile_pairs(g, hinv, src, dst, idx);
+    if (m < REFINE_FIT_MIN_TILES) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                    "refinement measured only %d tiles of %d (limit >= %d): too little overlap, "
+                    "texture or focus",
+                    m, n, REFINE_FIT_MIN_TILES);
+        return FALSE;
+    }
+    /* robust first fit with a generous threshold (lens distortion is smooth, not outlying) */
+    double hr[9];
+    char msg[256] = "";
+    pcbcv_fit_opts fo
+        = { 1, MAX(REFINE_RANSAC_MIN_PX, REFINE_RANSAC_DIAG * hypot(ref->width, ref->height)),
+            REG_MAGSAC_MAX_ITERS, REG_MAGSAC_CONFIDENCE };
+    if (!pcb_cv_check(pcbcv_fit_homography(src, dst, m, &fo, hr, mask, msg, sizeof msg), msg,
+                      "tile homography", PCB_ERROR_REGISTER, error))
+        return FALSE;
+    set_residuals(g, hr, src, dst, idx, mask, m);
+    reject_inconsistent(g);
+    /* least squares over the consistent tiles: the best single homography */
+    int c = keep_good_pairs(g, src, dst, idx, m);
+    if (c < REFINE_FIT_MIN_TILES) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
+                    "refinement: only %d of %d measured tiles agree (limit >= %d)", c, m,
+                    REFINE_FIT_MIN_TILES);
+        return FALSE;
+    }
+    if (!pcb_cv_check(pcbcv_fit_homography(src, dst, c, NULL, h, NULL, msg, sizeof msg), msg,
+                      "tile homography", PCB_ERROR_REGISTER, error))
+        return FALSE;
+    memset(g->good, 0, (size_t) n * sizeof(gboolean));
+    set_residuals(g, h, src, dst, idx, NULL, c);
+    return TRUE;
+}
+
+gboolean
+pcb_reg_refine(const PcbImage *ref_g, const PcbImage *pho_g, const PcbReduced *rr,
+               const PcbReduced *pr, int coarse_side, double h[9], TileGrid *grid, int *measured,
+               GError **error)
+{
+    /* coarse to fine: the reduced images as an intermediate level when the coarse step to
+     * full size is large, then full size */
+    int ref_side = MAX(ref_g->width, ref_g->height);
+    int nlevels
+        = ref_side > REFINE_LEVELS_SIDE * coarse_side && rr->scale < REFINE_LEVELS_SCALE ? 2 : 1;
+    memset(grid, 0, sizeof *grid);
+    *measured = 0;
+    for (int l = 0; l < nlevels; l++) {
+        double t0 = pcb_now_ms();
+        const gboolean last = l + 1 == nlevels;
+        const PcbImage *rl = last ? ref_g : rr->image, *pl = last ? pho_g : pr->image;
+        double a = last ? 1.0 : rr->scale, b = last ? 1.0 : pr->scale;
+        double A[9], Ainv[9], B[9], Binv[9], t[9], hl[9];
+        pcb_h_scaling(a, a, A);
+        pcb_h_scaling(1 / a, 1 / a, Ainv);
+        pcb_h_scaling(b, b, B);
+        pcb_h_scaling(1 / b, 1 / b, Binv);
+        pcb_h_mul(A, h, t);
+        pcb_h_mul(t, Binv, hl);
+        int tile = last ? REFINE_TILE_FULL : REFINE_TILE_MID;
+        pcb_reg_tile_grid_free(grid);
+        /* the final level always re-measures at its first estimate: sub-pixel accuracy */
+        if (!refine_level(rl, pl, hl, tile, last ? 0.0 : REFINE_RESHIFT_MID, grid, measured,
+                          error)) {
+            pcb_reg_tile_grid_free(grid);
+            return FALSE;
+        }
+        pcb_h_mul(Ainv, hl, t);
+        pcb_h_mul(t, B, h);
+        pcb_h_normalise(h);
+        g_debug("register: level %.3f, %d x %d tiles of %d px, %.0f ms", a, grid->cols, grid->rows,
+                tile, pcb_now_ms() - t0);
+    }
+    return TRUE;
+}

@@ -1,0 +1,77 @@
+/* Internal to src/register/: the registration stages and what they share. Not public API.
+ *
+ * pcb_register_reduced (register.c) runs: coarse feature matching on reduced copies
+ * (coarse.c) -> tile refinement, coarse to fine (refine.c) -> the radial lens model and the
+ * local displacement field (field.c) -> the acceptance gates (register.c). */
+#ifndef PCB_REGISTER_INTERNAL_H
+#define PCB_REGISTER_INTERNAL_H
+
+#include <glib.h>
+#include "cv/pcbcv.h"
+#include "pcbdiff/register.h"
+
+G_BEGIN_DECLS
+
+#define REG_MAGSAC_MAX_ITERS  10000  /* MAGSAC++ iterations at most (coarse and tile fits) */
+#define REG_MAGSAC_CONFIDENCE 0.9999 /* MAGSAC++ confidence (coarse and tile fits) */
+
+/* The coarse estimate. */
+typedef struct {
+    double h[9]; /* photo -> reference, full resolution */
+    int matches, inliers, ref_kp, photo_kp;
+    double spread;
+    gboolean found;       /* a detector fitted a homography (else only the counts are set) */
+    const char *detector; /* "ORB", "SIFT" or "none" */
+} Coarse;
+
+/* Coarse estimate on reduced grey images: ORB first, SIFT when ORB finds too little. Fills
+ * @out (the counts even when nothing fitted); FALSE only on a backend error. The gates on
+ * its result are the caller's. */
+gboolean pcb_reg_coarse(const PcbReduced *ref_r, const PcbReduced *pho_r,
+                        const PcbRegisterParams *params, Coarse *out, GError **error);
+
+/* A refinement tile, at a node of the grid. */
+typedef struct {
+    double cx, cy;             /* node, reference px */
+    double dx, dy;             /* measured shift of the photo against the reference, px */
+    double response, contrast; /* phase-correlation peak; std of the reference tile */
+    gboolean ok;               /* measured, with a shift within a third of the tile */
+} Tile;
+
+/* The refinement tiles on a node grid, and their residuals against the fitted homography. */
+typedef struct {
+    int cols, rows;
+    double step_x, step_y;
+    Tile *tiles; /* cols * rows, on the node grid */
+    double *res_x, *res_y;
+    gboolean *good; /* consistent: kept for the fit */
+} TileGrid;
+
+/* Frees what @g holds and zeroes it. */
+void pcb_reg_tile_grid_free(TileGrid *g);
+
+/* Refines @h (photo -> reference, full resolution) coarse to fine over tiles: an
+ * intermediate level on the reduced copies @rr / @pr when the step to full size is large,
+ * then the full-resolution grey images. @grid gets the final level's tiles (free with
+ * pcb_reg_tile_grid_free, also on failure it is left empty), *@measured the tiles measured
+ * there. FALSE with PCB_ERROR_REGISTER when a level has too few tiles to fit. */
+gboolean pcb_reg_refine(const PcbImage *ref_g, const PcbImage *pho_g, const PcbReduced *rr,
+                        const PcbReduced *pr, int coarse_side, double h[9], TileGrid *grid,
+                        int *measured, GError **error);
+
+/* The local field from the grid's consistent tiles into @out (radial lens model when it
+ * explains them better); returns the RMS of the kept tiles against the field. */
+double pcb_reg_build_field(const TileGrid *g, const double h[9], int pw, int ph,
+                           PcbRegistration *out);
+
+/* qsort comparator for doubles, ascending. */
+static inline int
+pcb_reg_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return (x > y) - (x < y);
+}
+
+G_END_DECLS
+
+#endif
