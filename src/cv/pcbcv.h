@@ -104,6 +104,43 @@ pcbcv_status pcbcv_warp(const pcbcv_view *photo, const double h_ref_to_photo[9],
                         const pcbcv_field *field, pcbcv_view *out, pcbcv_view *valid, char *msg,
                         size_t msglen) PCBCV_NOEXCEPT;
 
+/* A 32-bit float image view: channels 1 or 3. */
+typedef struct {
+    int width, height, channels;
+    size_t stride; /* bytes per row */
+    float *data;
+} pcbcv_fview;
+
+/* How filters read beyond an image: OpenCV's default (reflect-101 for smoothing, a neutral
+ * value for dilate / erode), the edge replicated, or zero. */
+typedef enum {
+    PCBCV_BORDER_DEFAULT = 0,
+    PCBCV_BORDER_REPLICATE,
+    PCBCV_BORDER_ZERO,
+} pcbcv_border;
+
+/* Runs @fn(@ctx, begin, end) over ranges that cover 0..@n-1 on OpenCV's thread pool (the
+ * count set with pcbcv_set_threads). @fn must not throw or longjmp; it reports its own
+ * errors through @ctx. */
+pcbcv_status pcbcv_parallel_for(int n, void (*fn)(void *ctx, int begin, int end), void *ctx,
+                                char *msg, size_t msglen) PCBCV_NOEXCEPT;
+
+/* Gaussian blur of the window of @src at @x, @y (the size of @dst, same format) into @dst.
+ * Pixels around the window are read from @src; @border applies only beyond @src's edges.
+ * @ksize 0: from @sigma (OpenCV's rule). */
+pcbcv_status pcbcv_gaussian(const pcbcv_view *src, int x, int y, pcbcv_view *dst, int ksize,
+                            double sigma, pcbcv_border border, char *msg,
+                            size_t msglen) PCBCV_NOEXCEPT;
+
+/* The same on float images of one size; @dst may be @src. */
+pcbcv_status pcbcv_gaussian_f(const pcbcv_fview *src, pcbcv_fview *dst, int ksize, double sigma,
+                              pcbcv_border border, char *msg, size_t msglen) PCBCV_NOEXCEPT;
+
+/* Dilation (@dilate 1: the max) or erosion (0: the min) by a @ksize x @ksize square, per
+ * channel, into @dst (same size and format, not @src). */
+pcbcv_status pcbcv_morph(const pcbcv_view *src, pcbcv_view *dst, int dilate, int ksize,
+                         pcbcv_border border, char *msg, size_t msglen) PCBCV_NOEXCEPT;
+
 /* sRGB to CIELab in OpenCV's 8-bit scaling (L* * 255 / 100, a* + 128, b* + 128), the space
  * the difference is measured in. @lab is 3 channels, the size of @rgb. */
 pcbcv_status pcbcv_rgb_to_lab(const pcbcv_view *rgb, pcbcv_view *lab, char *msg,
