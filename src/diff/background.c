@@ -59,13 +59,6 @@ quantile_rows(void *ctx, int begin, int end)
         }
 }
 
-static int
-by_float(const void *a, const void *b)
-{
-    float x = *(const float *) a, y = *(const float *) b;
-    return (x > y) - (x < y);
-}
-
 /* The known quantiles within the radius around cell (@cx, @cy) into @vals; their count. */
 static size_t
 neighbours(const BgJob *j, int cx, int cy, float *vals)
@@ -91,8 +84,7 @@ median_rows(void *ctx, int begin, int end)
             size_t n = neighbours(j, cx, cy, vals);
             if (n < MIN_NEIGHBOURS)
                 continue;
-            qsort(vals, n, sizeof *vals, by_float);
-            j->bg[(size_t) cy * j->cw + cx] = vals[n / 2];
+            j->bg[(size_t) cy * j->cw + cx] = pcb_median_sort(vals, n);
         }
     g_free(vals);
 }
@@ -110,7 +102,7 @@ subtract_background(BgJob *j, GError **error)
         return FALSE;
     g_autofree guint8 *small = g_new(guint8, (size_t) j->cw * j->ch);
     for (size_t i = 0; i < (size_t) j->cw * j->ch; i++) /* saturate_cast<uchar>: round to even */
-        small[i] = (guint8) CLAMP(lrintf(j->bg[i]), 0, 255);
+        small[i] = (guint8) CLAMP(lrintf(j->bg[i]), 0, LEVELS - 1);
     const pcbcv_view *s = j->s;
     g_autofree guint8 *full = g_new(guint8, (size_t) s->width * s->height);
     pcbcv_view sv = { j->cw, j->ch, 1, (size_t) j->cw, small };

@@ -300,13 +300,6 @@ measure_cells(void *ctx, int begin, int end)
     patch_clear(&t);
 }
 
-static int
-by_float(const void *a, const void *b)
-{
-    float x = *(const float *) a, y = *(const float *) b;
-    return (x > y) - (x < y);
-}
-
 /* The median of the known cells nearest (@x, @y) (growing rings), 0 when none is known. */
 static float
 nearest_median(const BlurJob *j, int x, int y, float *near)
@@ -319,21 +312,19 @@ nearest_median(const BlurJob *j, int x, int y, float *near)
                     near[n++] = j->sig[(size_t) v * j->gw + u];
     if (n == 0)
         return 0;
-    qsort(near, n, sizeof *near, by_float);
-    return near[n / 2];
+    return pcb_median_sort(near, n);
 }
 
 /* The median of a cell's 3 x 3 neighbourhood, the grid's edges replicated (medianBlur's). */
 static float
 median3(const float *g, int gw, int gh, int x, int y)
 {
-    float v[9];
+    float v[3 * 3];
     int n = 0;
     for (int dy = -1; dy <= 1; dy++)
         for (int dx = -1; dx <= 1; dx++)
             v[n++] = g[(size_t) CLAMP(y + dy, 0, gh - 1) * gw + CLAMP(x + dx, 0, gw - 1)];
-    qsort(v, 9, sizeof *v, by_float);
-    return v[4];
+    return pcb_median_sort(v, G_N_ELEMENTS(v));
 }
 
 /* Cells without edges take the median of the known ones nearest them; then a 3 x 3 median
@@ -365,10 +356,9 @@ blur_stats(const BlurJob *j, PcbBlurStats *stats)
     for (size_t i = 0; i < n; i++)
         if (j->known[i])
             all[m++] = j->sig[i];
-    qsort(all, m, sizeof *all, by_float);
     stats->cells = (int) n;
     stats->measured = (int) m;
-    stats->median = m == 0 ? 0 : all[m / 2];
+    stats->median = m == 0 ? 0 : pcb_median_sort(all, m);
 }
 
 gboolean

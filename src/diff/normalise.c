@@ -22,6 +22,7 @@
 #define SAMPLE_COVERED    250 /* ... at pixels this covered, */
 #define SAMPLE_STEP       2   /* ... every second one */
 #define LEVELS            256 /* byte values */
+#define MOMENTS           5   /* weight, reference, photo, their squares */
 
 /* The mean of each whole @f x @f cell of @src (8 bits, any channels), rounded: what
  * cv::resize(INTER_AREA) gives for a whole factor, but one pass over the source whatever @f
@@ -132,7 +133,7 @@ moments(const pcbcv_view *rs, const pcbcv_view *ps, const pcbcv_view *vs, Moment
         GError **error)
 {
     PcbBuf *out[] = { &mo->m, &mo->r, &mo->p, &mo->rr, &mo->pp };
-    for (int what = 0; what < 5; what++) {
+    for (int what = 0; what < MOMENTS; what++) {
         moment(rs, ps, vs, what, mo);
         if (!smooth(&mo->raw, out[what], rs->width, rs->height, what == 0 ? 1 : 3, error))
             return FALSE;
@@ -285,7 +286,7 @@ helps(const Correction *c, const pcbcv_view *ref, const pcbcv_view *pho, const p
                 for (int k = 0; k < 3; k++) {
                     const int i = 3 * x + k;
                     const float f = b[i] * r.gr[i] + r.orow[i] + 0.5f;
-                    const int q = (int) MIN(MAX(f, 0.0f), 255.0f);
+                    const int q = (int) MIN(MAX(f, 0.0f), (float) (LEVELS - 1));
                     before[abs(b[i] - a[i])]++;
                     after[abs(q - a[i])]++;
                 }

@@ -8,15 +8,15 @@
 #include "diff/diff_internal.h"
 #include "diff/kernels.h"
 
-#define BAND         64  /* rows per band of the fused pass: a band's Lab stays in cache */
-#define FLAT_SIGMAS  6.0 /* a plain surface's L range within the reach, in L noise sigmas */
-#define W256         256 /* pcb_distance_row's weight 1 */
-#define SMOOTH_KSIZE 3   /* the score's smoothing: 3 x 3 ... */
-#define SMOOTH_SIGMA 0.8 /* ... Gaussian */
-#define VALID_MARGIN                                                                        \
-    2                       /* the comparison needs whole neighbourhoods: the valid mask is \
-                               eroded by the radius and this many px more */
-#define DIFFS        511    /* differences -255..255 */
+#define BAND         64     /* rows per band of the fused pass: a band's Lab stays in cache */
+#define FLAT_SIGMAS  6.0    /* a plain surface's L range within the reach, in L noise sigmas */
+#define W256         256    /* pcb_distance_row's weight 1 */
+#define SMOOTH_KSIZE 3      /* the score's smoothing: 3 x 3 ... */
+#define SMOOTH_SIGMA 0.8    /* ... Gaussian */
+#define VALID_MARGIN 2      /* the valid mask is eroded by the radius and this many px more */
+#define DIFFS        511    /* differences -255..255 ... */
+#define DIFF_ZERO    255    /* ... the bin of difference 0 */
+#define PLANES       4      /* range rows per colour row: ref max, ref min, photo max, photo min */
 #define MAD_TO_SIGMA 1.4826 /* the MAD of a normal distribution is this many sigmas */
 #define NOISE_EVERY  32     /* noise is sampled on a group of rows every this many ... */
 #define NOISE_ROWS   4      /* ... this many rows, */
@@ -154,7 +154,7 @@ noise_group(NoiseJob *j, PcbBox r, PcbBuf bufs[4], long *h)
         for (int x = 0; x < r.w; x += NOISE_STEP)
             if (pv[x])
                 for (int c = 0; c < 3; c++)
-                    h[c * DIFFS + q[3 * x + c] - p[3 * x + c] + 255]++;
+                    h[c * DIFFS + q[3 * x + c] - p[3 * x + c] + DIFF_ZERO]++;
     }
     return TRUE;
 }
@@ -165,7 +165,7 @@ noise_groups(void *ctx, int begin, int end)
     NoiseJob *j = ctx;
     const int rows = j->ref->height;
     long *h = g_new0(long, 3 * DIFFS);
-    PcbBuf bufs[4] = { { 0 } };
+    PcbBuf bufs[4] = { { 0 } }; /* matched and Lab rows of both images */
     for (int g = begin; g < end; g++) {
         const PcbBox r
             = { 0, NOISE_EVERY * g, j->ref->width, MIN(NOISE_ROWS, rows - NOISE_EVERY * g) };
@@ -229,8 +229,8 @@ band_bufs_init(BandBufs *b, const BandJob *j)
     const size_t n3 = 3 * (size_t) j->ref->width;
     const size_t cap = BAND + 2 + 2 * (size_t) (j->radius + PCB_FLAT_REACH);
     memset(b, 0, sizeof *b);
-    b->hb = g_new(guint8, 4 * cap * n3);
-    b->win = g_new(guint8, 4 * n3);
+    b->hb = g_new(guint8, PLANES * cap * n3);
+    b->win = g_new(guint8, PLANES * n3);
     b->d = g_new(guint8, n3);
     b->zero = g_new0(guint8, n3);
 }
@@ -270,7 +270,7 @@ band_colour(BandJob *j, BandBufs *b, int c0, int c1, pcbcv_view lab[2], pcbcv_vi
             return pcb_job_fail(&j->job, err);
     }
     for (int y = 0; y < c1 - c0; y++) {
-        guint8 *h = b->hb + 4 * (size_t) y * n3;
+        guint8 *h = b->hb + PLANES * (size_t) y * n3;
         pcb_row_range(pcb_view_row(&lab[0], y), cols, j->radius, h, h + n3);
         pcb_row_range(pcb_view_row(&lab[1], y), cols, j->radius, h + 2 * n3, h + 3 * n3);
     }
@@ -285,9 +285,9 @@ band_row(const BandJob *j, BandBufs *b, const pcbcv_view lab[2], const pcbcv_vie
     const int cols = j->ref->width, n3 = 3 * cols;
     /* the row ranges down the columns: the full window */
     const int w0 = MAX(c0, y - j->radius), w1 = MIN(c1 - 1, y + j->radius);
-    memcpy(b->win, b->hb + 4 * (size_t) (w0 - c0) * n3, 4 * (size_t) n3);
+    memcpy(b->win, b->hb + PLANES * (size_t) (w0 - c0) * n3, PLANES * (size_t) n3);
     for (int w = w0 + 1; w <= w1; w++)
-        pcb_window_rows(b->hb + 4 * (size_t) (w - c0) * n3, b->win, n3);
+        pcb_window_rows(b->hb + PLANES * (size_t) (w - c0) * n3, b->win, n3);
     const PcbScoreRows rows = {
         .r = pcb_view_row(&lab[0], y - c0),
         .p = pcb_view_row(&lab[1], y - c0),

@@ -1,4 +1,5 @@
 /* Views, boxes, growable buffers and parallel jobs for the stages' C code. */
+#include <stdlib.h>
 #include "pcbdiff/error.h"
 #include "core/imgops.h"
 #include "diff/diff_internal.h"
@@ -54,6 +55,20 @@ pcb_buf_fview(PcbBuf *buf, int width, int height, int channels)
     pcbcv_fview v
         = { width, height, channels, stride, buf_reserve(buf, stride * (size_t) MAX(height, 1)) };
     return v;
+}
+
+static int
+by_float(const void *a, const void *b)
+{
+    float x = *(const float *) a, y = *(const float *) b;
+    return (x > y) - (x < y);
+}
+
+float
+pcb_median_sort(float *v, size_t n)
+{
+    qsort(v, n, sizeof *v, by_float);
+    return v[n / 2];
 }
 
 void
