@@ -133,11 +133,15 @@ pcb_local_background(pcbcv_view *score, const pcbcv_view *valid, int cell, int r
     j.cw = (score->width + cell - 1) / cell;
     j.ch = (score->height + cell - 1) / cell;
     const size_t n = (size_t) j.cw * j.ch;
-    g_autofree float *q = j.q = g_new0(float, n);
-    g_autofree float *bg = j.bg = g_new0(float, n);
-    g_autofree guint8 *has = j.has = g_new0(guint8, n);
+    j.q = g_new0(float, n);
+    j.bg = g_new0(float, n);
+    j.has = g_new0(guint8, n);
     PcbJob job;
-    return pcb_parallel(j.ch, quantile_rows, &j, &job, "local background", error)
-           && pcb_parallel(j.ch, median_rows, &j, &job, "local background", error)
-           && subtract_background(&j, error);
+    gboolean ok = pcb_parallel(j.ch, quantile_rows, &j, &job, "local background", error)
+                  && pcb_parallel(j.ch, median_rows, &j, &job, "local background", error)
+                  && subtract_background(&j, error);
+    g_free(j.q);
+    g_free(j.bg);
+    g_free(j.has);
+    return ok;
 }

@@ -381,11 +381,14 @@ pcb_estimate_blur(const pcbcv_view *reference, const pcbcv_view *photo, const pc
     j.margin = radius + PATCH_MARGIN;
     j.max_sigma = max_sigma;
     g_autofree float *sig = j.sig = g_new0(float, (size_t) j.gw *j.gh);
-    g_autofree guint8 *known = j.known = g_new0(guint8, (size_t) j.gw * j.gh);
-    if (!pcb_parallel(j.gw * j.gh, measure_cells, &j, &j.job, "blur matching", error))
+    j.known = g_new0(guint8, (size_t) j.gw * j.gh);
+    if (!pcb_parallel(j.gw * j.gh, measure_cells, &j, &j.job, "blur matching", error)) {
+        g_free(j.known);
         return FALSE;
+    }
     blur_stats(&j, stats);
     fill_cells(&j);
+    g_free(j.known);
     float lo = 0, hi = 0;
     for (size_t i = 0; i < (size_t) j.gw * j.gh; i++) {
         lo = MIN(lo, j.sig[i]);
