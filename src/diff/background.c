@@ -2,11 +2,11 @@
  * curves over mixed blocks, dark noise) lifts the score over whole areas; a finding must stand
  * out of the evidence around it. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 #include "core/imgops.h"
 #include "pcbdiff/error.h"
 #include "diff/diff_internal.h"
+#include "diff/kernels.h"
 
 #define LEVELS          256 /* score values */
 #define MIN_NEIGHBOURS  4   /* cells with a quantile a background median needs */
@@ -84,7 +84,7 @@ median_rows(void *ctx, int begin, int end)
             size_t n = neighbours(j, cx, cy, vals);
             if (n < MIN_NEIGHBOURS)
                 continue;
-            j->bg[(size_t) cy * j->cw + cx] = pcb_median_sort(vals, n);
+            j->bg[(size_t) cy * j->cw + cx] = pcb_median_select(vals, n);
         }
     g_free(vals);
 }
@@ -110,12 +110,8 @@ subtract_background(BgJob *j, GError **error)
     if (!pcb_cv_check(pcbcv_resize(&sv, &fv, msg, sizeof msg), msg, "local background",
                       PCB_ERROR_BACKEND, error))
         return FALSE;
-    for (int y = 0; y < s->height; y++) {
-        guint8 *a = pcb_view_row(s, y);
-        const guint8 *b = pcb_view_row(&fv, y);
-        for (int x = 0; x < s->width; x++)
-            a[x] = a[x] > b[x] ? a[x] - b[x] : 0;
-    }
+    for (int y = 0; y < s->height; y++)
+        pcb_subtract_row(pcb_view_row(s, y), pcb_view_row(&fv, y), s->width);
     return TRUE;
 }
 

@@ -312,7 +312,7 @@ nearest_median(const BlurJob *j, int x, int y, float *near)
                     near[n++] = j->sig[(size_t) v * j->gw + u];
     if (n == 0)
         return 0;
-    return pcb_median_sort(near, n);
+    return pcb_median_select(near, n);
 }
 
 /* The median of a cell's 3 x 3 neighbourhood, the grid's edges replicated (medianBlur's). */
@@ -324,7 +324,7 @@ median3(const float *g, int gw, int gh, int x, int y)
     for (int dy = -1; dy <= 1; dy++)
         for (int dx = -1; dx <= 1; dx++)
             v[n++] = g[(size_t) CLAMP(y + dy, 0, gh - 1) * gw + CLAMP(x + dx, 0, gw - 1)];
-    return pcb_median_sort(v, G_N_ELEMENTS(v));
+    return pcb_median_select(v, G_N_ELEMENTS(v));
 }
 
 /* Cells without edges take the median of the known ones nearest them; then a 3 x 3 median
@@ -358,7 +358,7 @@ blur_stats(const BlurJob *j, PcbBlurStats *stats)
             all[m++] = j->sig[i];
     stats->cells = (int) n;
     stats->measured = (int) m;
-    stats->median = m == 0 ? 0 : pcb_median_sort(all, m);
+    stats->median = m == 0 ? 0 : pcb_median_select(all, m);
 }
 
 gboolean

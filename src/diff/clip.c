@@ -36,8 +36,9 @@ static void
 clip_mask(const ClipJob *j, int a0, int a1, pcbcv_view *clip)
 {
     for (int y = a0; y < a1; y++) {
-        const guint8 *r = pcb_view_row(j->ref, y), *p = pcb_view_row(j->pho, y);
-        guint8 *c = pcb_view_row(clip, y - a0);
+        const guint8 *restrict r = pcb_view_row(j->ref, y);
+        const guint8 *restrict p = pcb_view_row(j->pho, y);
+        guint8 *restrict c = pcb_view_row(clip, y - a0);
         for (int x = 0; x < j->ref->width; x++) {
             int m = MAX(MAX(MAX(r[3 * x], r[3 * x + 1]), r[3 * x + 2]),
                         MAX(MAX(p[3 * x], p[3 * x + 1]), p[3 * x + 2]));

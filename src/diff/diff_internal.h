@@ -44,8 +44,9 @@ pcbcv_view pcb_buf_view(PcbBuf *buf, int width, int height, int channels);
 pcbcv_fview pcb_buf_fview(PcbBuf *buf, int width, int height, int channels);
 void pcb_buf_clear(PcbBuf *buf);
 
-/* Sorts @v (@n > 0) and returns its element n / 2: the value std::nth_element finds there. */
-float pcb_median_sort(float *v, size_t n);
+/* The element @n / 2 of @v (@n > 0) in sorted order, as std::nth_element finds it (@v is
+ * reordered). */
+float pcb_median_select(float *v, size_t n);
 
 /* The first failure of a parallel job's workers. */
 typedef struct {

@@ -95,6 +95,27 @@ pcb_flat_row(const guint8 *restrict hi, const guint8 *restrict lo, int gate, gui
     }
 }
 
+PCB_ROW_KERNEL void
+pcb_subtract_row(guint8 *restrict a, const guint8 *restrict b, int n)
+{
+    for (int i = 0; i < n; i++)
+        a[i] = (guint8) (a[i] - KMIN(a[i], b[i]));
+}
+
+PCB_ROW_KERNEL void
+pcb_at_least_row(const guint8 *restrict v, guint8 t, guint8 *restrict o, int n)
+{
+    for (int i = 0; i < n; i++)
+        o[i] = v[i] >= t ? BYTE_MAX : 0;
+}
+
+PCB_ROW_KERNEL void
+pcb_at_least_map_row(const guint8 *restrict v, const guint8 *restrict t, guint8 *restrict o, int n)
+{
+    for (int i = 0; i < n; i++)
+        o[i] = v[i] >= t[i] ? BYTE_MAX : 0;
+}
+
 /* The ends of a row for pcb_row_range: neighbours at +-@k clamped to the row. */
 static inline void
 range_ends(const guint8 *restrict src, int cols, int k, int o, guint8 *restrict mx,

@@ -61,6 +61,16 @@ void pcb_flat_row(const guint8 *restrict hi, const guint8 *restrict lo, int gate
 void pcb_row_range(const guint8 *restrict src, int cols, int radius, guint8 *restrict mx,
                    guint8 *restrict mn);
 
+/* a[i] -= b[i], saturating at 0. */
+void pcb_subtract_row(guint8 *restrict a, const guint8 *restrict b, int n);
+
+/* 255 where @v[i] >= @t, else 0. */
+void pcb_at_least_row(const guint8 *restrict v, guint8 t, guint8 *restrict o, int n);
+
+/* 255 where @v[i] >= @t[i], else 0. */
+void pcb_at_least_map_row(const guint8 *restrict v, const guint8 *restrict t, guint8 *restrict o,
+                          int n);
+
 G_END_DECLS
 
 #endif

@@ -5,8 +5,7 @@
 #include "core/imgops.h"
 #include "pcbdiff/error.h"
 #include "findings/findings_internal.h"
-
-#define MARK 255 /* a set mask pixel */
+#include "diff/kernels.h"
 
 /* A region being grown, with its raster-order key and (for the shift test) its pixels. */
 typedef struct {
@@ -15,18 +14,30 @@ typedef struct {
     GArray *pixels; /* int x, y pairs; NULL without the shift test */
 } Grown;
 
-/* MARK in @above where the score reaches the low threshold, in @strong where the high. */
+/* One row of a threshold mask: where the score reaches the threshold @map (or @t). */
 static void
-hysteresis_masks(const pcbcv_view *s, const PcbThresholds *th, guint8 *above, guint8 *strong)
+mask_row(const guint8 *v, const pcbcv_view *map, int t, int y, guint8 *o, int n)
 {
-    for (int y = 0; y < s->height; y++) {
-        const guint8 *v = pcb_view_row(s, y);
-        guint8 *a = above + (size_t) y * s->width, *g = strong + (size_t) y * s->width;
-        for (int x = 0; x < s->width; x++) {
-            a[x] = v[x] >= pcb_low_at(th, x, y) ? MARK : 0;
-            g[x] = v[x] >= pcb_high_at(th, x, y) ? MARK : 0;
-        }
-    }
+    if (map != NULL)
+        pcb_at_least_map_row(v, pcb_view_row(map, y), o, n);
+    else
+        pcb_at_least_row(v, (guint8) t, o, n); /* thresholds are 1..255 */
+}
+
+/* 255 in @above where the score reaches the low threshold. */
+static void
+above_mask(const pcbcv_view *s, const PcbThresholds *th, guint8 *above)
+{
+    for (int y = 0; y < s->height; y++)
+        mask_row(pcb_view_row(s, y), th->low_map, th->low, y, above + (size_t) y * s->width,
+                 s->width);
+}
+
+/* Whether row @y may hold a strong pixel: without a map, most rows' maximum says not. */
+static gboolean
+row_may_be_strong(const pcbcv_view *s, const PcbThresholds *th, int y)
+{
+    return th->high_map != NULL || pcb_row_max(pcb_view_row(s, y), s->width) >= th->high;
 }
 
 /* Adds pixel (@x, @y) to @g's statistics. */
@@ -92,16 +103,21 @@ grow_all(const pcbcv_view *s, const PcbThresholds *th, gboolean keep_pixels)
 {
     const size_t n = (size_t) s->width * s->height;
     g_autofree guint8 *above = g_new(guint8, n);
-    g_autofree guint8 *strong = g_new(guint8, n);
-    hysteresis_masks(s, th, above, strong);
+    above_mask(s, th, above);
     GArray *grown = g_array_new(FALSE, FALSE, sizeof(Grown));
     GArray *stack = g_array_new(FALSE, FALSE, sizeof(int));
-    for (size_t i = 0; i < n; i++) {
-        if (strong[i] == 0 || above[i] == 0) /* weak, or already in a region */
+    for (int y = 0; y < s->height; y++) {
+        if (!row_may_be_strong(s, th, y))
             continue;
-        Grown g = { .pixels = keep_pixels ? g_array_new(FALSE, FALSE, sizeof(int)) : NULL };
-        grow(s, above, (int) (i % (size_t) s->width), (int) (i / (size_t) s->width), stack, &g);
-        g_array_append_val(grown, g);
+        const guint8 *v = pcb_view_row(s, y);
+        for (int x = 0; x < s->width; x++) {
+            /* weak, or already taken */
+            if (v[x] < pcb_high_at(th, x, y) || above[(size_t) y * s->width + x] == 0)
+                continue;
+            Grown g = { .pixels = keep_pixels ? g_array_new(FALSE, FALSE, sizeof(int)) : NULL };
+            grow(s, above, x, y, stack, &g);
+            g_array_append_val(grown, g);
+        }
     }
     g_array_free(stack, TRUE);
     g_array_sort(grown, by_first);
