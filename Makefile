@@ -12,6 +12,7 @@ CXXFLAGS += $(SANFLAGS)
 LDFLAGS  += -fsanitize=$(SAN)
 OPT      :=
 CXXOPT   :=
+HOTOPT   :=
 endif
 
 PKGS     := glib-2.0 gio-2.0 json-glib-1.0 libpng libturbojpeg libcrypto
@@ -23,8 +24,10 @@ WARN_C   += $(if $(findstring clang,$(CC)),,-Wjump-misses-init)
 WARN_CXX := -Wall -Wextra -Wpointer-arith -Wformat=2 -Wnon-virtual-dtor
 
 OPT      ?= -O2 -g
-# the OpenCV shim holds the per-pixel loops: -O3 lets GCC vectorise them (SSE2 baseline)
 CXXOPT   ?= -O3 -g
+# the per-pixel loops of differencing and the shift test: -O3 lets GCC vectorise them (SSE2
+# baseline; the row kernels add an AVX2 clone)
+HOTOPT   ?= -O3 -g
 CPPFLAGS += -Iinclude -Isrc -DG_LOG_DOMAIN=\"pcbdiff\" \
             -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 -DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -33,8 +36,10 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN_C) -Werror $(PKG_CFLAGS)
 CXXFLAGS += -std=c++17 $(CXXOPT) $(WARN_CXX) -Werror -I/usr/include/opencv4
 LDLIBS   += $(PKG_LIBS) $(CV_LIBS) -lm -lpthread
 
+$(BUILD)/src/diff/%.o $(BUILD)/src/findings/shift_test.o $(BUILD)/src/findings/regions.o: \
+    OPT = $(HOTOPT)
 # the Lab conversion's selects vectorise only when comparisons may not trap
-$(BUILD)/src/cv/pcbcv_lab.o: CXXFLAGS += -fno-trapping-math
+$(BUILD)/src/diff/lab.o: CFLAGS += -fno-trapping-math
 
 LIB_C    := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 LIB_CXX  := $(sort $(wildcard src/cv/*.cpp))

@@ -8,14 +8,6 @@
 #include <opencv2/core.hpp>
 #include "cv/pcbcv.h"
 
-// Per-pixel row kernels: GCC also builds an AVX2 clone, picked at load time where the CPU has
-// it (the baseline build is SSE2 only).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define PCBCV_ROW_KERNEL __attribute__((target_clones("avx2", "default")))
-#else
-#define PCBCV_ROW_KERNEL
-#endif
-
 namespace pcbcv {
 
 // A cv::Mat header over C-owned pixels: no copy, no ownership.
@@ -60,9 +52,6 @@ guarded(char *msg, size_t msglen, F &&body) noexcept
         return fail(PCBCV_E_UNKNOWN, msg, msglen, "unknown C++ exception");
     }
 }
-
-// sRGB to CIELab in OpenCV's 8-bit scaling (pcbcv_lab.cpp); @lab is (re)allocated as needed.
-void rgb_to_lab(const cv::Mat &rgb, cv::Mat &lab);
 
 inline cv::Matx33d
 to_matx(const double h[9])

@@ -5,6 +5,17 @@
 #include "pcbdiff/error.h"
 #include "core/imgops.h"
 #include "core/util.h"
+#include "diff/diff_internal.h"
+
+#define CLIP_LEVEL      253  /* a channel this bright is clipped (glare, over-exposure) */
+#define WHITE_BOARD     0.25 /* a reference this much clipped is a white board: compared */
+#define COVERED         250  /* a reduced coverage value this high counts as covered */
+#define MIN_LIGHT_BLOCK 16   /* smallest photometric normalisation block, px */
+#define MIN_BLUR_CELL   64   /* smallest blur matching cell, px */
+#define MAX_BLUR_SIGMA  2.0  /* strongest blur that blur matching applies, px */
+#define BG_CELLS        8    /* local background cells per normalisation block side ... */
+#define MIN_BG_CELL     4    /* ... at least this many px */
+#define BG_RADIUS       3    /* the background's median reaches this many cells around */
 
 void
 pcb_diff_map_clear(PcbDiffMap *map)
@@ -13,7 +24,7 @@ pcb_diff_map_clear(PcbDiffMap *map)
     g_clear_pointer(&map->valid, pcb_image_free);
     g_clear_pointer(&map->ref_owned, pcb_image_free);
     g_clear_pointer(&map->photo_owned, pcb_image_free);
-    g_clear_pointer(&map->blur_sigma, pcbcv_free);
+    g_clear_pointer(&map->blur_sigma, g_free);
     map->ref = map->photo = NULL;
 }
 
@@ -36,7 +47,7 @@ working_valid(const PcbImage *valid, const PcbImage *ignore, int w, int h, GErro
         for (int y = 0; y < h; y++) { /* only the fully covered pixels */
             guint8 *v = pcb_image_row(out, y);
             for (int x = 0; x < w; x++)
-                v[x] = v[x] >= 250 ? 255 : 0;
+                v[x] = v[x] >= COVERED ? 255 : 0;
         }
     }
     if (ignore != NULL) {
@@ -70,6 +81,28 @@ clipped_fraction(const PcbImage *img, int level)
     return n > 0 ? (double) clipped / n : 0;
 }
 
+/* The golden and the photo are rarely equally sharp (another lens, focus, the warp's
+ * interpolation) and the sharpness varies over a photo: an edge then differs all along it. The
+ * sharper image is blurred to match the other, cell by cell; the map goes to @out and @blur. */
+static gboolean
+match_blur(const pcbcv_view *rv, const pcbcv_view *pv, const pcbcv_view *vv,
+           const PcbDiffParams *params, PcbDiffMap *out, PcbBlurMap *blur, GError **error)
+{
+    double t0 = pcb_now_ms();
+    PcbBlurStats bs;
+    int cell = MAX(MIN_BLUR_CELL, (int) lround(params->blur_cell * MAX(rv->width, rv->height)));
+    if (!pcb_estimate_blur(rv, pv, vv, out->radius, cell, MAX_BLUR_SIGMA, blur, &bs, error))
+        return FALSE;
+    out->blur_sigma = blur->sigma;
+    out->blur_cell = blur->cell;
+    out->blur_cols = blur->cols;
+    out->blur_rows = blur->rows;
+    g_debug("difference: blur matching: %d of %d cells of %d px measured, median sigma %.2f, "
+            "%.2f .. %.2f (+: reference blurred, -: photo), %.0f ms",
+            bs.measured, bs.cells, cell, bs.median, bs.min, bs.max, pcb_now_ms() - t0);
+    return TRUE;
+}
+
 static gboolean
 build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const PcbImage *ignore,
       const PcbDiffParams *params, PcbDiffMap *out, GError **error)
@@ -92,29 +125,26 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
     if ((out->valid = working_valid(valid, ignore, w, h, error)) == NULL
         || (out->score = pcb_image_new(w, h, PCB_FORMAT_GRAY8, error)) == NULL)
         return FALSE;
-    char msg[256] = "";
     pcbcv_view rv = pcb_view(out->ref), pv = pcb_view(photo), vv = pcb_view(out->valid);
     pcbcv_view sv = pcb_view(out->score);
     g_debug("difference: valid mask %.0f ms", pcb_now_ms() - t0);
     /* Clipped pixels are glare or over-exposure where they are rare; where the golden itself
      * is largely white (a binarised scan, a white silkscreen board) white is content and is
      * compared like any other value. */
-    double white = clipped_fraction(out->ref, 253);
-    if (white > 0.25)
+    double white = clipped_fraction(out->ref, CLIP_LEVEL);
+    if (white > WHITE_BOARD)
         g_debug("difference: %.0f%% of the reference is white: clipped pixels are compared",
                 100 * white);
     /* as far as the comparison reads around a pixel: its tolerance and the plain-surface reach
      * of the one-way test (near-white flanks of a clipped highlight take its lost tint) */
-    else if (!pcb_cv_check(pcbcv_exclude_clipped(&rv, &pv, &vv, 253,
-                                                 MAX(0, (int) lround(params->tolerance_px)) + 2,
-                                                 msg, sizeof msg),
-                           msg, "clipped pixels", PCB_ERROR_BACKEND, error))
+    else if (!pcb_exclude_clipped(&rv, &pv, &vv, CLIP_LEVEL,
+                                  MAX(0, (int) lround(params->tolerance_px)) + PCB_FLAT_REACH,
+                                  error))
         return FALSE;
     g_debug("difference: clipped pixels %.0f ms", pcb_now_ms() - t0);
-    int block = MAX(16, (int) lround(params->light_block * MAX(w, h)));
+    int block = MAX(MIN_LIGHT_BLOCK, (int) lround(params->light_block * MAX(w, h)));
     int improved = 0;
-    if (!pcb_cv_check(pcbcv_normalise_light(&rv, &pv, &vv, block, &improved, msg, sizeof msg), msg,
-                      "photometric normalisation", PCB_ERROR_BACKEND, error))
+    if (!pcb_normalise_light(&rv, &pv, &vv, block, &improved, error))
         return FALSE;
     out->normalise_ms = pcb_now_ms() - t0;
     g_debug("difference: normalisation %s, %.0f ms",
@@ -122,31 +152,13 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
             out->normalise_ms);
     int radius = MAX(0, (int) lround(params->tolerance_px));
     out->radius = radius;
-    /* The golden and the photo are rarely equally sharp (another lens, focus, the warp's
-     * interpolation) and the sharpness varies over a photo: an edge then differs all along
-     * it. The sharper image is blurred to match the other, cell by cell. */
-    pcbcv_blur_map blur = { 0, 0, 0, NULL };
-    if (params->match_blur) {
-        t0 = pcb_now_ms();
-        pcbcv_blur_stats bs;
-        int cell = MAX(64, (int) lround(params->blur_cell * MAX(w, h)));
-        if (!pcb_cv_check(
-                pcbcv_estimate_blur(&rv, &pv, &vv, radius, cell, 2.0, &blur, &bs, msg, sizeof msg),
-                msg, "blur matching", PCB_ERROR_BACKEND, error))
-            return FALSE;
-        out->blur_sigma = blur.sigma;
-        out->blur_cell = blur.cell;
-        out->blur_cols = blur.cols;
-        out->blur_rows = blur.rows;
-        g_debug("difference: blur matching: %d of %d cells of %d px measured, median sigma %.2f, "
-                "%.2f .. %.2f (+: reference blurred, -: photo), %.0f ms",
-                bs.measured, bs.cells, cell, bs.median, bs.min, bs.max, pcb_now_ms() - t0);
-    }
+    PcbBlurMap blur = { 0, 0, 0, NULL };
+    if (params->match_blur && !match_blur(&rv, &pv, &vv, params, out, &blur, error))
+        return FALSE;
     out->one_way = params->one_way;
     t0 = pcb_now_ms();
-    if (!pcb_cv_check(pcbcv_diff_score(&rv, &pv, &vv, &blur, radius, params->one_way, PCB_DIFF_UNIT,
-                                       &sv, out->noise, msg, sizeof msg),
-                      msg, "difference", PCB_ERROR_BACKEND, error))
+    if (!pcb_diff_score(&rv, &pv, &vv, &blur, radius, params->one_way, PCB_DIFF_UNIT, &sv,
+                        out->noise, error))
         return FALSE;
     g_debug("difference: score %.0f ms", pcb_now_ms() - t0);
     if (params->background_quantile <= 0)
@@ -154,9 +166,8 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
     /* what the smooth normalisation cannot follow (glare, tone curves over mixed blocks, dark
      * noise) lifts the score over whole areas: a finding must stand out of that background */
     t0 = pcb_now_ms();
-    gboolean ok = pcb_cv_check(pcbcv_local_background(&sv, &vv, MAX(4, block / 8), 3,
-                                                      params->background_quantile, msg, sizeof msg),
-                               msg, "local background", PCB_ERROR_BACKEND, error);
+    gboolean ok = pcb_local_background(&sv, &vv, MAX(MIN_BG_CELL, block / BG_CELLS), BG_RADIUS,
+                                       params->background_quantile, error);
     g_debug("difference: local background %.0f ms", pcb_now_ms() - t0);
     return ok;
 }

@@ -1,0 +1,254 @@
+/* Classifying and vetting a region: its kind (added, removed, altered) from the bare board
+ * around it, and how much of it a change of light explains. */
+#include <math.h>
+#include <string.h>
+#include "pcbdiff/error.h"
+#include "core/imgops.h"
+#include "findings/findings_internal.h"
+
+/* The coarse colour histogram's cell of a pixel: 4 bits per channel. */
+#define COARSE_SHIFT  4
+#define COARSE_CELLS  4096
+#define MIN_MOVE      30.0 /* the bare-board tolerance (8-bit RGB distance) is at least this ... */
+#define MOVE_NOISE    4.0  /* ... or this many L noise sigmas; */
+#define MOVE_SHARE    3    /* a move counts from this fraction of it */
+#define MIN_SHARE     0.1  /* a kind needs this share of the changed pixels to move its way */
+#define ARRIVALS      2.0  /* arrivals must outnumber departures this much for added */
+#define MIN_PAD       3    /* least ring of board around a box, px */
+#define PAD_SHARE     0.5  /* ... else this share of the box's longer side */
+#define MIN_FIT       4    /* fewest covered pixels a light fit takes */
+#define TINY_VARIANCE 1e-9 /* a flat source has no slope */
+#define MIN_SLOPE     0.25 /* no light change inverts or wipes out contrast */
+
+static inline guint
+coarse(const guint8 *p)
+{
+    return (guint) ((p[0] >> COARSE_SHIFT) << 8 | (p[1] >> COARSE_SHIFT) << 4
+                    | p[2] >> COARSE_SHIFT);
+}
+
+/* A box (exclusive max) and the ring @pad px around it, clipped to an image. */
+typedef struct {
+    int x0, y0, x1, y1;     /* the box */
+    int rx0, ry0, rx1, ry1; /* the box and the ring */
+} Ring;
+
+static inline gboolean
+in_box(const Ring *g, int x, int y)
+{
+    return x >= g->x0 && x < g->x1 && y >= g->y0 && y < g->y1;
+}
+
+/* The mean colour of the ring pixels in coarse cell @best. */
+static void
+cell_mean(const PcbImage *img, const Ring *g, guint best, double col[3])
+{
+    double sum[3] = { 0, 0, 0 };
+    guint n = 0;
+    for (int y = g->ry0; y < g->ry1; y++) {
+        const guint8 *row = pcb_image_row(img, y);
+        for (int x = g->rx0; x < g->rx1; x++) {
+            const guint8 *p = row + 3 * x;
+            if (!in_box(g, x, y) && coarse(p) == best) {
+                for (int c = 0; c < 3; c++)
+                    sum[c] += p[c];
+                n++;
+            }
+        }
+    }
+    for (int c = 0; c < 3; c++)
+        col[c] = sum[c] / n;
+}
+
+/* The bare-board colour around a box in one image: the mean of the ring pixels (@pad px
+ * around the box) in the most populated cell of a coarse colour histogram — the solder mask,
+ * even when parts, traces and silkscreen take much of the ring. FALSE when the ring is empty. */
+static gboolean
+board_colour(const PcbImage *img, int x0, int y0, int x1, int y1, int pad, double col[3])
+{
+    const Ring g = { x0,
+                     y0,
+                     x1,
+                     y1,
+                     MAX(0, x0 - pad),
+                     MAX(0, y0 - pad),
+                     MIN(img->width, x1 + pad),
+                     MIN(img->height, y1 + pad) };
+    g_autofree guint *hist = g_new0(guint, COARSE_CELLS);
+    for (int y = g.ry0; y < g.ry1; y++) {
+        const guint8 *row = pcb_image_row(img, y);
+        for (int x = g.rx0; x < g.rx1; x++)
+            if (!in_box(&g, x, y))
+                hist[coarse(row + 3 * x)]++;
+    }
+    guint best = 0;
+    for (guint i = 1; i < COARSE_CELLS; i++)
+        if (hist[i] > hist[best])
+            best = i;
+    if (hist[best] == 0)
+        return FALSE;
+    cell_mean(img, &g, best, col);
+    return TRUE;
+}
+
+static double
+colour_dist(const guint8 *p, const double col[3])
+{
+    double d0 = p[0] - col[0], d1 = p[1] - col[1], d2 = p[2] - col[2];
+    return sqrt(d0 * d0 + d1 * d1 + d2 * d2);
+}
+
+/* A region's box clipped to the map, and the width of the ring of board around it. FALSE
+ * when nothing of it is left. */
+static gboolean
+region_box(const PcbDiffMap *map, const PcbRegion *r, int *x0, int *y0, int *x1, int *y1, int *pad)
+{
+    int w = map->ref->width, h = map->ref->height;
+    *x0 = MAX(0, (int) r->x0);
+    *y0 = MAX(0, (int) r->y0);
+    *x1 = MIN(w, (int) ceil(r->x1));
+    *y1 = MIN(h, (int) ceil(r->y1));
+    *pad = MAX(MIN_PAD, (int) (PAD_SHARE * MAX(*x1 - *x0, *y1 - *y0)));
+    return *x1 > *x0 && *y1 > *y0;
+}
+
+/* Kind from which way the changed pixels moved against the bare board around them: nearer
+ * the board colour in the reference than in the photo, a part now stands there (added); the
+ * other way round, a part is gone (removed; the pads it leaves may look new); neither way
+ * for a good share (another part, colour, marking): altered. A move counts when it is at
+ * least a third of the bare-board tolerance; measuring it, not asking "bare or not" on each
+ * side, keeps a part whose colour is near the board's (a small or blurred part, a trace
+ * under it) from reading as no change of part at all. */
+PcbKind
+pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
+{
+    int x0, y0, x1, y1, pad;
+    double br[3], bp[3];
+    if (!region_box(map, r, &x0, &y0, &x1, &y1, &pad)
+        || !board_colour(map->ref, x0, y0, x1, y1, pad, br)
+        || !board_colour(map->photo, x0, y0, x1, y1, pad, bp))
+        return PCB_KIND_ALTERED;
+    /* a move counts from a third of the bare-board tolerance (8-bit RGB distance) */
+    double move = MAX(MIN_MOVE, MOVE_NOISE * map->noise[0]) / MOVE_SHARE;
+    guint n = 0, to_part = 0, to_bare = 0;
+    for (int y = y0; y < y1; y++) {
+        const guint8 *a = pcb_image_row(map->ref, y), *b = pcb_image_row(map->photo, y);
+        const guint8 *s = pcb_image_row(map->score, y);
+        for (int x = x0; x < x1; x++) {
+            if (s[x] < low) /* only the pixels that changed */
+                continue;
+            n++;
+            double away = colour_dist(b + 3 * x, bp) - colour_dist(a + 3 * x, br);
+            to_part += away > move;
+            to_bare += away < -move;
+        }
+    }
+    if (n == 0)
+        return PCB_KIND_ALTERED;
+    /* a part standing on the board moves most changed pixels away from it, at least twice as
+     * many as it hides board detail; short of that, a tenth moving to the board is a removal
+     * (its pads may stay and look new) */
+    if (to_part >= MIN_SHARE * n && to_part >= ARRIVALS * to_bare)
+        return PCB_KIND_ADDED;
+    if (to_bare >= MIN_SHARE * n)
+        return PCB_KIND_REMOVED;
+    return PCB_KIND_ALTERED;
+}
+
+PcbBlurMap
+pcb_blur_of(const PcbDiffMap *map)
+{
+    return (PcbBlurMap){ map->blur_cell, map->blur_cols, map->blur_rows, map->blur_sigma };
+}
+
+/* A least-squares line Y = slope X + off through the covered pixels of channel @c (@src to
+ * @dst, crops at @x0, @y0 of @w x @h); FALSE with fewer than MIN_FIT of them. */
+static gboolean
+fit_light(const PcbDiffMap *map, const PcbImage *src, const PcbImage *dst, int x0, int y0, int c,
+          double *slope, double *off)
+{
+    double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (int y = y0; y < y0 + src->height; y++) {
+        const guint8 *a = pcb_image_row(src, y - y0), *b = pcb_image_row(dst, y - y0);
+        const guint8 *v = pcb_image_row(map->valid, y);
+        for (int x = x0; x < x0 + src->width; x++)
+            if (v[x]) {
+                double X = a[3 * (x - x0) + c], Y = b[3 * (x - x0) + c];
+                n++;
+                sx += X;
+                sy += Y;
+                sxx += X * X;
+                sxy += X * Y;
+            }
+    }
+    if (n < MIN_FIT)
+        return FALSE;
+    double vx = sxx - sx * sx / n, cxy = sxy - sx * sy / n;
+    *slope = vx > TINY_VARIANCE ? cxy / vx : 0;
+    if (*slope < MIN_SLOPE)
+        *slope = MIN_SLOPE;
+    *off = (sy - *slope * sx) / n;
+    return TRUE;
+}
+
+/* The share of the changed pixels' squared difference that the light fits (per channel,
+ * @src to @dst) leave unexplained; FALSE when a fit has too few pixels. */
+static gboolean
+unexplained_way(const PcbDiffMap *map, const PcbImage *src, const PcbImage *dst, int x0, int y0,
+                const int box[4], guint8 low, double *u)
+{
+    double e0 = 0, e1 = 0;
+    for (int c = 0; c < 3; c++) {
+        double slope, off;
+        if (!fit_light(map, src, dst, x0, y0, c, &slope, &off))
+            return FALSE;
+        for (int y = box[1]; y < box[3]; y++) {
+            const guint8 *a = pcb_image_row(src, y - y0), *b = pcb_image_row(dst, y - y0);
+            const guint8 *s = pcb_image_row(map->score, y);
+            for (int x = box[0]; x < box[2]; x++)
+                if (s[x] >= low) {
+                    double X = a[3 * (x - x0) + c], Y = b[3 * (x - x0) + c];
+                    e0 += (Y - X) * (Y - X);
+                    e1 += (Y - slope * X - off) * (Y - slope * X - off);
+                }
+        }
+    }
+    *u = e0 > 0 ? e1 / e0 : 1;
+    return TRUE;
+}
+
+/* How much of a region's difference a local affine change of light explains (per channel,
+ * fitted over the box and a ring around it, both ways: photo from reference and reference
+ * from photo). Returns the larger share of the changed pixels' squared difference that stays
+ * unexplained: near 0 for glare, gain or tone changes, near 1 for a part that appeared (the
+ * reference cannot be mapped onto it) or vanished (nor the photo onto the reference). */
+double
+pcb_unexplained(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
+{
+    int w = map->ref->width, h = map->ref->height;
+    int box[4], pad;
+    if (!region_box(map, r, &box[0], &box[1], &box[2], &box[3], &pad))
+        return 1; /* nothing of it on the map: nothing explained */
+    int x0 = MAX(0, box[0] - pad), y0 = MAX(0, box[1] - pad), x1 = MIN(w, box[2] + pad),
+        y1 = MIN(h, box[3] + pad);
+    /* both images as the score compared them (blur matched) */
+    g_autoptr(PcbImage) rc = pcb_image_new(x1 - x0, y1 - y0, PCB_FORMAT_RGB8, NULL);
+    g_autoptr(PcbImage) pc = pcb_image_new(x1 - x0, y1 - y0, PCB_FORMAT_RGB8, NULL);
+    if (rc == NULL || pc == NULL)
+        return 1;
+    PcbBlurMap blur = pcb_blur_of(map);
+    pcbcv_view rv = pcb_view(map->ref), pv = pcb_view(map->photo);
+    pcbcv_view rcv = pcb_view(rc), pcv = pcb_view(pc);
+    if (!pcb_matched_crop(&rv, &blur, 1, x0, y0, &rcv, NULL)
+        || !pcb_matched_crop(&pv, &blur, -1, x0, y0, &pcv, NULL))
+        return 1; /* nothing explained */
+    double worst = 0;
+    for (int dir = 0; dir < 2; dir++) {
+        double u;
+        if (!unexplained_way(map, dir == 0 ? rc : pc, dir == 0 ? pc : rc, x0, y0, box, low, &u))
+            return 1;
+        if (u > worst)
+            worst = u;
+    }
+    return worst;
+}

@@ -1,0 +1,89 @@
+/* Internal: the findings stage's pieces (regions.c, shift_test.c, classify.c). */
+#ifndef PCB_FINDINGS_INTERNAL_H
+#define PCB_FINDINGS_INTERNAL_H
+
+#include <glib.h>
+#include "pcbdiff/findings.h"
+#include "diff/diff_internal.h"
+
+G_BEGIN_DECLS
+
+/* A connected region of the score map. */
+typedef struct {
+    int x, y, w, h; /* bounding box, working px */
+    int area;       /* pixels above the low threshold */
+    int peak;       /* highest score value inside */
+    double sum;     /* sum of score values inside */
+} PcbRawRegion;
+
+/* The hysteresis thresholds: per pixel from @low_map / @high_map (GRAY8 views, data NULL for
+ * none), else @low / @high everywhere. */
+typedef struct {
+    const pcbcv_view *low_map, *high_map;
+    int low, high;
+} PcbThresholds;
+
+static inline int
+pcb_low_at(const PcbThresholds *t, int x, int y)
+{
+    return t->low_map ? pcb_view_row(t->low_map, y)[x] : t->low;
+}
+
+static inline int
+pcb_high_at(const PcbThresholds *t, int x, int y)
+{
+    return t->high_map ? pcb_view_row(t->high_map, y)[x] : t->high;
+}
+
+/* The shift test of pcb_regions: the inputs and settings of the score, and how far the photo
+ * may be moved. */
+typedef struct {
+    const pcbcv_view *reference, *photo, *valid; /* RGB, RGB (normalised), coverage mask */
+    const PcbBlurMap *blur;                      /* the score's blur matching, or NULL */
+    double noise[3];                             /* the score's Lab sigmas */
+    double unit;                                 /* score values per sigma */
+    int radius;                                  /* the score's tolerance radius */
+    double one_way;                              /* the score's one-way weight */
+    int max_shift;                               /* largest shift tried, px each way */
+    int ring;                                    /* least context around a box, px */
+} PcbShiftTest;
+
+/* Hysteresis: connected regions (8-connected) of @score >= the low threshold that reach the
+ * high threshold somewhere, in raster order of their first pixel (g_free *@regions). With
+ * @shift, each is put to the shift test (pcb_shift_residual). */
+gboolean pcb_regions(const pcbcv_view *score, const PcbThresholds *th, const PcbShiftTest *shift,
+                     PcbRawRegion **regions, int *n, GError **error);
+
+/* The shift test of one region: the score is recomputed over the region's box and a ring around
+ * it (ring px, or half the box's longer side) for every local shift of the photo (up to
+ * max_shift px each way, whole pixels), and the shift that leaves the fewest strong (>= high)
+ * pixels in that window is taken if it removes at least half of them. @r is then cut down to
+ * its @pixels (@npixels, x y pairs) that stay >= low under that shift, and those within
+ * max_shift + radius px of them (the shift may move a real change's border that far). FALSE
+ * in *@keep when none of them reaches the high threshold: the shift explains the region. */
+gboolean pcb_shift_residual(const PcbShiftTest *t, const pcbcv_view *score, const PcbThresholds *th,
+                            const int *pixels, int npixels, PcbRawRegion *r, gboolean *keep,
+                            GError **error);
+
+/* A region of the findings stage: working px, exclusive max. */
+typedef struct {
+    double x0, y0, x1, y1;
+    double area, sum;
+    int peak;
+    gboolean alive;
+} PcbRegion;
+
+/* The map's blur matching (classify.c). */
+PcbBlurMap pcb_blur_of(const PcbDiffMap *map);
+
+/* The kind of a region from which way its changed pixels (>= @low) moved against the bare
+ * board around them (classify.c). */
+PcbKind pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low);
+
+/* The larger share of a region's changed pixels' squared difference that a local affine
+ * change of light leaves unexplained (classify.c). */
+double pcb_unexplained(const PcbDiffMap *map, const PcbRegion *r, guint8 low);
+
+G_END_DECLS
+
+#endif
