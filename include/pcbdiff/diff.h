@@ -29,26 +29,24 @@ void pcb_diff_params_init(PcbDiffParams *params);
 typedef struct {
     PcbImage
         *score; /* GRAY8 at the working resolution: difference in noise sigmas * PCB_DIFF_UNIT */
-    const PcbImage *ref;   /* the reference at the working resolution (RGB8) */
-    const PcbImage *photo; /* the normalised, warped photo at the working resolution (RGB8) */
-    PcbImage *valid;       /* GRAY8: 255 where the photo covers the reference, nothing is
-                              ignored and nothing is clipped */
-    double scale;          /* reference px per working px (>= 1) */
-    double noise[3];       /* estimated noise sigma per channel, grey levels */
-    int radius;            /* the score's tolerance radius, working px */
-    double one_way;        /* the score's one-way weight (PcbDiffParams) */
-    double normalise_ms;   /* wall time of the masks and photometric normalisation */
-    /* private: the reduced copies behind ref and photo when the working size is smaller */
-    PcbImage *ref_owned, *photo_owned;
-    /* blur matching: per cell of blur_cell px (blur_cols x blur_rows), > 0: the reference is
-     * blurred by this sigma when compared, < 0: the photo; NULL: none */
-    float *blur_sigma;
-    int blur_cell, blur_cols, blur_rows;
+    const PcbImage *ref;         /* the reference at the working resolution (RGB8) */
+    const PcbImage *photo;       /* the normalised, warped photo at the working resolution (RGB8) */
+    PcbImage *valid;             /* GRAY8: 255 where the photo covers the reference, nothing is
+                                    ignored and nothing is clipped */
+    double scale;                /* reference px per working px (>= 1) */
+    double noise[3];             /* estimated noise sigma per channel, grey levels */
+    int radius;                  /* the score's tolerance radius, working px */
+    double one_way;              /* the score's one-way weight (PcbDiffParams) */
+    double normalise_ms;         /* wall time of the masks and photometric normalisation */
+    struct PcbDiffPrivate *priv; /* private (the reduced copies, the blur map); may be NULL */
 } PcbDiffMap;
 
+/* Frees what @map owns (score, valid, the private part) and leaves it empty; @map itself is the
+ * caller's. */
 void pcb_diff_map_clear(PcbDiffMap *map);
 
-/* Differences @warped (the photo in the reference frame) against @reference. At full working
+/* Differences @warped (the photo in the reference frame) against @reference into @out (clear it
+ * with pcb_diff_map_clear; on FALSE it is left empty). At full working
  * resolution (the default) @warped is normalised to the reference's light in place and the
  * map borrows both images: they must outlive it. @valid (optional, GRAY8): where the photo
  * covers the reference. @ignore (optional, GRAY8, reference size): non-zero pixels are never

@@ -22,9 +22,12 @@ pcb_diff_map_clear(PcbDiffMap *map)
 {
     g_clear_pointer(&map->score, pcb_image_free);
     g_clear_pointer(&map->valid, pcb_image_free);
-    g_clear_pointer(&map->ref_owned, pcb_image_free);
-    g_clear_pointer(&map->photo_owned, pcb_image_free);
-    g_clear_pointer(&map->blur_sigma, g_free);
+    if (map->priv != NULL) {
+        pcb_image_free(map->priv->ref_owned);
+        pcb_image_free(map->priv->photo_owned);
+        g_free(map->priv->blur.sigma);
+        g_clear_pointer(&map->priv, g_free);
+    }
     map->ref = map->photo = NULL;
 }
 
@@ -93,10 +96,7 @@ match_blur(const pcbcv_view *rv, const pcbcv_view *pv, const pcbcv_view *vv,
     int cell = MAX(MIN_BLUR_CELL, (int) lround(params->blur_cell * MAX(rv->width, rv->height)));
     if (!pcb_estimate_blur(rv, pv, vv, out->radius, cell, MAX_BLUR_SIGMA, blur, &bs, error))
         return FALSE;
-    out->blur_sigma = blur->sigma;
-    out->blur_cell = blur->cell;
-    out->blur_cols = blur->cols;
-    out->blur_rows = blur->rows;
+    out->priv->blur = *blur;
     g_debug("difference: blur matching: %d of %d cells of %d px measured, median sigma %.2f, "
             "%.2f .. %.2f (+: reference blurred, -: photo), %.0f ms",
             bs.measured, bs.cells, cell, bs.median, bs.min, bs.max, pcb_now_ms() - t0);
@@ -117,8 +117,8 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
     PcbImage *photo = warped;
     if (w == reference->width && h == reference->height)
         out->ref = reference;
-    else if ((out->ref = out->ref_owned = pcb_image_resize(reference, w, h, error)) == NULL
-             || (photo = out->photo_owned = pcb_image_resize(warped, w, h, error)) == NULL)
+    else if ((out->ref = out->priv->ref_owned = pcb_image_resize(reference, w, h, error)) == NULL
+             || (photo = out->priv->photo_owned = pcb_image_resize(warped, w, h, error)) == NULL)
         return FALSE;
     out->photo = photo;
     double t0 = pcb_now_ms();
@@ -186,6 +186,7 @@ pcb_difference(const PcbImage *reference, PcbImage *warped, const PcbImage *vali
     g_return_val_if_fail(warped->width == reference->width && warped->height == reference->height,
                          FALSE);
     memset(out, 0, sizeof *out);
+    out->priv = g_new0(struct PcbDiffPrivate, 1);
     if (!build(reference, warped, valid, ignore, params, out, error)) {
         pcb_diff_map_clear(out);
         return FALSE;

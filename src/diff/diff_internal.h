@@ -4,6 +4,7 @@
 #define PCB_DIFF_INTERNAL_H
 
 #include <glib.h>
+#include "pcbdiff/image.h"
 #include "cv/pcbcv.h"
 
 G_BEGIN_DECLS
@@ -77,6 +78,13 @@ typedef struct {
     int cell, cols, rows; /* cell side, px; grid size */
     float *sigma;
 } PcbBlurMap;
+
+/* PcbDiffMap's private part. */
+struct PcbDiffPrivate {
+    PcbImage *ref_owned, *photo_owned; /* the reduced copies behind ref and photo when the
+                                          working size is smaller */
+    PcbBlurMap blur;                   /* blur matching (sigma NULL: none) */
+};
 
 typedef struct {
     int cells, measured; /* cells of the grid; cells with edges enough to measure */

@@ -158,7 +158,7 @@ pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
 PcbBlurMap
 pcb_blur_of(const PcbDiffMap *map)
 {
-    return (PcbBlurMap){ map->blur_cell, map->blur_cols, map->blur_rows, map->blur_sigma };
+    return map->priv != NULL ? map->priv->blur : (PcbBlurMap){ 0, 0, 0, NULL };
 }
 
 /* A least-squares line Y = slope X + off through the covered pixels of channel @c (@src to

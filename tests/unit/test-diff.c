@@ -422,18 +422,18 @@ test_blur_varies_over_photo(void)
     PcbDiffMap map;
     g_autoptr(PcbImage) work = pcb_image_copy(photo, NULL);
     g_assert_true(pcb_difference(ref, work, NULL, NULL, &dp, &map, NULL));
-    g_assert_nonnull(map.blur_sigma);
+    g_assert_nonnull(map.priv->blur.sigma);
     double left = 0, right = 0;
     int nl = 0, nr = 0;
-    for (int gy = 0; gy < map.blur_rows; gy++)
-        for (int gx = 0; gx < map.blur_cols; gx++) {
-            double s = map.blur_sigma[gy * map.blur_cols + gx];
-            double cx = (gx + 0.5) * map.blur_cell;
-            if (cx < W / 2.0 - map.blur_cell / 2.0) {
+    for (int gy = 0; gy < map.priv->blur.rows; gy++)
+        for (int gx = 0; gx < map.priv->blur.cols; gx++) {
+            double s = map.priv->blur.sigma[gy * map.priv->blur.cols + gx];
+            double cx = (gx + 0.5) * map.priv->blur.cell;
+            if (cx < W / 2.0 - map.priv->blur.cell / 2.0) {
                 left += s;
                 nl++;
             }
-            else if (cx > W / 2.0 + map.blur_cell / 2.0) {
+            else if (cx > W / 2.0 + map.priv->blur.cell / 2.0) {
                 right += s;
                 nr++;
             }
