@@ -30,6 +30,7 @@
 #include "pcbdiff/board.h"
 #include "pcbdiff/error.h"
 #include "pcbdiff/inspect.h"
+#include "core/util.h"
 
 #define MAX_COORD        1e6 /* |x|, |y|, w, h as written, in px or mm */
 #define MAX_WIDTH_MM     1e6
@@ -115,18 +116,7 @@ static gboolean
 parse_number(const char *text, double *out)
 {
     g_autofree char *s = g_strstrip(g_strdup(text));
-    if (*s == '\0')
-        return FALSE;
-    for (const char *p = s; *p != '\0'; p++) {
-        if (strchr("0123456789+-.eE", *p) == NULL) /* no hex, no inf, no nan */
-            return FALSE;
-    }
-    char *end = NULL;
-    double v = g_ascii_strtod(s, &end);
-    if (end == s || *end != '\0' || !isfinite(v))
-        return FALSE;
-    *out = v;
-    return TRUE;
+    return pcb_parse_number(s, FALSE, out);
 }
 
 /* "x, y, w, h" */

@@ -14,6 +14,10 @@ typedef struct {
 
 /* GOptionEntry rows for -q, -v, --threads, --max-megapixels (write into @common). */
 GOptionGroup *cli_common_group(CliCommon *common);
+/* Parses the command line of subcommand @cmd; on a bad option prints one line naming it and
+ * returns FALSE (exit 2). */
+gboolean cli_parse(GOptionContext *ctx, const char *cmd, int *argc, char ***argv);
+
 /* Applies verbosity, threads and the pixel cap. */
 void cli_common_apply(const CliCommon *common);
 

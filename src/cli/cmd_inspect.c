@@ -51,10 +51,8 @@ cmd_inspect(int argc, char **argv)
     g_option_context_add_group(ctx, cli_params_group(&cp));
     g_option_context_add_group(ctx, cli_common_group(&common));
     g_autoptr(GError) error = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        g_printerr("pcbdiff inspect: %s (see pcbdiff inspect --help)\n", error->message);
+    if (!cli_parse(ctx, "inspect", &argc, &argv))
         return PCB_EXIT_TROUBLE;
-    }
     cli_common_apply(&common);
     int want = board_dir ? 2 : 3;
     if (argc != want) {

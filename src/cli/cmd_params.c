@@ -14,6 +14,30 @@ type_word(PcbParamType t)
     return words[t];
 }
 
+/* One parameter's row as text. */
+typedef struct {
+    char *key, *def, *range;
+} Row;
+
+static Row
+row_of(const PcbParamSpec *s)
+{
+    g_autofree char *lo = pcb_param_format(s, s->min);
+    g_autofree char *hi = pcb_param_format(s, s->max);
+    return (Row){ pcb_param_key(s), pcb_param_format(s, s->def),
+                  s->type == PCB_PARAM_BOOL ? g_strdup("false, true")
+                                            : g_strdup_printf("%s .. %s", lo, hi) };
+}
+
+static void
+row_clear(Row *r)
+{
+    g_free(r->key);
+    g_free(r->def);
+    g_free(r->range);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Row, row_clear)
+
 static void
 print_text(const PcbInspectParams *effective)
 {
@@ -21,17 +45,12 @@ print_text(const PcbInspectParams *effective)
            effective ? "VALUE     " : "", "MEANING");
     for (guint i = 0; i < pcb_param_count(); i++) {
         const PcbParamSpec *s = pcb_param_nth(i);
-        g_autofree char *key = pcb_param_key(s);
-        g_autofree char *def = pcb_param_format(s, s->def);
-        g_autofree char *lo = pcb_param_format(s, s->min);
-        g_autofree char *hi = pcb_param_format(s, s->max);
-        g_autofree char *range = s->type == PCB_PARAM_BOOL ? g_strdup("false, true")
-                                                           : g_strdup_printf("%s .. %s", lo, hi);
-        g_autofree char *value
-            = effective ? pcb_param_format(s, pcb_inspect_params_get(effective, s)) : NULL;
-        printf("%-31s %-6s %-9s %-19s ", key, type_word(s->type), def, range);
-        if (value != NULL)
+        g_auto(Row) r = row_of(s);
+        printf("%-31s %-6s %-9s %-19s ", r.key, type_word(s->type), r.def, r.range);
+        if (effective != NULL) {
+            g_autofree char *value = pcb_param_format(s, pcb_inspect_params_get(effective, s));
             printf("%-10s", value);
+        }
         printf("%s\n", s->meaning);
     }
 }
@@ -42,15 +61,9 @@ print_markdown(void)
     printf("| key | type | default | range | meaning |\n| --- | --- | --- | --- | --- |\n");
     for (guint i = 0; i < pcb_param_count(); i++) {
         const PcbParamSpec *s = pcb_param_nth(i);
-        g_autofree char *key = pcb_param_key(s);
-        g_autofree char *def = pcb_param_format(s, s->def);
-        g_autofree char *lo = pcb_param_format(s, s->min);
-        g_autofree char *hi = pcb_param_format(s, s->max);
-        if (s->type == PCB_PARAM_BOOL)
-            printf("| `%s` | bool | %s | false, true | %s |\n", key, def, s->meaning);
-        else
-            printf("| `%s` | %s | %s | %s .. %s | %s |\n", key, type_word(s->type), def, lo, hi,
-                   s->meaning);
+        g_auto(Row) r = row_of(s);
+        printf("| `%s` | %s | %s | %s | %s |\n", r.key, type_word(s->type), r.def, r.range,
+               s->meaning);
     }
 }
 
@@ -119,10 +132,8 @@ cmd_params(int argc, char **argv)
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_group(ctx, cli_params_group(&cp));
     g_autoptr(GError) error = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        g_printerr("pcbdiff params: %s (see pcbdiff params --help)\n", error->message);
+    if (!cli_parse(ctx, "params", &argc, &argv))
         return PCB_EXIT_TROUBLE;
-    }
     if (argc != 1 || (markdown && json)) {
         g_printerr("pcbdiff params: takes no arguments and at most one of --markdown, --json "
                    "(see pcbdiff params --help)\n");

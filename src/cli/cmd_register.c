@@ -39,10 +39,8 @@ cmd_register(int argc, char **argv)
     g_option_context_add_group(ctx, cli_params_group(&cp));
     g_option_context_add_group(ctx, cli_common_group(&common));
     g_autoptr(GError) error = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        g_printerr("pcbdiff register: %s (see pcbdiff register --help)\n", error->message);
+    if (!cli_parse(ctx, "register", &argc, &argv))
         return PCB_EXIT_TROUBLE;
-    }
     cli_common_apply(&common);
     if (argc != 3 || out == NULL) {
         g_printerr("pcbdiff register: expected REFERENCE PHOTO --out WARPED (see pcbdiff "

@@ -202,3 +202,13 @@ cli_fail_report(PcbInspection *insp, const char *photo, const GError *error, con
         g_printerr("pcbdiff: %s\n", werr->message);
     return code;
 }
+
+gboolean
+cli_parse(GOptionContext *ctx, const char *cmd, int *argc, char ***argv)
+{
+    g_autoptr(GError) error = NULL;
+    if (g_option_context_parse(ctx, argc, argv, &error))
+        return TRUE;
+    g_printerr("pcbdiff %s: %s (see pcbdiff %s --help)\n", cmd, error->message, cmd);
+    return FALSE;
+}

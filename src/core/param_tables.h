@@ -4,6 +4,12 @@
 
 #include "pcbdiff/params.h"
 
+/* One row of a stage's table: the field @field of the stage's struct @type, in group @group. */
+#define PCB_PARAM_ROW(group, type, name, ptype, field, def, min, max, meaning)        \
+    {                                                                                 \
+        group, name, PCB_PARAM_##ptype, offsetof(type, field), def, min, max, meaning \
+    }
+
 extern const PcbParamSpec pcb_register_param_specs[];
 extern const guint pcb_register_param_count;
 extern const PcbParamSpec pcb_diff_param_specs[];

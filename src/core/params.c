@@ -4,6 +4,7 @@
 #include <string.h>
 #include "pcbdiff/error.h"
 #include "pcbdiff/params.h"
+#include "core/util.h"
 
 /* as messages say it */
 static const char *
@@ -56,10 +57,8 @@ parse_bool(const char *s, double *out)
     return FALSE;
 }
 
-/* A finite decimal number in the C locale and nothing else (no hex, inf or nan); whole when
- * @whole. */
-static gboolean
-parse_number(const char *s, gboolean whole, double *out)
+gboolean
+pcb_parse_number(const char *s, gboolean whole, double *out)
 {
     if (*s == '\0' || strspn(s, whole ? "0123456789+-" : "0123456789+-.eE") != strlen(s))
         return FALSE;
@@ -81,7 +80,7 @@ pcb_param_parse(const PcbParamSpec *spec, const char *text, double *value, GErro
     double v = 0;
     gboolean ok = spec->type == PCB_PARAM_BOOL
                       ? parse_bool(s, &v)
-                      : parse_number(s, spec->type != PCB_PARAM_DOUBLE, &v);
+                      : pcb_parse_number(s, spec->type != PCB_PARAM_DOUBLE, &v);
     if (!ok) {
         g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "%s: \"%s\" is not %s (%s .. %s)", key, s,
                     type_name(spec->type), lo, hi);

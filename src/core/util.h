@@ -14,6 +14,10 @@ gboolean pcb_write_file_atomic(const char *path, const void *data, gsize len, GE
  * them); g_free it. */
 char *pcb_sha256_data(const guint8 *data, gsize len);
 
+/* A finite decimal number in the C locale and nothing else (no blanks, hex, inf or nan);
+ * a whole one when @whole. */
+gboolean pcb_parse_number(const char *s, gboolean whole, double *out);
+
 static inline double
 pcb_now_ms(void)
 {

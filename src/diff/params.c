@@ -3,10 +3,7 @@
 #include "pcbdiff/diff.h"
 #include "core/param_tables.h"
 
-#define P(name, type, field, def, min, max, meaning)                                           \
-    {                                                                                          \
-        "diff", name, PCB_PARAM_##type, offsetof(PcbDiffParams, field), def, min, max, meaning \
-    }
+#define P(...) PCB_PARAM_ROW("diff", PcbDiffParams, __VA_ARGS__)
 
 const PcbParamSpec pcb_diff_param_specs[] = {
     P("tolerance-px", DOUBLE, tolerance_px, 1.0, 0, 8,

@@ -3,11 +3,7 @@
 #include "pcbdiff/findings.h"
 #include "core/param_tables.h"
 
-#define P(name, type, field, def, min, max, meaning)                                           \
-    {                                                                                          \
-        "findings", name, PCB_PARAM_##type, offsetof(PcbFindingsParams, field), def, min, max, \
-            meaning                                                                            \
-    }
+#define P(...) PCB_PARAM_ROW("findings", PcbFindingsParams, __VA_ARGS__)
 
 const PcbParamSpec pcb_findings_param_specs[] = {
     P("sensitivity", DOUBLE, sensitivity, 1, 0.25, 4,

@@ -5,11 +5,7 @@
 #include "pcbdiff/inspect.h"
 #include "core/param_tables.h"
 
-#define P(name, type, field, def, min, max, meaning)                                         \
-    {                                                                                        \
-        "inspect", name, PCB_PARAM_##type, offsetof(PcbInspectParams, field), def, min, max, \
-            meaning                                                                          \
-    }
+#define P(...) PCB_PARAM_ROW("inspect", PcbInspectParams, __VA_ARGS__)
 
 const PcbParamSpec pcb_inspect_param_specs[] = {
     P("px-per-mm", DOUBLE, px_per_mm, 0, 0, 10000,

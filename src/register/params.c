@@ -3,11 +3,7 @@
 #include "pcbdiff/register.h"
 #include "core/param_tables.h"
 
-#define P(name, type, field, def, min, max, meaning)                                           \
-    {                                                                                          \
-        "register", name, PCB_PARAM_##type, offsetof(PcbRegisterParams, field), def, min, max, \
-            meaning                                                                            \
-    }
+#define P(...) PCB_PARAM_ROW("register", PcbRegisterParams, __VA_ARGS__)
 
 const PcbParamSpec pcb_register_param_specs[] = {
     P("coarse-side", INT, coarse_side, 1024, 256, 4096,
