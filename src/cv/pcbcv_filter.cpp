@@ -3,20 +3,12 @@
 #include <opencv2/imgproc.hpp>
 #include "cv/pcbcv_internal.hpp"
 
+using pcbcv::as_fmat;
 using pcbcv::as_mat;
 using pcbcv::fail;
 using pcbcv::guarded;
 
 namespace {
-
-cv::Mat
-as_fmat(const pcbcv_fview *v)
-{
-    if (v == nullptr || v->data == nullptr || v->width <= 0 || v->height <= 0
-        || (v->channels != 1 && v->channels != 3))
-        throw std::invalid_argument("bad float view");
-    return cv::Mat(v->height, v->width, CV_32FC(v->channels), v->data, v->stride);
-}
 
 int
 smoothing_border(pcbcv_border b)

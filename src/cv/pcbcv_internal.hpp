@@ -20,6 +20,15 @@ as_mat(const pcbcv_view *v)
     return cv::Mat(v->height, v->width, CV_8UC(v->channels), v->data, v->stride);
 }
 
+inline cv::Mat
+as_fmat(const pcbcv_fview *v)
+{
+    if (v == nullptr || v->data == nullptr || v->width <= 0 || v->height <= 0
+        || (v->channels != 1 && v->channels != 3))
+        throw std::invalid_argument("bad float view");
+    return cv::Mat(v->height, v->width, CV_32FC(v->channels), v->data, v->stride);
+}
+
 inline pcbcv_status
 fail(pcbcv_status status, char *msg, size_t msglen, const char *text)
 {
