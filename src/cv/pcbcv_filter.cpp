@@ -30,6 +30,8 @@ pcbcv_parallel_for(int n, void (*fn)(void *ctx, int begin, int end), void *ctx, 
                    size_t msglen) noexcept
 {
     return guarded(msg, msglen, [&]() {
+        if (n > 0 && fn == nullptr)
+            return fail(PCBCV_E_ARG, msg, msglen, "parallel_for: no function");
         if (n > 0)
             cv::parallel_for_(cv::Range(0, n),
                               [&](const cv::Range &r) { fn(ctx, r.start, r.end); });

@@ -35,7 +35,8 @@ pcbcv_tile_shifts(const pcbcv_view *reference, const pcbcv_view *photo,
 {
     return guarded(msg, msglen, [&]() {
         cv::Mat ref = as_mat(reference), pho = as_mat(photo);
-        if (ref.channels() != 1 || pho.channels() != 1 || tile < 16)
+        if (ref.channels() != 1 || pho.channels() != 1 || tile < 16 || h_ref_to_photo == nullptr
+            || ntiles < 0 || (ntiles > 0 && tiles == nullptr))
             return fail(PCBCV_E_ARG, msg, msglen, "tile_shifts: bad arguments");
         for (int i = 0; i < ntiles; i++)
             if (tiles[i].x0 < 0 || tiles[i].y0 < 0 || tiles[i].x0 > ref.cols - tile
@@ -81,6 +82,8 @@ fit_homography(const T *src_xy, const T *dst_xy, int n, const pcbcv_fit_opts *op
     return guarded(msg, msglen, [&]() {
         if (n < 4)
             return fail(PCBCV_E_NOMATCH, msg, msglen, "fewer than 4 points");
+        if (src_xy == nullptr || dst_xy == nullptr || h == nullptr)
+            return fail(PCBCV_E_ARG, msg, msglen, "fit: no points or no output");
         std::vector<cv::Point_<T> > s(n), d(n);
         for (int i = 0; i < n; i++) {
             s[i] = cv::Point_<T>(src_xy[2 * i], src_xy[2 * i + 1]);
@@ -94,6 +97,8 @@ fit_homography(const T *src_xy, const T *dst_xy, int n, const pcbcv_fit_opts *op
         if (H.empty())
             return fail(PCBCV_E_NOMATCH, msg, msglen, "no homography");
         H /= H.at<double>(2, 2);
+        if (!cv::checkRange(H)) // degenerate, non-finite points
+            return fail(PCBCV_E_NOMATCH, msg, msglen, "no finite homography");
         for (int i = 0; i < 9; i++)
             h[i] = H.at<double>(i / 3, i % 3);
         if (mask != nullptr)
