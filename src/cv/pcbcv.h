@@ -77,8 +77,8 @@ typedef struct {
 typedef struct {
     int ref_keypoints, photo_keypoints; /* keypoints described */
     int matches;
-    float *photo_xy, *ref_xy; /* 2 * matches each: photo view px -> reference view px; free
-                                 with pcbcv_free (NULL when there are none) */
+    float *photo_xy, *ref_xy; /* 2 * matches each: photo view px -> reference view px; malloc'd,
+                                 the caller frees them with free() (NULL when there are none) */
 } pcbcv_matches;
 
 /* Features (detect, select, describe; the two images in parallel) and ratio-tested 2-NN
@@ -167,8 +167,6 @@ pcbcv_status pcbcv_gaussian_f(const pcbcv_fview *src, pcbcv_fview *dst, int ksiz
  * channel, into @dst (same size and format, not @src). */
 pcbcv_status pcbcv_morph(const pcbcv_view *src, pcbcv_view *dst, int dilate, int ksize,
                          pcbcv_border border, char *msg, size_t msglen) PCBCV_NOEXCEPT;
-
-void pcbcv_free(void *p) PCBCV_NOEXCEPT;
 
 #ifdef __cplusplus
 }
