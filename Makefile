@@ -25,8 +25,8 @@ WARN_CXX := -Wall -Wextra -Wpointer-arith -Wformat=2 -Wnon-virtual-dtor
 
 OPT      ?= -O2 -g
 CXXOPT   ?= -O3 -g
-# the per-pixel loops of differencing and the shift test: -O3 lets GCC vectorise them (SSE2
-# baseline; the row kernels add an AVX2 clone)
+# the per-pixel loops of differencing, the shift test and the warp's coordinates: -O3 lets GCC
+# vectorise them (SSE2 baseline; the differencing row kernels add an AVX2 clone)
 HOTOPT   ?= -O3 -g
 CPPFLAGS += -Iinclude -Isrc -DG_LOG_DOMAIN=\"pcbdiff\" \
             -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 -DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74
@@ -36,7 +36,8 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN_C) -Werror $(PKG_CFLAGS)
 CXXFLAGS += -std=c++17 $(CXXOPT) $(WARN_CXX) -Werror -I/usr/include/opencv4
 LDLIBS   += $(PKG_LIBS) $(CV_LIBS) -lm -lpthread
 
-$(BUILD)/src/diff/%.o $(BUILD)/src/findings/shift_test.o $(BUILD)/src/findings/regions.o: \
+$(BUILD)/src/diff/%.o $(BUILD)/src/findings/shift_test.o $(BUILD)/src/findings/regions.o \
+    $(BUILD)/src/warp/warp.o: \
     OPT = $(HOTOPT)
 # the Lab conversion's selects vectorise only when comparisons may not trap
 $(BUILD)/src/diff/lab.o: CFLAGS += -fno-trapping-math

@@ -136,7 +136,8 @@ pcb_image_to_gray(const PcbImage *src, GError **error)
     for (int y = 0; y < src->height; y++) {
         const guint8 *s = pcb_image_row(src, y);
         guint8 *d = pcb_image_row(dst, y);
-        for (int x = 0; x < src->width; x++, s += 3) /* BT.601, fixed point */
+        /* BT.601 in 14-bit fixed point: not pcb_image_gray's (see core/imgops.h) */
+        for (int x = 0; x < src->width; x++, s += 3)
             d[x] = (guint8) ((s[0] * 4899 + s[1] * 9617 + s[2] * 1868 + 8192) >> 14);
     }
     return dst;

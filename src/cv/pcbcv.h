@@ -77,8 +77,8 @@ typedef struct {
 typedef struct {
     int ref_keypoints, photo_keypoints; /* keypoints described */
     int matches;
-    float *photo_xy, *ref_xy; /* 2 * matches each: photo view px -> reference view px; free
-                                 with pcbcv_free (NULL when there are none) */
+    float *photo_xy, *ref_xy; /* 2 * matches each: photo view px -> reference view px; malloc'd,
+                                 the caller frees them with free() (NULL when there are none) */
 } pcbcv_matches;
 
 /* Features (detect, select, describe; the two images in parallel) and ratio-tested 2-NN
@@ -126,25 +126,17 @@ pcbcv_status pcbcv_fit_homography_f(const float *src_xy, const float *dst_xy, in
                                     const pcbcv_fit_opts *opts, double h[9], unsigned char *mask,
                                     char *msg, size_t msglen) PCBCV_NOEXCEPT;
 
-/* Single-resampling warp: for every output pixel q, the photo is sampled at
- * h_ref_to_photo * (q + field(q)), field bilinear over a grid (NULL for none). Bilinear.
- * @valid (optional, 1 channel) gets 255 where the sample lies inside the photo. Parallel. */
-typedef struct {
-    int cols, rows;
-    double step_x, step_y;
-    const float *dx, *dy;
-} pcbcv_field;
-
-pcbcv_status pcbcv_warp(const pcbcv_view *photo, const double h_ref_to_photo[9],
-                        const pcbcv_field *field, pcbcv_view *out, pcbcv_view *valid, char *msg,
-                        size_t msglen) PCBCV_NOEXCEPT;
-
 /* A 32-bit float image view: channels 1 or 3. */
 typedef struct {
     int width, height, channels;
     size_t stride; /* bytes per row */
     float *data;
 } pcbcv_fview;
+
+/* Resamples @src (bilinear) into @dst (same format): dst(x, y) = src(map_x(x, y), map_y(x, y));
+ * 0 where the sample falls outside @src. The maps are 1-channel, of @dst's size. */
+pcbcv_status pcbcv_remap(const pcbcv_view *src, const pcbcv_fview *map_x, const pcbcv_fview *map_y,
+                         pcbcv_view *dst, char *msg, size_t msglen) PCBCV_NOEXCEPT;
 
 /* How filters read beyond an image: OpenCV's default (reflect-101 for smoothing, a neutral
  * value for dilate / erode), the edge replicated, or zero. */
@@ -175,8 +167,6 @@ pcbcv_status pcbcv_gaussian_f(const pcbcv_fview *src, pcbcv_fview *dst, int ksiz
  * channel, into @dst (same size and format, not @src). */
 pcbcv_status pcbcv_morph(const pcbcv_view *src, pcbcv_view *dst, int dilate, int ksize,
                          pcbcv_border border, char *msg, size_t msglen) PCBCV_NOEXCEPT;
-
-void pcbcv_free(void *p) PCBCV_NOEXCEPT;
 
 #ifdef __cplusplus
 }

@@ -61,9 +61,3 @@ pcbcv_gray(const pcbcv_view *src, pcbcv_view *dst, char *msg, size_t msglen) noe
         return PCBCV_OK;
     });
 }
-
-extern "C" void
-pcbcv_free(void *p) noexcept
-{
-    std::free(p);
-}

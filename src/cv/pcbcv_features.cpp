@@ -72,11 +72,16 @@ pcbcv_match_features(const pcbcv_view *reference, const pcbcv_view *photo,
                      const pcbcv_match_opts *o, pcbcv_matches *out, char *msg,
                      size_t msglen) noexcept
 {
+    if (o == nullptr || out == nullptr)
+        return fail(PCBCV_E_ARG, msg, msglen, "match: no options or no output");
     *out = pcbcv_matches();
     return guarded(msg, msglen, [&]() {
         cv::Mat ref = as_mat(reference), pho = as_mat(photo);
         if (ref.channels() != 1 || pho.channels() != 1)
             return fail(PCBCV_E_ARG, msg, msglen, "match: grey views expected");
+        // ORB's pyramid and SIFT's octaves need 3 px on each side
+        if (std::min({ ref.cols, ref.rows, pho.cols, pho.rows }) < 3)
+            return fail(PCBCV_E_NOMATCH, msg, msglen, "match: an image is under 3 px wide or high");
         cv::setRNGSeed((int) o->seed);
         std::vector<cv::KeyPoint> kr, kp;
         cv::Mat dr, dp;

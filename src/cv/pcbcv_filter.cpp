@@ -3,20 +3,12 @@
 #include <opencv2/imgproc.hpp>
 #include "cv/pcbcv_internal.hpp"
 
+using pcbcv::as_fmat;
 using pcbcv::as_mat;
 using pcbcv::fail;
 using pcbcv::guarded;
 
 namespace {
-
-cv::Mat
-as_fmat(const pcbcv_fview *v)
-{
-    if (v == nullptr || v->data == nullptr || v->width <= 0 || v->height <= 0
-        || (v->channels != 1 && v->channels != 3))
-        throw std::invalid_argument("bad float view");
-    return cv::Mat(v->height, v->width, CV_32FC(v->channels), v->data, v->stride);
-}
 
 int
 smoothing_border(pcbcv_border b)
@@ -38,6 +30,8 @@ pcbcv_parallel_for(int n, void (*fn)(void *ctx, int begin, int end), void *ctx, 
                    size_t msglen) noexcept
 {
     return guarded(msg, msglen, [&]() {
+        if (n > 0 && fn == nullptr)
+            return fail(PCBCV_E_ARG, msg, msglen, "parallel_for: no function");
         if (n > 0)
             cv::parallel_for_(cv::Range(0, n),
                               [&](const cv::Range &r) { fn(ctx, r.start, r.end); });

@@ -15,9 +15,20 @@ inline cv::Mat
 as_mat(const pcbcv_view *v)
 {
     if (v == nullptr || v->data == nullptr || v->width <= 0 || v->height <= 0
-        || (v->channels != 1 && v->channels != 3))
+        || (v->channels != 1 && v->channels != 3)
+        || v->stride < (size_t) v->width * (size_t) v->channels)
         throw std::invalid_argument("bad image view");
     return cv::Mat(v->height, v->width, CV_8UC(v->channels), v->data, v->stride);
+}
+
+inline cv::Mat
+as_fmat(const pcbcv_fview *v)
+{
+    if (v == nullptr || v->data == nullptr || v->width <= 0 || v->height <= 0
+        || (v->channels != 1 && v->channels != 3)
+        || v->stride < (size_t) v->width * (size_t) v->channels * sizeof(float))
+        throw std::invalid_argument("bad float view");
+    return cv::Mat(v->height, v->width, CV_32FC(v->channels), v->data, v->stride);
 }
 
 inline pcbcv_status

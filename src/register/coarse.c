@@ -2,6 +2,7 @@
  * too little. The gates on its result are in register.c. */
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "pcbdiff/error.h"
 #include "pcbdiff/register.h"
@@ -147,8 +148,8 @@ match_with(const pcbcv_view *r, const pcbcv_view *p, pcbcv_detector detector,
     }
     else
         st = fit_matches(&m, r->width, r->height, fit, msg, msglen);
-    pcbcv_free(m.photo_xy);
-    pcbcv_free(m.ref_xy);
+    free(m.photo_xy);
+    free(m.ref_xy);
     return st;
 }
 
