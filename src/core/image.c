@@ -4,6 +4,7 @@
 #include <string.h>
 #include "pcbdiff/error.h"
 #include "pcbdiff/image.h"
+#include "core/imgops.h"
 
 /* The process-wide pixel cap (image.h): 0 until the first use reads the environment. Atomic,
  * so that threads inspecting at once read a whole value. */
@@ -125,20 +126,20 @@ pcb_image_free(PcbImage *image)
     g_free(p);
 }
 
+/* The one grey conversion: OpenCV's (SIMD, parallel), cv::cvtColor's BT.601 with 15-bit
+ * coefficients, (9798 R + 19235 G + 3735 B + 2^14) >> 15. */
 PcbImage *
 pcb_image_to_gray(const PcbImage *src, GError **error)
 {
     if (src->format == PCB_FORMAT_GRAY8)
         return pcb_image_copy(src, error);
-    PcbImage *dst = pcb_image_new(src->width, src->height, PCB_FORMAT_GRAY8, error);
+    g_autoptr(PcbImage) dst = pcb_image_new(src->width, src->height, PCB_FORMAT_GRAY8, error);
     if (dst == NULL)
         return NULL;
-    for (int y = 0; y < src->height; y++) {
-        const guint8 *s = pcb_image_row(src, y);
-        guint8 *d = pcb_image_row(dst, y);
-        /* BT.601 in 14-bit fixed point: not pcb_image_gray's (see core/imgops.h) */
-        for (int x = 0; x < src->width; x++, s += 3)
-            d[x] = (guint8) ((s[0] * 4899 + s[1] * 9617 + s[2] * 1868 + 8192) >> 14);
-    }
-    return dst;
+    char msg[256] = "";
+    pcbcv_view s = pcb_view(src), d = pcb_view(dst);
+    if (!pcb_cv_check(pcbcv_gray(&s, &d, msg, sizeof msg), msg, "grey conversion",
+                      PCB_ERROR_BACKEND, error))
+        return NULL;
+    return g_steal_pointer(&dst);
 }

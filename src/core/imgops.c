@@ -29,17 +29,3 @@ pcb_image_resize(const PcbImage *src, int width, int height, GError **error)
         return NULL;
     return g_steal_pointer(&dst);
 }
-
-PcbImage *
-pcb_image_gray(const PcbImage *src, GError **error)
-{
-    g_autoptr(PcbImage) dst = pcb_image_new(src->width, src->height, PCB_FORMAT_GRAY8, error);
-    if (dst == NULL)
-        return NULL;
-    char msg[256] = "";
-    pcbcv_view s = pcb_view(src), d = pcb_view(dst);
-    if (!pcb_cv_check(pcbcv_gray(&s, &d, msg, sizeof msg), msg, "grey conversion",
-                      PCB_ERROR_BACKEND, error))
-        return NULL;
-    return g_steal_pointer(&dst);
-}

@@ -52,7 +52,7 @@ reduced_or_made(const PcbReduced *given, const PcbImage *full_g, int side, PcbRe
             *out = *given;
             return TRUE;
         }
-        if ((*owned = pcb_image_gray(given->image, error)) == NULL)
+        if ((*owned = pcb_image_to_gray(given->image, error)) == NULL)
             return FALSE;
         out->image = *owned;
         out->scale = given->scale;
@@ -212,10 +212,10 @@ pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
     if (params->aligned)
         return register_aligned(reference, photo, out, error);
     double t0 = pcb_now_ms(), t_coarse = t0;
-    g_autoptr(PcbImage) ref_g = pcb_image_gray(reference, error);
+    g_autoptr(PcbImage) ref_g = pcb_image_to_gray(reference, error);
     if (ref_g == NULL)
         return FALSE;
-    g_autoptr(PcbImage) pho_g = pcb_image_gray(photo, error);
+    g_autoptr(PcbImage) pho_g = pcb_image_to_gray(photo, error);
     if (pho_g == NULL)
         return FALSE;
     PcbReduced rr, pr;
