@@ -5,6 +5,7 @@
 #include <glib.h>
 #include "pcbdiff/board.h"
 #include "pcbdiff/diff.h"
+#include "pcbdiff/register.h"
 
 G_BEGIN_DECLS
 
@@ -50,9 +51,12 @@ void pcb_findings_params_init(PcbFindingsParams *params);
 /* Returns a new GArray of PcbFinding (g_array_unref() it: its clear func frees each finding's
  * zone), sorted by score, highest first; NULL with PCB_ERROR_BACKEND or PCB_ERROR_LIMIT.
  * @board (optional) supplies zones and their sensitivity; @px_per_mm <= 0 means unknown;
+ * @parallax (optional: NULL or not valid means a flat scene) is the registration's parallax
+ * field: a region that the same structure displaced along it explains is no finding;
  * @params NULL means the defaults. @map is only read. */
 GArray *pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per_mm,
-                             const PcbFindingsParams *params, GError **error);
+                             const PcbParallax *parallax, const PcbFindingsParams *params,
+                             GError **error);
 
 G_END_DECLS
 

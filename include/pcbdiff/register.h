@@ -31,10 +31,43 @@ typedef struct {
     gboolean aligned;        /* the photo is already aligned pixel for pixel (a fixture, a
                                 pre-registered scan): identity, same size required */
     guint32 seed;            /* seed of the random generators */
+    gboolean parallax;       /* estimate the parallax of parts off the board plane */
+    double max_height_mm;    /* the tallest part on the board, mm (the parallax searched) */
+    double px_per_mm;        /* the reference's scale, px per mm, or 0 when unknown: not a
+                                tunable of this stage (pcb_inspect copies its px-per-mm here) */
 } PcbRegisterParams;
 
 /* Fills @params with the table's defaults. */
 void pcb_register_params_init(PcbRegisterParams *params);
+
+/* The scene off the board plane (the plane + parallax decomposition of two views). After the
+ * plane registration, a point h mm above the board at reference pixel (x, y) appears displaced
+ * by h * (a * (x, y) + (bx, by)) reference px: along the line through the epipole -(bx, by) / a,
+ * one way only for parts standing on the board, by an amount that grows with h. */
+typedef struct {
+    gboolean valid;       /* estimated; otherwise the scene is treated as flat */
+    gboolean metric;      /* a, b are per mm of height (the reference's px/mm was known); else
+                             per unit of the largest parallax measured on the tiles */
+    double a, bx, by;     /* the field: px of displacement per unit of height at (x, y) */
+    double max_height;    /* the tallest part looked for: mm (metric) or units (else) */
+    double max_px;        /* the largest parallax measured on the refinement tiles, ref px */
+    int tiles;            /* refinement tiles that the parallax explains */
+    gboolean epipole_inside; /* the epipole lies in the reference frame */
+    double epipole_x, epipole_y; /* -(bx, by) / a, reference px (far away when a is ~0) */
+    /* the pose difference, from the board-plane homography (the golden camera square to the
+     * board, both with the same focal length) */
+    gboolean pose_valid;
+    double focal_px;  /* the estimated focal length, reference px */
+    double tilt_deg;  /* angle between the photo camera's axis and the board normal */
+    double roll_deg;  /* rotation about the axis */
+    double distance_ratio; /* photo camera height / golden camera height */
+} PcbParallax;
+
+/* The direction (@ux, @uy, unit) in which a raised point at reference pixel (@x, @y) moves and
+ * the largest displacement (@max_px, reference px) a part up to @p's max_height shows there,
+ * plus the registration's residual. Returns FALSE (outputs 0) when @p is not valid. */
+gboolean pcb_parallax_at(const PcbParallax *p, double x, double y, double *ux, double *uy,
+                         double *max_px);
 
 /* A registration. Zero-initialise it before first use; it owns field_dx / field_dy: release
  * them with pcb_registration_clear (the struct itself is the caller's). */
@@ -54,6 +87,7 @@ typedef struct {
     int field_cols, field_rows;
     double field_step_x, field_step_y; /* grid spacing in reference px; node (0,0) at (0,0) */
     float *field_dx, *field_dy;        /* field_cols * field_rows each; owned */
+    PcbParallax parallax;              /* the scene off the board plane */
 } PcbRegistration;
 
 /* Frees the field @reg owns and sets it to none; the other members are left as they are.

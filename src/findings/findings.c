@@ -181,21 +181,42 @@ typedef struct {
     const PcbFindingsParams *params;
     double px_per_mm, min_px;
     guint8 low;
+    const PcbParallax *parallax;
 } Judge;
 
-/* The finding of region @r; FALSE when it is too small or thin (an edge that moved by a pixel
- * or two: registration residual, binarisation jitter; not a part), or a change of light
- * (glare, gain, tone) explains it. */
+/* TRUE when region @r is too small or thin for a finding (an edge that moved by a pixel or
+ * two: registration residual, binarisation jitter; not a part). */
 static gboolean
-finding_of(const Judge *jd, const PcbRegion *r, PcbFinding *f)
+too_small(const Judge *jd, const PcbRegion *r)
 {
-    const PcbFindingsParams *params = jd->params;
     const double scale = jd->map->scale, area = r->area * scale * scale;
-    if (area < jd->min_px || MIN(r->x1 - r->x0, r->y1 - r->y0) < params->min_side_px) {
+    if (area < jd->min_px || MIN(r->x1 - r->x0, r->y1 - r->y0) < jd->params->min_side_px) {
         g_debug("findings: region at %.0f,%.0f %.0fx%.0f px, peak %.1f sigma: too small or thin",
                 r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, r->peak / PCB_DIFF_UNIT);
-        return FALSE;
+        return TRUE;
     }
+    return FALSE;
+}
+
+/* The finding of region @r; FALSE when it is too small or thin, when parallax explains it (a
+ * part off the board plane seen from another pose; it may also be cut down to the rest), or a
+ * change of light (glare, gain, tone) explains it. */
+static gboolean
+finding_of(const Judge *jd, PcbRegion *r, PcbFinding *f)
+{
+    const PcbFindingsParams *params = jd->params;
+    if (too_small(jd, r))
+        return FALSE;
+    if (jd->parallax != NULL && jd->parallax->valid) {
+        if (!pcb_parallax_test(jd->map, jd->parallax, jd->px_per_mm, r)) {
+            g_debug("findings: region at %.0f,%.0f %.0fx%.0f px: parallax explains it", r->x0,
+                    r->y0, r->x1 - r->x0, r->y1 - r->y0);
+            return FALSE;
+        }
+        if (too_small(jd, r))
+            return FALSE;
+    }
+    const double scale = jd->map->scale, area = r->area * scale * scale;
     *f = (PcbFinding){ 0 };
     f->bbox = (PcbRect){ r->x0 * scale, r->y0 * scale, (r->x1 - r->x0) * scale,
                          (r->y1 - r->y0) * scale };
@@ -225,7 +246,7 @@ finding_of(const Judge *jd, const PcbRegion *r, PcbFinding *f)
 
 GArray *
 pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per_mm,
-                     const PcbFindingsParams *params, GError **error)
+                     const PcbParallax *parallax, const PcbFindingsParams *params, GError **error)
 {
     /* the sensitivity divides both thresholds (a zone's then divides them again) */
     PcbFindingsParams scaled;
@@ -254,6 +275,7 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
         px_per_mm,
         px_per_mm > 0 ? params->min_area_mm2 * px_per_mm * px_per_mm : params->min_area_px,
         threshold_value(params->low_sigma, 1.0),
+        parallax,
     };
     GArray *out = g_array_new(FALSE, TRUE, sizeof(PcbFinding));
     g_array_set_clear_func(out, (GDestroyNotify) pcb_finding_clear);

@@ -84,6 +84,12 @@ PcbKind pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low);
  * change of light leaves unexplained (classify.c). */
 double pcb_unexplained(const PcbDiffMap *map, const PcbRegion *r, guint8 low);
 
+/* The parallax test of one region (parallax_test.c): the same structure found displaced along
+ * the epipolar direction, within the parallax the scene allows, explains it. Returns TRUE when
+ * the region holds a change that nothing explains; may cut @r down to that part. */
+gboolean pcb_parallax_test(const PcbDiffMap *map, const PcbParallax *parallax, double px_per_mm,
+                           PcbRegion *r);
+
 G_END_DECLS
 
 #endif

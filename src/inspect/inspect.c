@@ -222,7 +222,8 @@ difference_and_findings(Run *run, const PcbImage *ref, PcbImage *warped, const P
     stage_time(run, "difference", pcb_now_ms() - t0 - map.normalise_ms);
     t0 = pcb_now_ms();
     GArray *found
-        = pcb_findings_extract(&map, run->board, insp->px_per_mm, &run->params->find, error);
+        = pcb_findings_extract(&map, run->board, insp->px_per_mm, &insp->reg.parallax,
+                               &run->params->find, error);
     if (found != NULL) {
         g_array_unref(insp->findings);
         insp->findings = found;

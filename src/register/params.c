@@ -31,6 +31,10 @@ const PcbParamSpec pcb_register_param_specs[] = {
       "estimate a smooth local displacement field (lens distortion, board bow)"),
     P("aligned", BOOL, aligned, 0, 0, 1,
       "the photo is aligned with the reference pixel for pixel: no registration, same size"),
+    P("parallax", BOOL, parallax, 1, 0, 1,
+      "model parts off the board plane (plane + parallax): tiles on tall parts are explained"),
+    P("max-height-mm", DOUBLE, max_height_mm, 25, 0, 200,
+      "the tallest part on the board, mm: bounds the parallax searched for"),
     P("seed", UINT32, seed, 1, 0, 4294967295.0, "seed of the robust (MAGSAC++) homography fit"),
 };
 const guint pcb_register_param_count = G_N_ELEMENTS(pcb_register_param_specs);

@@ -79,7 +79,7 @@ findings(const PcbImage *ref, const PcbImage *photo, const PcbImage *ignore, con
     g_assert_true(pcb_difference(ref, work, NULL, ignore, NULL, &map, &error));
     g_assert_no_error(error);
     g_test_message("noise sigma %.2f %.2f %.2f", map.noise[0], map.noise[1], map.noise[2]);
-    GArray *f = pcb_findings_extract(&map, board, 10.0, NULL, &error);
+    GArray *f = pcb_findings_extract(&map, board, 10.0, NULL, NULL, &error);
     g_assert_no_error(error);
     for (guint i = 0; i < f->len && g_test_verbose(); i++) {
         const PcbFinding *x = &g_array_index(f, PcbFinding, i);
@@ -234,7 +234,7 @@ findings_unscaled(const PcbImage *ref, const PcbImage *photo, double max_shift_p
     PcbFindingsParams params;
     pcb_findings_params_init(&params);
     params.max_shift_px = max_shift_px;
-    GArray *f = pcb_findings_extract(&map, NULL, 0, &params, &error);
+    GArray *f = pcb_findings_extract(&map, NULL, 0, NULL, &params, &error);
     g_assert_no_error(error);
     pcb_diff_map_clear(&map);
     return f;
@@ -278,7 +278,7 @@ test_thin_scratch_found(void)
         g_autoptr(GError) error = NULL;
         g_autoptr(PcbImage) work = pcb_image_copy(photo, NULL);
         g_assert_true(pcb_difference(ref, work, NULL, NULL, &dp, &map, &error));
-        g_autoptr(GArray) f = pcb_findings_extract(&map, NULL, 0, NULL, &error);
+        g_autoptr(GArray) f = pcb_findings_extract(&map, NULL, 0, NULL, NULL, &error);
         g_assert_no_error(error);
         pcb_diff_map_clear(&map);
         if (pass == 0) {
@@ -365,7 +365,7 @@ count_findings(const PcbImage *ref, const PcbImage *photo, gboolean match_blur, 
     g_autoptr(GError) error = NULL;
     g_autoptr(PcbImage) work = pcb_image_copy(photo, NULL);
     g_assert_true(pcb_difference(ref, work, NULL, NULL, &dp, &map, &error));
-    GArray *f = pcb_findings_extract(&map, NULL, 10.0, NULL, &error);
+    GArray *f = pcb_findings_extract(&map, NULL, 10.0, NULL, NULL, &error);
     g_assert_no_error(error);
     pcb_diff_map_clear(&map);
     guint n = f->len;

@@ -85,7 +85,7 @@ extract(Maps *m, double scale, const PcbBoard *board, const PcbFindingsParams *p
     PcbDiffMap map;
     make_map(&map, g_steal_pointer(&m->score), m->ref, m->photo, g_steal_pointer(&m->valid), scale);
     g_autoptr(GError) error = NULL;
-    GArray *f = pcb_findings_extract(&map, board, PPM, params, &error);
+    GArray *f = pcb_findings_extract(&map, board, PPM, NULL, params, &error);
     g_assert_no_error(error);
     g_assert_nonnull(f);
     pcb_diff_map_clear(&map);
