@@ -19,6 +19,8 @@
 #define MIN_FIT       4    /* fewest covered pixels a light fit takes */
 #define TINY_VARIANCE 1e-9 /* a flat source has no slope */
 #define MIN_SLOPE     0.25 /* no light change inverts or wipes out contrast */
+#define RING_WORSE    2.0 /* a light fit that doubles the unchanged ring's squared difference ... */
+#define RING_NOISE    2.0 /* ... beyond 2 noise sigmas a pixel explains nothing */
 
 static inline guint
 coarse(const guint8 *p)
@@ -191,29 +193,61 @@ fit_light(const PcbDiffMap *map, const PcbImage *src, const PcbImage *dst, int x
     return TRUE;
 }
 
+/* The squared differences, before (e0) and after (e1) the light fit, of the changed pixels in
+ * the box and of the unchanged ones around it (the ring). */
+typedef struct {
+    double e0, e1, ring0, ring1, ring_n;
+} LightErrors;
+
+static void
+light_errors_row(const PcbDiffMap *map, const guint8 *a, const guint8 *b, int y, int x0, int width,
+                 const int box[4], guint8 low, int c, double slope, double off, LightErrors *le)
+{
+    const guint8 *s = pcb_image_row(map->score, y), *v = pcb_image_row(map->valid, y);
+    const gboolean rows_in = y >= box[1] && y < box[3];
+    for (int x = x0; x < x0 + width; x++) {
+        double X = a[3 * (x - x0) + c], Y = b[3 * (x - x0) + c];
+        double d0 = (Y - X) * (Y - X), d1 = (Y - slope * X - off) * (Y - slope * X - off);
+        if (rows_in && x >= box[0] && x < box[2]) {
+            if (s[x] >= low) {
+                le->e0 += d0;
+                le->e1 += d1;
+            }
+        }
+        else if (v[x] && s[x] < low) {
+            le->ring0 += d0;
+            le->ring1 += d1;
+            le->ring_n++;
+        }
+    }
+}
+
 /* The share of the changed pixels' squared difference that the light fits (per channel,
- * @src to @dst) leave unexplained; FALSE when a fit has too few pixels. */
+ * @src to @dst) leave unexplained; FALSE when a fit has too few pixels. A fit that would spoil
+ * the unchanged board around the box (a change of light is smooth: it acts there too) explains
+ * nothing: a sticker or a new part over a uniform area is no change of light. */
 static gboolean
 unexplained_way(const PcbDiffMap *map, const PcbImage *src, const PcbImage *dst, int x0, int y0,
                 const int box[4], guint8 low, double *u)
 {
-    double e0 = 0, e1 = 0;
+    LightErrors le = { 0 };
+    double floor = 0;
     for (int c = 0; c < 3; c++) {
         double slope, off;
         if (!fit_light(map, src, dst, x0, y0, c, &slope, &off))
             return FALSE;
-        for (int y = box[1]; y < box[3]; y++) {
-            const guint8 *a = pcb_image_row(src, y - y0), *b = pcb_image_row(dst, y - y0);
-            const guint8 *s = pcb_image_row(map->score, y);
-            for (int x = box[0]; x < box[2]; x++)
-                if (s[x] >= low) {
-                    double X = a[3 * (x - x0) + c], Y = b[3 * (x - x0) + c];
-                    e0 += (Y - X) * (Y - X);
-                    e1 += (Y - slope * X - off) * (Y - slope * X - off);
-                }
-        }
+        double n_before = le.ring_n;
+        for (int y = y0; y < y0 + src->height; y++)
+            light_errors_row(map, pcb_image_row(src, y - y0), pcb_image_row(dst, y - y0), y, x0,
+                             src->width, box, low, c, slope, off, &le);
+        double sigma = RING_NOISE * map->noise[c];
+        floor += (le.ring_n - n_before) * sigma * sigma;
     }
-    *u = e0 > 0 ? e1 / e0 : 1;
+    if (le.ring1 > RING_WORSE * le.ring0 + floor) {
+        *u = 1;
+        return TRUE;
+    }
+    *u = le.e0 > 0 ? le.e1 / le.e0 : 1;
     return TRUE;
 }
 
