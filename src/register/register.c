@@ -264,6 +264,12 @@ pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
     int measured;
     if (!pcb_reg_refine(ref_g, pho_g, &rr, &pr, params->coarse_side, h, &grid, &measured, error))
         return FALSE;
+    if (params->parallax
+        && !pcb_reg_board_plane(&grid, h, reference->width, reference->height, photo->width,
+                                photo->height, params, error)) {
+        pcb_reg_tile_grid_free(&grid);
+        return FALSE;
+    }
     out->refine_ms = pcb_now_ms() - t_refine;
     measure(&grid, h, measured, reference, photo, params->local_field, out);
     if (params->parallax)

@@ -86,6 +86,12 @@ gboolean pcb_reg_pose(const double h[9], int rw, int rh, int pw, int ph, RegPose
 int pcb_reg_parallax(const TileGrid *g, const double h[9], int rw, int rh, int pw, int ph,
                      const PcbRegisterParams *params, gboolean *explained, PcbParallax *out);
 
+/* Drops from the grid's kept tiles those that stand above the board (moved along the parallax
+ * further than the others) and refits @h over the rest, a few rounds (plane.c); residuals of
+ * all measured tiles follow the new @h. FALSE only when a fit fails. */
+gboolean pcb_reg_board_plane(TileGrid *g, double h[9], int rw, int rh, int pw, int ph,
+                             const PcbRegisterParams *params, GError **error);
+
 /* qsort comparator for doubles, ascending. */
 static inline int
 pcb_reg_cmp_double(const void *a, const void *b)
