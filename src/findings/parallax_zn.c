@@ -145,25 +145,48 @@ tile_costs(const PcbParallaxTest *t, PcbBox b, GArray *costs, GError **error)
     return TRUE;
 }
 
+/* The tiles' costs, measured in parallel. */
+typedef struct {
+    const PcbParallaxTest *t;
+    GArray *costs[TAU_TILES * TAU_TILES]; /* of each tile */
+    PcbJob job;
+} TauJob;
+
+static void
+tau_tiles(void *ctx, int begin, int end)
+{
+    TauJob *j = ctx;
+    const int w = j->t->map->ref->width, h = j->t->map->ref->height;
+    const PcbBox all = { 0, 0, w, h };
+    for (int k = begin; k < end; k++) {
+        const int i = k % TAU_TILES, jj = k / TAU_TILES;
+        PcbBox b
+            = { (int) ((i + 0.5) * w / TAU_TILES) - TAU_TILE_PX / 2,
+                (int) ((jj + 0.5) * h / TAU_TILES) - TAU_TILE_PX / 2, TAU_TILE_PX, TAU_TILE_PX };
+        b = pcb_box_and(b, all);
+        GError *err = NULL;
+        if (b.w > 0 && !tile_costs(j->t, b, j->costs[k], &err))
+            pcb_job_fail(&j->job, err);
+    }
+}
+
 /* tau = median + TAU_K robust sigmas of the zero-displacement cost over the covered image
  * (most of it is registered flat board), sampled on a grid of tiles. */
 static gboolean
 measure_tau(PcbParallaxTest *t, GError **error)
 {
-    const int w = t->map->ref->width, h = t->map->ref->height;
+    TauJob j = { .t = t };
+    for (int k = 0; k < TAU_TILES * TAU_TILES; k++)
+        j.costs[k] = g_array_new(FALSE, FALSE, sizeof(float));
+    gboolean ok
+        = pcb_parallel(TAU_TILES * TAU_TILES, tau_tiles, &j, &j.job, "parallax test", error);
     g_autoptr(GArray) costs = g_array_new(FALSE, FALSE, sizeof(float));
-    for (int j = 0; j < TAU_TILES; j++)
-        for (int i = 0; i < TAU_TILES; i++) {
-            const PcbBox all = { 0, 0, w, h };
-            PcbBox b
-                = { (int) ((i + 0.5) * w / TAU_TILES) - TAU_TILE_PX / 2,
-                    (int) ((j + 0.5) * h / TAU_TILES) - TAU_TILE_PX / 2, TAU_TILE_PX, TAU_TILE_PX };
-            b = pcb_box_and(b, all);
-            if (b.w > 0 && !tile_costs(t, b, costs, error))
-                return FALSE;
-        }
-    if (costs->len < MIN_TAU_SAMPLES)
-        return TRUE; /* not open: every region is kept */
+    for (int k = 0; k < TAU_TILES * TAU_TILES; k++) {
+        g_array_append_vals(costs, j.costs[k]->data, j.costs[k]->len);
+        g_array_unref(j.costs[k]);
+    }
+    if (!ok || costs->len < MIN_TAU_SAMPLES)
+        return ok; /* too few: not open, every region is kept */
     float *v = (float *) (void *) costs->data;
     float med = pcb_median_select(v, costs->len);
     for (guint k = 0; k < costs->len; k++)
@@ -171,8 +194,6 @@ measure_tau(PcbParallaxTest *t, GError **error)
     float mad = pcb_median_select(v, costs->len);
     t->tau = MAX(TAU_MIN, med + TAU_K * MAD_SIGMA * mad);
     t->open = TRUE;
-    g_debug("findings: parallax test: tau %.3f (median %.3f, MAD %.3f, %u samples)", t->tau, med,
-            mad, costs->len);
     return TRUE;
 }
 
@@ -193,6 +214,9 @@ pcb_parallax_test_new(const PcbDiffMap *map, const PcbParallax *parallax, double
     if (parallax != NULL && parallax->valid && !measure_tau(t, error))
         return NULL;
     t->ms = pcb_now_ms() - t0;
+    if (t->open)
+        g_debug("findings: parallax test: tau %.3f, sigma %.1f px, blob %d px, %.0f ms", t->tau,
+                t->sigma, t->min_blob, t->ms);
     return g_steal_pointer(&t);
 }
 
