@@ -45,13 +45,13 @@ void pcb_register_params_init(PcbRegisterParams *params);
  * by h * (a * (x, y) + (bx, by)) reference px: along the line through the epipole -(bx, by) / a,
  * one way only for parts standing on the board, by an amount that grows with h. */
 typedef struct {
-    gboolean valid;       /* estimated; otherwise the scene is treated as flat */
-    gboolean metric;      /* a, b are per mm of height (the reference's px/mm was known); else
-                             per unit of the largest parallax measured on the tiles */
-    double a, bx, by;     /* the field: px of displacement per unit of height at (x, y) */
-    double max_height;    /* the tallest part looked for: mm (metric) or units (else) */
-    double max_px;        /* the largest parallax measured on the refinement tiles, ref px */
-    int tiles;            /* refinement tiles that the parallax explains */
+    gboolean valid;          /* estimated; otherwise the scene is treated as flat */
+    gboolean metric;         /* a, b are per mm of height (the reference's px/mm was known); else
+                                per unit of the largest parallax measured on the tiles */
+    double a, bx, by;        /* the field: px of displacement per unit of height at (x, y) */
+    double max_height;       /* the tallest part looked for: mm (metric) or units (else) */
+    double max_px;           /* the largest parallax measured on the refinement tiles, ref px */
+    int tiles;               /* refinement tiles that the parallax explains */
     gboolean epipole_inside; /* the epipole lies in the reference frame */
     double epipole_x, epipole_y; /* -(bx, by) / a, reference px (far away when a is ~0) */
     /* the pose difference, from the board-plane homography (the golden camera square to the
@@ -59,8 +59,8 @@ typedef struct {
     gboolean pose_valid;
     double focal_px;  /* the estimated focal length, reference px */
     double tilt_deg;  /* angle between the photo camera's axis and the board normal */
-    double roll_deg;  /* rotation about the axis */
-    double distance_ratio; /* photo camera height / golden camera height */
+    double camera[3]; /* the photo camera: x, y from the reference centre (x right, y down) and
+                         its height above the board; mm when metric, else reference px */
 } PcbParallax;
 
 /* The direction (@ux, @uy, unit) in which a raised point at reference pixel (@x, @y) moves and
@@ -77,6 +77,7 @@ typedef struct {
     int coarse_inliers;
     int inliers;         /* refinement tiles kept (consistent) */
     int tiles;           /* refinement tiles measured at the final level */
+    int parallax_tiles;  /* tiles off the plane that the parallax explains (count as agreeing) */
     double rms_px;       /* residual of the kept tiles against h (+ field), reference px */
     double field_p95_px; /* p95 magnitude of the local field, reference px */
     double coverage;     /* fraction of the reference covered by the photo */

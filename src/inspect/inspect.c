@@ -189,8 +189,9 @@ register_and_warp(Run *run, LoadJob *ref, LoadJob *photo, PcbImage **warped, Pcb
     double t0 = pcb_now_ms();
     PcbReduced rr = { ref->reduced, ref->reduced_scale },
                pr = { photo->reduced, photo->reduced_scale };
-    gboolean ok = pcb_register_reduced(ref->full, photo->full, &rr, &pr, &run->params->reg,
-                                       &insp->reg, error);
+    PcbRegisterParams reg = run->params->reg;
+    reg.px_per_mm = insp->px_per_mm; /* heights in mm for the parallax */
+    gboolean ok = pcb_register_reduced(ref->full, photo->full, &rr, &pr, &reg, &insp->reg, error);
     /* the coarse stage may have failed: its time still counts */
     stage_time(run, "coarse", insp->reg.coarse_ms);
     if (!ok)
@@ -221,9 +222,8 @@ difference_and_findings(Run *run, const PcbImage *ref, PcbImage *warped, const P
     stage_time(run, "normalise", map.normalise_ms);
     stage_time(run, "difference", pcb_now_ms() - t0 - map.normalise_ms);
     t0 = pcb_now_ms();
-    GArray *found
-        = pcb_findings_extract(&map, run->board, insp->px_per_mm, &insp->reg.parallax,
-                               &run->params->find, error);
+    GArray *found = pcb_findings_extract(&map, run->board, insp->px_per_mm, &insp->reg.parallax,
+                                         &run->params->find, error);
     if (found != NULL) {
         g_array_unref(insp->findings);
         insp->findings = found;

@@ -38,6 +38,7 @@ pcb_reg_tile_grid_free(TileGrid *g)
     g_free(g->res_x);
     g_free(g->res_y);
     g_free(g->good);
+    g_free(g->measured);
     memset(g, 0, sizeof *g);
 }
 
@@ -60,6 +61,7 @@ tile_grid_init(TileGrid *g, int width, int height, double spacing, int max_nodes
     g->res_x = g_new0(double, n);
     g->res_y = g_new0(double, n);
     g->good = g_new0(gboolean, n);
+    g->measured = g_new0(gboolean, n);
     for (int j = 0; j < g->rows; j++)
         for (int i = 0; i < g->cols; i++) {
             g->tiles[j * g->cols + i].cx = i * g->step_x;
@@ -282,6 +284,9 @@ refine_level(const PcbImage *ref, const PcbImage *pho, double h[9], int tile, do
     set_residuals(g, hr, src, dst, idx, mask, m);
     reject_inconsistent(g);
     /* least squares over the consistent tiles: the best single homography */
+    g_autofree double *all_src = g_memdup2(src, 2 * (gsize) m * sizeof(double));
+    g_autofree double *all_dst = g_memdup2(dst, 2 * (gsize) m * sizeof(double));
+    g_autofree int *all_idx = g_memdup2(idx, (gsize) m * sizeof(int));
     int c = keep_good_pairs(g, src, dst, idx, m);
     if (c < REFINE_FIT_MIN_TILES) {
         g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
@@ -292,8 +297,13 @@ refine_level(const PcbImage *ref, const PcbImage *pho, double h[9], int tile, do
     if (!pcb_cv_check(pcbcv_fit_homography(src, dst, c, NULL, h, NULL, msg, sizeof msg), msg,
                       "tile homography", PCB_ERROR_REGISTER, error))
         return FALSE;
-    memset(g->good, 0, (size_t) n * sizeof(gboolean));
-    set_residuals(g, h, src, dst, idx, NULL, c);
+    /* every measured tile's residual against it (parallax is read from the others), the
+     * consistent ones good */
+    g_autofree gboolean *kept = g_memdup2(g->good, (gsize) n * sizeof(gboolean));
+    set_residuals(g, h, all_src, all_dst, all_idx, NULL, m);
+    for (int i = 0; i < m; i++)
+        g->measured[all_idx[i]] = TRUE;
+    memcpy(g->good, kept, (size_t) n * sizeof(gboolean));
     return TRUE;
 }
 

@@ -118,16 +118,17 @@ static gboolean
 final_gates(const PcbRegistration *out, const PcbImage *reference, const PcbRegisterParams *params,
             GError **error)
 {
-    const int kept = out->inliers, measured = out->tiles;
+    const int kept = out->inliers + out->parallax_tiles, measured = out->tiles;
     double agree = (double) kept / MAX(1, measured);
     double max_field = params->max_field_px > 0
                            ? params->max_field_px
                            : REG_FIELD_DIAG_SHARE * hypot(reference->width, reference->height);
     if (kept < params->min_tiles || agree < params->min_tile_agree) {
         g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER,
-                    "registration inconsistent: %d of %d refinement tiles agree (%.0f%%; limit "
-                    ">= %d and >= %.0f%%)",
-                    kept, measured, 100 * agree, params->min_tiles, 100 * params->min_tile_agree);
+                    "registration inconsistent: %d of %d refinement tiles agree (%.0f%%, %d of "
+                    "them explained by parallax; limit >= %d and >= %.0f%%)",
+                    kept, measured, 100 * agree, out->parallax_tiles, params->min_tiles,
+                    100 * params->min_tile_agree);
         return FALSE;
     }
     if (out->rms_px > params->max_rms_px) {
@@ -177,6 +178,22 @@ measure(const TileGrid *grid, const double h[9], int measured, const PcbImage *r
         pcb_registration_clear(out);
     }
     out->rms_px = rms;
+}
+
+/* The parallax of parts off the board plane, from the tiles that disagree with it: those it
+ * explains count as agreeing (a tall part seen from another pose is no wrong registration). */
+static void
+explain_parallax(const TileGrid *grid, const PcbImage *reference, const PcbImage *photo,
+                 const PcbRegisterParams *params, PcbRegistration *out)
+{
+    int n = grid->cols * grid->rows;
+    g_autofree gboolean *explained = g_new0(gboolean, n);
+    pcb_reg_parallax(grid, out->h, reference->width, reference->height, photo->width, photo->height,
+                     params, explained, &out->parallax);
+    int more = 0;
+    for (int k = 0; k < n; k++)
+        more += explained[k] && !grid->good[k];
+    out->parallax_tiles = more;
 }
 
 /* The identity for a photo already aligned with the reference (same size required). */
@@ -249,6 +266,8 @@ pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
         return FALSE;
     out->refine_ms = pcb_now_ms() - t_refine;
     measure(&grid, h, measured, reference, photo, params->local_field, out);
+    if (params->parallax)
+        explain_parallax(&grid, reference, photo, params, out);
     pcb_reg_tile_grid_free(&grid);
     if (!final_gates(out, reference, params, error))
         return FALSE;

@@ -42,9 +42,10 @@ typedef struct {
 typedef struct {
     int cols, rows;
     double step_x, step_y;
-    Tile *tiles; /* cols * rows, on the node grid */
-    double *res_x, *res_y;
-    gboolean *good; /* consistent: kept for the fit */
+    Tile *tiles;           /* cols * rows, on the node grid */
+    double *res_x, *res_y; /* residual against the fitted homography (measured tiles) */
+    gboolean *good;        /* consistent: kept for the fit */
+    gboolean *measured;    /* measured well enough to have a residual */
 } TileGrid;
 
 /* Frees what @g holds and zeroes it. */
@@ -63,6 +64,27 @@ gboolean pcb_reg_refine(const PcbImage *ref_g, const PcbImage *pho_g, const PcbR
  * explains them better); returns the RMS of the kept tiles against the field. */
 double pcb_reg_build_field(const TileGrid *g, const double h[9], int pw, int ph,
                            PcbRegistration *out);
+
+/* The photo camera's pose against the board (pose.c), in reference px: the board frame has its
+ * origin at the reference centre, x right, y down, z into the board. */
+typedef struct {
+    gboolean valid;
+    double focal;     /* the photo's focal length, photo px */
+    double centre[3]; /* the photo camera's centre (z < 0: above the board), reference px */
+    double tilt_deg;  /* angle between its axis and the board normal */
+    double cost;      /* how far the homography is from a camera's (0: exactly one) */
+} RegPose;
+
+/* The pose of the camera that took the @pw x @ph photo, from @h (photo -> reference, a
+ * @rw x @rh reference taken square to the board). FALSE when no camera fits. */
+gboolean pcb_reg_pose(const double h[9], int rw, int rh, int pw, int ph, RegPose *out);
+
+/* The parallax of the scene (@out; valid only when enough tiles follow one field) from the
+ * grid's measured tiles that moved off the plane of @h (photo -> @rw x @rh reference; the photo
+ * is @pw x @ph) and the photo camera's pose; marks the tiles it explains in @explained (per
+ * node, optional) and returns how many. */
+int pcb_reg_parallax(const TileGrid *g, const double h[9], int rw, int rh, int pw, int ph,
+                     const PcbRegisterParams *params, gboolean *explained, PcbParallax *out);
 
 /* qsort comparator for doubles, ascending. */
 static inline int

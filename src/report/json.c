@@ -77,6 +77,55 @@ add_input(JsonBuilder *b, const char *name, const char *path, const char *sha256
     json_builder_end_object(b);
 }
 
+/* The scene off the board plane: the parallax field and the pose difference, or null. */
+static void
+add_parallax(JsonBuilder *b, const PcbParallax *p)
+{
+    json_builder_set_member_name(b, "parallax");
+    if (!p->valid) {
+        json_builder_add_null_value(b);
+        return;
+    }
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "field"); /* d = h (a x + b), reference px per unit of h */
+    json_builder_begin_array(b);
+    add_number(b, p->a);
+    add_number(b, p->bx);
+    add_number(b, p->by);
+    json_builder_end_array(b);
+    member_string(b, "height_unit", p->metric ? "mm" : "tiles");
+    member_number(b, "max_height", round_dec(p->max_height, 3));
+    json_builder_set_member_name(b, "epipole");
+    if (isfinite(p->epipole_x) && isfinite(p->epipole_y)) {
+        json_builder_begin_array(b);
+        add_number(b, round_dec(p->epipole_x, 1));
+        add_number(b, round_dec(p->epipole_y, 1));
+        json_builder_end_array(b);
+    }
+    else
+        json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "epipole_inside");
+    json_builder_add_boolean_value(b, p->epipole_inside);
+    member_number(b, "max_px", round_dec(p->max_px, 2));
+    member_int(b, "tiles", p->tiles);
+    json_builder_set_member_name(b, "pose");
+    if (p->pose_valid) {
+        json_builder_begin_object(b);
+        member_number(b, "focal_px", round_dec(p->focal_px, 1));
+        member_number(b, "tilt_deg", round_dec(p->tilt_deg, 2));
+        json_builder_set_member_name(b, "camera");
+        json_builder_begin_array(b);
+        for (int i = 0; i < 3; i++)
+            add_number(b, round_dec(p->camera[i], 1));
+        json_builder_end_array(b);
+        member_string(b, "camera_unit", p->metric ? "mm" : "reference px");
+        json_builder_end_object(b);
+    }
+    else
+        json_builder_add_null_value(b);
+    json_builder_end_object(b);
+}
+
 static void
 add_registration(JsonBuilder *b, const PcbInspection *insp)
 {
@@ -106,6 +155,8 @@ add_registration(JsonBuilder *b, const PcbInspection *insp)
     member_number(b, "coverage", round_dec(reg->coverage, 4));
     member_number(b, "scale", round_dec(reg->scale, 6));
     member_number(b, "rotation_deg", round_dec(reg->rotation_deg, 4));
+    member_int(b, "parallax_tiles", reg->parallax_tiles);
+    add_parallax(b, &reg->parallax);
     json_builder_end_object(b);
 }
 

@@ -1,0 +1,127 @@
+/* The parallax model of the registration: the photo camera's pose and the parallax field are
+ * recovered from the board-plane homography of a known camera. */
+#include <math.h>
+#include <string.h>
+#include "testutil.h"
+#include "register/homography.h"
+#include "register/register_internal.h"
+
+#define RW    2400
+#define RH    1600
+#define FOCAL 3333.0 /* both cameras, px */
+#define PPM   12.655 /* reference px per mm */
+
+/* A camera looking at the board: rotation @r (board -> camera), centre @c (reference px, board
+ * frame: origin at the reference centre, z into the board). */
+typedef struct {
+    double r[9], c[3];
+} Cam;
+
+static void
+rotation(double ax_deg, double ay_deg, double az_deg, double r[9])
+{
+    double a = ax_deg * G_PI / 180, b = ay_deg * G_PI / 180, g = az_deg * G_PI / 180;
+    double rx[9] = { 1, 0, 0, 0, cos(a), -sin(a), 0, sin(a), cos(a) };
+    double ry[9] = { cos(b), 0, sin(b), 0, 1, 0, -sin(b), 0, cos(b) };
+    double rz[9] = { cos(g), -sin(g), 0, sin(g), cos(g), 0, 0, 0, 1 };
+    double t[9];
+    pcb_h_mul(rx, ry, t);
+    pcb_h_mul(t, rz, r);
+}
+
+/* Photo px of board-frame point @p. */
+static void
+project(const Cam *cam, const double p[3], double *x, double *y)
+{
+    double d[3] = { p[0] - cam->c[0], p[1] - cam->c[1], p[2] - cam->c[2] }, q[3];
+    for (int i = 0; i < 3; i++)
+        q[i] = cam->r[3 * i] * d[0] + cam->r[3 * i + 1] * d[1] + cam->r[3 * i + 2] * d[2];
+    *x = RW / 2.0 + FOCAL * q[0] / q[2];
+    *y = RH / 2.0 + FOCAL * q[1] / q[2];
+}
+
+/* The homography photo -> reference of the board plane, from four points. */
+static void
+plane_h(const Cam *cam, double h[9])
+{
+    double src[8], dst[8];
+    const double corners[4][2] = { { -900, -600 }, { 900, -600 }, { 900, 600 }, { -900, 600 } };
+    for (int i = 0; i < 4; i++) {
+        double p[3] = { corners[i][0], corners[i][1], 0 };
+        project(cam, p, &src[2 * i], &src[2 * i + 1]);
+        dst[2 * i] = corners[i][0] + RW / 2.0;
+        dst[2 * i + 1] = corners[i][1] + RH / 2.0;
+    }
+    char msg[256];
+    g_assert_cmpint(pcbcv_fit_homography(src, dst, 4, NULL, h, NULL, msg, sizeof msg), ==, 0);
+}
+
+static void
+test_pose_and_field(void)
+{
+    Cam cam;
+    rotation(-4.0, 5.0, 30.0, cam.r);
+    cam.c[0] = 25 * PPM;
+    cam.c[1] = -15 * PPM;
+    cam.c[2] = -280 * PPM; /* 280 mm above the board; the golden is at FOCAL / PPM = 263 mm */
+    double h[9];
+    plane_h(&cam, h);
+    RegPose pose;
+    g_assert_true(pcb_reg_pose(h, RW, RH, RW, RH, &pose));
+    g_assert_cmpfloat(fabs(pose.focal - FOCAL), <, 0.01 * FOCAL);
+    for (int i = 0; i < 3; i++)
+        g_assert_cmpfloat(fabs(pose.centre[i] - cam.c[i]), <, 0.01 * fabs(cam.c[2]));
+
+    /* the field, with no tile measured: from the pose alone, per mm */
+    TileGrid g = { .cols = 1, .rows = 1 };
+    Tile t = { 0 };
+    double zero = 0;
+    gboolean no = FALSE;
+    g.tiles = &t;
+    g.res_x = g.res_y = &zero;
+    g.good = g.measured = &no;
+    PcbRegisterParams params;
+    pcb_register_params_init(&params);
+    params.px_per_mm = PPM;
+    PcbParallax par;
+    pcb_reg_parallax(&g, h, RW, RH, RW, RH, &params, NULL, &par);
+    g_assert_true(par.valid && par.metric && par.pose_valid);
+    g_assert_cmpfloat(fabs(par.camera[2] - 280), <, 3);
+    /* a point 10 mm up: where the golden and the registered photo see it */
+    const double hmm = 10;
+    for (int k = 0; k < 9; k++) {
+        double bx = -800 + 800 * (k % 3), by = -500 + 500 * (k / 3);
+        double top[3] = { bx, by, -hmm * PPM }, px, py, wx, wy;
+        project(&cam, top, &px, &py);
+        g_assert_true(pcb_h_apply(h, px, py, &wx, &wy));
+        double s = FOCAL / (FOCAL + top[2]); /* the golden camera at FOCAL over the centre */
+        double gx = RW / 2.0 + bx * s, gy = RH / 2.0 + by * s;
+        double ux, uy, smax;
+        g_assert_true(pcb_parallax_at(&par, gx, gy, &ux, &uy, &smax));
+        double dx = wx - gx, dy = wy - gy, len = hypot(dx, dy);
+        g_assert_cmpfloat(len, >, 2);
+        g_assert_cmpfloat((dx * ux + dy * uy) / len, >, cos(3 * G_PI / 180)); /* within 3 deg */
+        double model = hmm * hypot(par.a * gx + par.bx, par.a * gy + par.by);
+        g_assert_cmpfloat(fabs(model - len), <, 0.1 * len + 0.5);
+        g_assert_cmpfloat(smax, >, len * par.max_height / hmm); /* 25 mm are searched */
+    }
+}
+
+static void
+test_invalid_field(void)
+{
+    PcbParallax par = { 0 };
+    double ux, uy, smax;
+    g_assert_false(pcb_parallax_at(&par, 10, 10, &ux, &uy, &smax));
+    g_assert_cmpfloat(smax, ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    pcb_init(1);
+    g_test_add_func("/parallax/pose-and-field-from-homography", test_pose_and_field);
+    g_test_add_func("/parallax/invalid-field", test_invalid_field);
+    return g_test_run();
+}
