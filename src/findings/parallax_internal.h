@@ -46,8 +46,9 @@ typedef struct {
  * x + s u), reverse (@sr: the photo point y was seen in the reference at y - s u). A match at
  * s is a 5 x 5 box cost |zn_a - zn_b| (the other image sampled bilinearly) below tau that is
  * also unique: the partner's own smallest match is >= s - 1.5 (a point explained where it is
- * cannot also be the displaced top of a part). */
-void pcb_match_along(const PcbMatchInput *in, int *sf, int *sr);
+ * cannot also be the displaced top of a part). The two directions run in parallel; FALSE with
+ * PCB_ERROR_BACKEND when the shim's thread pool fails. */
+gboolean pcb_match_along(const PcbMatchInput *in, int *sf, int *sr, GError **error);
 
 G_END_DECLS
 

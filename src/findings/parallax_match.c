@@ -2,6 +2,7 @@
  * only move one way), forward and reverse, with a left-right (uniqueness) check. */
 #include <math.h>
 #include <string.h>
+#include "pcbdiff/error.h"
 #include "findings/parallax_internal.h"
 
 #define NO_MATCH  1e9f /* the smallest matching displacement of a pixel nothing matches */
@@ -54,14 +55,15 @@ shift_sample(const float *src, int w, int h, double dx, double dy, float *out)
     }
 }
 
-/* The displacements s (0..smax) at which the box cost |@a(x) - @b(x + @sign s u)| is below tau.
- * @scratch: 3 buffers of the crop's size. */
+/* The displacements s (0..smax) at which the box cost |@a(x) - @b(x + @sign s u)| is below
+ * tau. */
 static void
-below_tau(const PcbMatchInput *in, const float *a, const float *b, double sign, Below *out,
-          float *scratch[3])
+below_tau(const PcbMatchInput *in, const float *a, const float *b, double sign, Below *out)
 {
     const size_t n = (size_t) in->w * in->h;
-    float *shifted = scratch[0], *tmp = scratch[1], *cost = scratch[2];
+    g_autofree float *shifted = g_new(float, n);
+    g_autofree float *tmp = g_new(float, n);
+    g_autofree float *cost = g_new(float, n);
     for (size_t i = 0; i < n; i++)
         out->first[i] = NO_MATCH;
     for (int s = 0; s <= in->smax; s++) {
@@ -107,22 +109,44 @@ all_unique(const PcbMatchInput *in, const Below *own, const Below *partner, doub
             out[(size_t) y * in->w + x] = first_unique(in, own, partner, sign, x, y);
 }
 
-void
-pcb_match_along(const PcbMatchInput *in, int *sf, int *sr)
+/* The two directions, in parallel: [0] forward, [1] reverse; first the costs (stage 0),
+ * then the unique matches (stage 1, which reads the other direction's). */
+typedef struct {
+    const PcbMatchInput *in;
+    Below dir[2];
+    int *out[2];
+    int stage;
+    PcbJob job;
+} MatchJob;
+
+static void
+match_dirs(void *ctx, int begin, int end)
+{
+    MatchJob *j = ctx;
+    for (int d = begin; d < end; d++) {
+        const double sign = d == 0 ? 1 : -1;
+        if (j->stage == 0)
+            below_tau(j->in, d == 0 ? j->in->zr : j->in->zw, d == 0 ? j->in->zw : j->in->zr, sign,
+                      &j->dir[d]);
+        else
+            all_unique(j->in, &j->dir[d], &j->dir[1 - d], sign, j->out[d]);
+    }
+}
+
+gboolean
+pcb_match_along(const PcbMatchInput *in, int *sf, int *sr, GError **error)
 {
     const size_t n = (size_t) in->w * in->h;
     const int words = (in->smax + WORD_BITS) / WORD_BITS;
-    Below fwd = { words, g_new0(guint64, n * words), g_new(float, n) };
-    Below rev = { words, g_new0(guint64, n * words), g_new(float, n) };
-    float *scratch[3] = { g_new(float, n), g_new(float, n), g_new(float, n) };
-    below_tau(in, in->zr, in->zw, 1, &fwd, scratch);  /* x in the reference, x + s u in the photo */
-    below_tau(in, in->zw, in->zr, -1, &rev, scratch); /* y in the photo, y - s u in the reference */
-    all_unique(in, &fwd, &rev, 1, sf);
-    all_unique(in, &rev, &fwd, -1, sr);
-    for (int i = 0; i < 3; i++)
-        g_free(scratch[i]);
-    g_free(fwd.bits);
-    g_free(fwd.first);
-    g_free(rev.bits);
-    g_free(rev.first);
+    MatchJob j = { .in = in, .out = { sf, sr } };
+    for (int d = 0; d < 2; d++)
+        j.dir[d] = (Below){ words, g_new0(guint64, n * words), g_new(float, n) };
+    gboolean ok = pcb_parallel(2, match_dirs, &j, &j.job, "parallax test", error);
+    j.stage = 1;
+    ok = ok && pcb_parallel(2, match_dirs, &j, &j.job, "parallax test", error);
+    for (int d = 0; d < 2; d++) {
+        g_free(j.dir[d].bits);
+        g_free(j.dir[d].first);
+    }
+    return ok;
 }

@@ -296,8 +296,8 @@ run(Region *k, PcbRegion *r, int *largest, gboolean *was_cut, GError **error)
     k->in.zw = k->zw;
     k->sf = g_new(int, n);
     k->sr = g_new(int, n);
-    pcb_match_along(&k->in, k->sf, k->sr);
-    return swept_band(k, error) && decide(k, r, largest, was_cut, error);
+    return pcb_match_along(&k->in, k->sf, k->sr, error) && swept_band(k, error)
+           && decide(k, r, largest, was_cut, error);
 }
 
 gboolean
