@@ -25,7 +25,8 @@ WARN_CXX := -Wall -Wextra -Wpointer-arith -Wformat=2 -Wnon-virtual-dtor
 
 OPT      ?= -O2 -g
 CXXOPT   ?= -O3 -g
-# the per-pixel loops of differencing, the shift test and the warp's coordinates: -O3 lets GCC
+# the per-pixel loops of differencing, the shift and parallax tests and the warp's coordinates:
+# -O3 lets GCC
 # vectorise them (SSE2 baseline; the differencing row kernels add an AVX2 clone)
 HOTOPT   ?= -O3 -g
 CPPFLAGS += -Iinclude -Isrc -DG_LOG_DOMAIN=\"pcbdiff\" \
@@ -37,6 +38,8 @@ CXXFLAGS += -std=c++17 $(CXXOPT) $(WARN_CXX) -Werror -I/usr/include/opencv4
 LDLIBS   += $(PKG_LIBS) $(CV_LIBS) -lm -lpthread
 
 $(BUILD)/src/diff/%.o $(BUILD)/src/findings/shift_test.o $(BUILD)/src/findings/regions.o \
+    $(BUILD)/src/findings/parallax_match.o $(BUILD)/src/findings/parallax_zn.o \
+    $(BUILD)/src/findings/parallax_test.o \
     $(BUILD)/src/warp/warp.o: \
     OPT = $(HOTOPT)
 # the Lab conversion's selects vectorise only when comparisons may not trap

@@ -181,7 +181,7 @@ typedef struct {
     const PcbFindingsParams *params;
     double px_per_mm, min_px;
     guint8 low;
-    const PcbParallax *parallax;
+    PcbParallaxTest *parallax; /* NULL: a flat scene */
 } Judge;
 
 /* TRUE when region @r is too small or thin for a finding (an edge that moved by a pixel or
@@ -207,8 +207,8 @@ finding_of(const Judge *jd, PcbRegion *r, PcbFinding *f)
     const PcbFindingsParams *params = jd->params;
     if (too_small(jd, r))
         return FALSE;
-    if (jd->parallax != NULL && jd->parallax->valid) {
-        if (!pcb_parallax_test(jd->map, jd->parallax, jd->px_per_mm, r)) {
+    if (jd->parallax != NULL) {
+        if (!pcb_parallax_test(jd->parallax, r, jd->low)) {
             g_debug("findings: region at %.0f,%.0f %.0fx%.0f px: parallax explains it", r->x0,
                     r->y0, r->x1 - r->x0, r->y1 - r->y0);
             return FALSE;
@@ -268,6 +268,12 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
     merge_regions(rs, n,
                   px_per_mm > 0 ? params->merge_mm * px_per_mm / map->scale
                                 : DEFAULT_GAP_PX / map->scale);
+    g_autoptr(PcbParallaxTest) ptest = NULL;
+    if (parallax != NULL && parallax->valid) {
+        ptest = pcb_parallax_test_new(map, parallax, px_per_mm, error);
+        if (ptest == NULL)
+            return NULL;
+    }
     const Judge jd = {
         map,
         board,
@@ -275,7 +281,7 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
         px_per_mm,
         px_per_mm > 0 ? params->min_area_mm2 * px_per_mm * px_per_mm : params->min_area_px,
         threshold_value(params->low_sigma, 1.0),
-        parallax,
+        ptest,
     };
     GArray *out = g_array_new(FALSE, TRUE, sizeof(PcbFinding));
     g_array_set_clear_func(out, (GDestroyNotify) pcb_finding_clear);
@@ -284,6 +290,8 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
         if (rs[i].alive && finding_of(&jd, &rs[i], &f))
             g_array_append_val(out, f);
     }
+    if (ptest != NULL)
+        pcb_parallax_test_summary(ptest);
     g_array_sort(out, by_score);
     return out;
 }

@@ -84,11 +84,26 @@ PcbKind pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low);
  * change of light leaves unexplained (classify.c). */
 double pcb_unexplained(const PcbDiffMap *map, const PcbRegion *r, guint8 low);
 
-/* The parallax test of one region (parallax_test.c): the same structure found displaced along
- * the epipolar direction, within the parallax the scene allows, explains it. Returns TRUE when
- * the region holds a change that nothing explains; may cut @r down to that part. */
-gboolean pcb_parallax_test(const PcbDiffMap *map, const PcbParallax *parallax, double px_per_mm,
-                           PcbRegion *r);
+/* The parallax test (parallax_*.c): a region that the same structure, displaced along the
+ * epipolar direction within the parallax the scene allows, explains is no change (a tall
+ * part seen from another pose). Made once per map: it measures the matching threshold there
+ * (NULL with PCB_ERROR_BACKEND when the shim fails). @parallax not valid: every region is
+ * kept. @map and @parallax are borrowed and must outlive it. */
+typedef struct PcbParallaxTest PcbParallaxTest;
+PcbParallaxTest *pcb_parallax_test_new(const PcbDiffMap *map, const PcbParallax *parallax,
+                                       double px_per_mm, GError **error);
+void pcb_parallax_test_free(PcbParallaxTest *t); /* NULL-safe */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcbParallaxTest, pcb_parallax_test_free)
+
+/* The parallax test of one region @r: TRUE when it holds a change that nothing explains, and
+ * then @r is cut down to that part: its box and area to its changed pixels (score >= @low)
+ * that the test leaves unexplained (the area at most what it was, the sum in proportion);
+ * FALSE when parallax explains it. A region the test cannot judge (too large, a shim failure)
+ * is kept as it is. Updates @t's totals. */
+gboolean pcb_parallax_test(PcbParallaxTest *t, PcbRegion *r, guint8 low);
+
+/* g_debug's the totals of @t: regions tested, explained, cut, time. */
+void pcb_parallax_test_summary(const PcbParallaxTest *t);
 
 G_END_DECLS
 

@@ -1,15 +1,336 @@
-/* The parallax test: a region that the same structure, displaced along the epipolar direction
- * within the parallax the scene allows, explains is no change (a tall part seen from another
- * pose). Placeholder: every region is kept. */
-#include "findings/findings_internal.h"
+/* The parallax test of one region: a pixel is explained when the same structure is found
+ * displaced along the epipolar direction, within the parallax the scene allows, both ways
+ * (pcb_match_along); the pixels a raised part's move sweeps over (its side faces, the board its
+ * top hid) cannot be observed and are excused; what is left, eroded, must hold a compact blob
+ * for the region to be a change. */
+#include <math.h>
+#include <string.h>
+#include "pcbdiff/error.h"
+#include "core/imgops.h"
+#include "core/util.h"
+#include "findings/parallax_internal.h"
+
+#define WORK_PAD       4         /* the crop reaches this much beyond displacements and window */
+#define MAX_SHIFT_PX   256       /* displacements tried at most, working px (memory guard) */
+#define MAX_CROP_PX    (1 << 22) /* a larger crop is not tested (memory): the region is kept */
+#define BAND_MIN_SHIFT 2         /* a band source matches at least this far, px */
+#define TEXTURE        0.25      /* a band source lies on texture: box mean |zn| above this */
+#define COHERENT_SIDE  9         /* a band source's neighbourhood, px square, ... */
+#define COHERENT_SHARE 0.2       /* ... of which this share matches within 1 px of its s */
+#define COHERENT_DS    1         /* (that 1 px) */
+#define BAND_DILATE    3         /* the swept band is dilated by this square, px */
+#define ERODE          5         /* unexplained pixels are eroded by this square, px */
+#define WEIGHT_STEPS   32        /* a shifted mask's bilinear weights are in 1/32 px (OpenCV's) */
+#define MARK           255       /* a set mask pixel */
+#define COVERED        255       /* map->valid where the photo covers */
+
+/* One region's crop and what is computed over it. */
+typedef struct {
+    PcbParallaxTest *t;
+    PcbBox crop; /* working px */
+    PcbBox box;  /* the region's box, crop coordinates */
+    PcbMatchInput in;
+    guint8 low; /* a pixel of the score >= this changed */
+    float *zr, *zw;
+    int *sf, *sr; /* the smallest unique displacement, -1 none (pcb_match_along) */
+    guint8 *band; /* the swept band, MARK */
+} Region;
+
+static void
+region_clear(Region *k)
+{
+    g_free(k->zr);
+    g_free(k->zw);
+    g_free(k->sf);
+    g_free(k->sr);
+    g_free(k->band);
+}
+
+/* The crop of region @r: its box grown by the largest displacement there, the cost window and
+ * a pad. FALSE when it cannot be tested (no direction there, or too large). */
+static gboolean
+region_setup(PcbParallaxTest *t, const PcbRegion *r, Region *k)
+{
+    const PcbDiffMap *map = t->map;
+    const PcbBox all = { 0, 0, map->ref->width, map->ref->height };
+    const int x0 = (int) floor(r->x0), y0 = (int) floor(r->y0);
+    const PcbBox box
+        = pcb_box_and((PcbBox){ x0, y0, (int) ceil(r->x1) - x0, (int) ceil(r->y1) - y0 }, all);
+    double ux, uy, max_px;
+    if (box.w <= 0
+        || !pcb_parallax_at(t->parallax, 0.5 * (r->x0 + r->x1) * map->scale,
+                            0.5 * (r->y0 + r->y1) * map->scale, &ux, &uy, &max_px))
+        return FALSE;
+    const int smax = MIN(MAX_SHIFT_PX, (int) ceil(max_px / map->scale));
+    k->t = t;
+    k->crop = pcb_box_grow(box, smax + 2 * PCB_PX_COST_RADIUS + 1 + WORK_PAD, all);
+    k->box = (PcbBox){ box.x - k->crop.x, box.y - k->crop.y, box.w, box.h };
+    k->in = (PcbMatchInput){ k->crop.w, k->crop.h, ux, uy, smax, (float) t->tau, NULL, NULL };
+    return (gint64) k->crop.w * k->crop.h <= MAX_CROP_PX;
+}
+
+/* How many pixels of @src's 9 x 9 neighbourhood of (@x, @y) match within COHERENT_DS of its
+ * displacement (a raised part's top moves as a block; the inside of a new part matches at
+ * random displacements). */
+static int
+coherent_count(const int *sv, const guint8 *src, int w, int h, int x, int y)
+{
+    const int r = COHERENT_SIDE / 2, s = sv[(size_t) y * w + x];
+    int n = 0;
+    for (int j = MAX(0, y - r); j <= MIN(h - 1, y + r); j++)
+        for (int i = MAX(0, x - r); i <= MIN(w - 1, x + r); i++) {
+            size_t q = (size_t) j * w + i;
+            n += src[q] && ABS(sv[q] - s) <= COHERENT_DS;
+        }
+    return n;
+}
+
+/* Marks the pixels the bilinear samples of the segment from (@x, @y) to (@x, @y) + @sign @s u
+ * touch (a shifted mask's pixels above 0). */
+static void
+paint(const Region *k, int x, int y, int s, double sign, guint8 *band)
+{
+    const int w = k->in.w, h = k->in.h;
+    for (int t = 0; t <= s; t++) {
+        double px = round((x + sign * t * k->in.ux) * WEIGHT_STEPS) / WEIGHT_STEPS;
+        double py = round((y + sign * t * k->in.uy) * WEIGHT_STEPS) / WEIGHT_STEPS;
+        int ix = (int) floor(px), iy = (int) floor(py);
+        int nx = px - ix > 0 ? 1 : 0, ny = py - iy > 0 ? 1 : 0;
+        for (int j = iy; j <= iy + ny; j++)
+            for (int i = ix; i <= ix + nx; i++)
+                if (i >= 0 && i < w && j >= 0 && j < h)
+                    band[(size_t) j * w + i] = MARK;
+    }
+}
+
+/* Paints into @band the moves of one direction: the sources are pixels matched at
+ * s >= BAND_MIN_SHIFT on texture of @z that are coherent; each paints its move (@sign +1:
+ * x -> x + s u, -1: y - s u -> y). */
+static void
+paint_band(const Region *k, const float *z, const int *sv, double sign, guint8 *band)
+{
+    const int w = k->in.w, h = k->in.h;
+    const size_t n = (size_t) w * h;
+    g_autofree float *a = g_new(float, n);
+    g_autofree float *tmp = g_new(float, n);
+    g_autofree float *tex = g_new(float, n);
+    g_autofree guint8 *src = g_new0(guint8, n);
+    for (size_t i = 0; i < n; i++)
+        a[i] = fabsf(z[i]);
+    pcb_box_mean(a, w, h, PCB_PX_COST_RADIUS, tmp, tex);
+    for (size_t i = 0; i < n; i++)
+        src[i] = sv[i] >= BAND_MIN_SHIFT && tex[i] > TEXTURE;
+    const int least = (int) ceil(COHERENT_SHARE * COHERENT_SIDE * COHERENT_SIDE);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (src[(size_t) y * w + x] && coherent_count(sv, src, w, h, x, y) >= least)
+                paint(k, x, y, sv[(size_t) y * w + x], sign, band);
+}
+
+/* The swept band of both directions, dilated, into k->band. */
+static gboolean
+swept_band(Region *k, GError **error)
+{
+    const int w = k->in.w, h = k->in.h;
+    g_autofree guint8 *painted = g_new0(guint8, (size_t) w * h);
+    paint_band(k, k->zr, k->sf, 1, painted);
+    paint_band(k, k->zw, k->sr, -1, painted);
+    k->band = g_new(guint8, (size_t) w * h);
+    pcbcv_view pv = { w, h, 1, (size_t) w, painted }, bv = { w, h, 1, (size_t) w, k->band };
+    char msg[256] = "";
+    return pcb_cv_check(
+        pcbcv_morph(&pv, &bv, 1, BAND_DILATE, PCBCV_BORDER_DEFAULT, msg, sizeof msg), msg,
+        "parallax test", PCB_ERROR_BACKEND, error);
+}
+
+/* @un: MARK where a pixel of the region's box is covered and neither matched both ways nor in
+ * the band. */
+static void
+unexplained(const Region *k, guint8 *un)
+{
+    const int w = k->in.w;
+    memset(un, 0, (size_t) w * k->in.h);
+    for (int y = k->box.y; y < k->box.y + k->box.h; y++) {
+        const guint8 *v = pcb_image_row(k->t->map->valid, k->crop.y + y) + k->crop.x;
+        for (int x = k->box.x; x < k->box.x + k->box.w; x++) {
+            size_t i = (size_t) y * w + x;
+            gboolean matched = k->sf[i] >= 0 && k->sr[i] >= 0;
+            un[i] = v[x] == COVERED && !matched && !k->band[i] ? MARK : 0;
+        }
+    }
+}
+
+#define SEEN 1 /* a component pixel visited */
+#define KEPT 2 /* a pixel of a component kept */
+
+/* The 8-connected component of MARK pixels of @m at @seed into @list, marked SEEN; its size. */
+static int
+grow_component(guint8 *m, int w, int h, int seed, int *list)
+{
+    int n = 0, head = 0;
+    list[n++] = seed;
+    m[seed] = SEEN;
+    while (head < n) {
+        const int p = list[head++], x = p % w, y = p / w;
+        for (int j = MAX(0, y - 1); j <= MIN(h - 1, y + 1); j++)
+            for (int i = MAX(0, x - 1); i <= MIN(w - 1, x + 1); i++)
+                if (m[j * w + i] == MARK) {
+                    m[j * w + i] = SEEN;
+                    list[n++] = j * w + i;
+                }
+    }
+    return n;
+}
+
+/* Keeps in @m (MARK) only its 8-connected components of at least @least pixels; returns the
+ * largest one's size. */
+static int
+keep_components(guint8 *m, int w, int h, int least)
+{
+    const int n = w * h;
+    g_autofree int *list = g_new(int, n);
+    int largest = 0;
+    for (int p = 0; p < n; p++) {
+        if (m[p] != MARK)
+            continue;
+        int size = grow_component(m, w, h, p, list);
+        largest = MAX(largest, size);
+        for (int i = 0; i < size; i++)
+            m[list[i]] = size >= least ? KEPT : 0;
+    }
+    for (int p = 0; p < n; p++)
+        m[p] = m[p] == KEPT ? MARK : 0;
+    return largest;
+}
+
+/* A set of pixels' box (crop px, inclusive) and count. */
+typedef struct {
+    int x0, y0, x1, y1, count;
+} Extent;
+
+/* The pixels of the region's box that are unexplained (@un), in a kept component (@kept) and,
+ * when @changed, above the low threshold of the score. */
+static Extent
+extent(const Region *k, const guint8 *un, const guint8 *kept, gboolean changed)
+{
+    const int w = k->in.w;
+    Extent e = { G_MAXINT, G_MAXINT, -1, -1, 0 };
+    for (int y = k->box.y; y < k->box.y + k->box.h; y++) {
+        const guint8 *s = pcb_image_row(k->t->map->score, k->crop.y + y) + k->crop.x;
+        for (int x = k->box.x; x < k->box.x + k->box.w; x++) {
+            size_t i = (size_t) y * w + x;
+            if (!un[i] || !kept[i] || (changed && s[x] < k->low))
+                continue;
+            e.count++;
+            e.x0 = MIN(e.x0, x);
+            e.y0 = MIN(e.y0, y);
+            e.x1 = MAX(e.x1, x);
+            e.y1 = MAX(e.y1, y);
+        }
+    }
+    return e;
+}
+
+/* Cuts @r down to its changed pixels that are unexplained and in a kept component (when none
+ * is changed: those unexplained pixels, counted up to the area it had): their box (working
+ * px) and count, the sum in proportion. TRUE when that changed @r. */
+static gboolean
+cut(const Region *k, const guint8 *un, const guint8 *kept, PcbRegion *r)
+{
+    Extent e = extent(k, un, kept, TRUE);
+    if (e.count == 0) {
+        e = extent(k, un, kept, FALSE);
+        e.count = MIN(e.count, (int) r->area);
+    }
+    const PcbRegion before = *r;
+    r->x0 = MAX(r->x0, k->crop.x + e.x0);
+    r->y0 = MAX(r->y0, k->crop.y + e.y0);
+    r->x1 = MIN(r->x1, k->crop.x + e.x1 + 1);
+    r->y1 = MIN(r->y1, k->crop.y + e.y1 + 1);
+    r->area = MIN(r->area, e.count);
+    r->sum = before.area > 0 ? r->sum * r->area / before.area : r->sum;
+    return memcmp(&before, r, sizeof before) != 0;
+}
+
+/* Whether the region holds a change: the unexplained pixels, eroded (1-2 px slivers at edges
+ * are sub-pixel registration and interpolation), hold a component of at least min_blob px.
+ * Then @r is cut down to the components that do, grown back by the erosion. *@largest: the
+ * largest component's size. */
+static gboolean
+decide(const Region *k, PcbRegion *r, int *largest, gboolean *was_cut, GError **error)
+{
+    const int w = k->in.w, h = k->in.h;
+    const size_t n = (size_t) w * h;
+    g_autofree guint8 *un = g_new(guint8, n);
+    g_autofree guint8 *eroded = g_new(guint8, n);
+    g_autofree guint8 *kept = g_new(guint8, n);
+    unexplained(k, un);
+    pcbcv_view uv = { w, h, 1, (size_t) w, un }, ev = { w, h, 1, (size_t) w, eroded },
+               kv = { w, h, 1, (size_t) w, kept };
+    char msg[256] = "";
+    if (!pcb_cv_check(pcbcv_morph(&uv, &ev, 0, ERODE, PCBCV_BORDER_DEFAULT, msg, sizeof msg), msg,
+                      "parallax test", PCB_ERROR_BACKEND, error))
+        return FALSE;
+    *largest = keep_components(eroded, w, h, k->t->min_blob);
+    if (*largest < k->t->min_blob)
+        return TRUE;
+    if (!pcb_cv_check(pcbcv_morph(&ev, &kv, 1, ERODE, PCBCV_BORDER_DEFAULT, msg, sizeof msg), msg,
+                      "parallax test", PCB_ERROR_BACKEND, error))
+        return FALSE;
+    *was_cut = cut(k, un, kept, r);
+    return TRUE;
+}
+
+/* The test of a set-up region: zn, matching, band, decision. */
+static gboolean
+run(Region *k, PcbRegion *r, int *largest, gboolean *was_cut, GError **error)
+{
+    const PcbDiffMap *map = k->t->map;
+    const size_t n = (size_t) k->in.w * k->in.h;
+    k->zr = g_new(float, n);
+    k->zw = g_new(float, n);
+    if (!pcb_zn(map->ref, k->crop, k->t->sigma, k->zr, error)
+        || !pcb_zn(map->photo, k->crop, k->t->sigma, k->zw, error))
+        return FALSE;
+    k->in.zr = k->zr;
+    k->in.zw = k->zw;
+    k->sf = g_new(int, n);
+    k->sr = g_new(int, n);
+    return pcb_match_along(&k->in, k->sf, k->sr, error) && swept_band(k, error)
+           && decide(k, r, largest, was_cut, error);
+}
 
 gboolean
-pcb_parallax_test(const PcbDiffMap *map, const PcbParallax *parallax, double px_per_mm,
-                  PcbRegion *r)
+pcb_parallax_test(PcbParallaxTest *t, PcbRegion *r, guint8 low)
 {
-    (void) map;
-    (void) parallax;
-    (void) px_per_mm;
-    (void) r;
-    return TRUE;
+    if (!t->open)
+        return TRUE;
+    const double t0 = pcb_now_ms();
+    const PcbRegion before = *r;
+    Region k = { 0 };
+    k.low = low;
+    if (!region_setup(t, r, &k)) {
+        t->skipped++;
+        return TRUE;
+    }
+    g_autoptr(GError) error = NULL;
+    int largest = 0;
+    gboolean was_cut = FALSE, ok = run(&k, r, &largest, &was_cut, &error);
+    region_clear(&k);
+    const double ms = pcb_now_ms() - t0;
+    t->ms += ms;
+    t->tested++;
+    if (!ok) {
+        g_debug("findings: parallax test: %s: region kept", error->message);
+        *r = before;
+        return TRUE;
+    }
+    gboolean real = largest >= t->min_blob;
+    t->explained += !real;
+    t->cut += was_cut;
+    g_debug("findings: parallax test: region at %.0f,%.0f %.0fx%.0f px, shifts 0..%d: largest "
+            "unexplained blob %d px (>= %d is real)%s, %.1f ms",
+            before.x0, before.y0, before.x1 - before.x0, before.y1 - before.y0, k.in.smax, largest,
+            t->min_blob, was_cut ? ", cut" : "", ms);
+    return real;
 }

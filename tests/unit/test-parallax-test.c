@@ -1,0 +1,296 @@
+/* The findings stage's parallax test, through pcb_findings_extract on hand-made scenes: a tall
+ * part whose top the photo shows displaced along the parallax direction is no finding; a part
+ * added on flat board is one, also right beside a tall part; without a valid parallax field
+ * nothing changes. */
+#include <math.h>
+#include <string.h>
+#include "testutil.h"
+
+#define W     240
+#define H     180
+#define PPM   12.7 /* px per mm: an 0603 body (1.6 x 0.8 mm) is about 22 x 12 px */
+#define MOVE  8    /* the tall part's top appears this far along u in the photo, px */
+#define NOISE 3.0  /* the images' noise, grey levels */
+#define DIFF  25   /* a pixel differs by more than this in some channel: score 12 sigma */
+
+static const guint8 BOARD[3] = { 34, 96, 50 };    /* bare solder mask */
+static const guint8 COPPER[3] = { 190, 160, 90 }; /* pads */
+static const guint8 SILK[3] = { 225, 225, 220 };  /* silkscreen */
+static const guint8 BODY[3] = { 38, 38, 44 };     /* a part's dark top */
+static const guint8 MARKING[3] = { 160, 160, 165 };
+static const guint8 SIDE[3] = { 70, 66, 60 };  /* a part's side face */
+static const guint8 ADDED[3] = { 28, 26, 30 }; /* the body of an added 0603 */
+
+/* The tall part: its top in the reference, px. */
+enum { PART_X = 100, PART_Y = 80, PART_W = 40, PART_H = 30 };
+
+static void
+fill(PcbImage *img, int x0, int y0, int w, int h, const guint8 *v)
+{
+    for (int y = MAX(0, y0); y < MIN(img->height, y0 + h); y++)
+        for (int x = MAX(0, x0); x < MIN(img->width, x0 + w); x++)
+            memcpy(pcb_image_row(img, y) + 3 * x, v, 3);
+}
+
+/* A textured bare board: pads and silkscreen strokes at seeded places. */
+static PcbImage *
+board(guint32 seed)
+{
+    PcbImage *img = pcb_image_new(W, H, PCB_FORMAT_RGB8, NULL);
+    g_assert_nonnull(img);
+    fill(img, 0, 0, W, H, BOARD);
+    g_autoptr(GRand) rng = g_rand_new_with_seed(seed);
+    for (int i = 0; i < 140; i++) {
+        int x = g_rand_int_range(rng, 0, W), y = g_rand_int_range(rng, 0, H);
+        if (i % 3 == 0)
+            fill(img, x, y, g_rand_int_range(rng, 6, 14), 2, SILK);
+        else
+            fill(img, x, y, g_rand_int_range(rng, 3, 7), g_rand_int_range(rng, 3, 7), COPPER);
+    }
+    return img;
+}
+
+/* The tall part's top, its left edge at @x: a dark body with markings. */
+static void
+part_top(PcbImage *img, int x, guint32 seed)
+{
+    fill(img, x, PART_Y, PART_W, PART_H, BODY);
+    g_autoptr(GRand) rng = g_rand_new_with_seed(seed);
+    for (int i = 0; i < 14; i++)
+        fill(img, x + g_rand_int_range(rng, 2, PART_W - 6),
+             PART_Y + g_rand_int_range(rng, 2, PART_H - 4), g_rand_int_range(rng, 2, 5),
+             g_rand_int_range(rng, 2, 4), MARKING);
+}
+
+static void
+add_noise(PcbImage *img, guint32 seed)
+{
+    g_autoptr(GRand) rng = g_rand_new_with_seed(seed);
+    for (int y = 0; y < H; y++) {
+        guint8 *row = pcb_image_row(img, y);
+        for (int i = 0; i < 3 * W; i++)
+            row[i] = (guint8) CLAMP(lround(row[i] + NOISE * (g_rand_double(rng) * 2 - 1) * 1.7), 0,
+                                    255);
+    }
+}
+
+/* A scene: the reference, the photo in the reference frame, and what the test adds. */
+typedef struct {
+    PcbImage *ref, *photo;
+} Scene;
+
+static void
+scene_clear(Scene *s)
+{
+    g_clear_pointer(&s->ref, pcb_image_free);
+    g_clear_pointer(&s->photo, pcb_image_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Scene, scene_clear)
+
+/* The same flat board in both images (findings() adds independent noise to each). */
+static void
+scene_flat(Scene *s)
+{
+    s->ref = board(11);
+    s->photo = board(11);
+}
+
+/* The tall part: the reference sees its top from straight above; the photo, from another
+ * pose, sees the top moved by MOVE px along +x (the board it hid there is gone from view) and
+ * the side face between the foot and the top. */
+static void
+scene_tall_part(Scene *s)
+{
+    part_top(s->ref, PART_X, 5);
+    fill(s->photo, PART_X, PART_Y, MOVE, PART_H, SIDE);
+    part_top(s->photo, PART_X + MOVE, 5);
+}
+
+/* An added 0603-like body (12 x 22 px) in the photo at @x, @y. */
+static void
+scene_added(Scene *s, int x, int y)
+{
+    fill(s->photo, x, y, 12, 22, ADDED);
+}
+
+/* The hand-made score: 12 sigma where the images differ. */
+static PcbImage *
+score_of(const PcbImage *ref, const PcbImage *photo)
+{
+    PcbImage *score = pcb_image_new(W, H, PCB_FORMAT_GRAY8, NULL);
+    g_assert_nonnull(score);
+    for (int y = 0; y < H; y++) {
+        const guint8 *a = pcb_image_row(ref, y), *b = pcb_image_row(photo, y);
+        guint8 *o = pcb_image_row(score, y);
+        for (int x = 0; x < W; x++) {
+            int d = 0;
+            for (int c = 0; c < 3; c++)
+                d = MAX(d, ABS(a[3 * x + c] - b[3 * x + c]));
+            o[x] = d > DIFF ? (guint8) (12 * PCB_DIFF_UNIT) : 0;
+        }
+    }
+    return score;
+}
+
+/* A field that moves raised points along +x (or -x) everywhere, up to 1.2 * 10 mm * 1 px/mm
+ * + 2 px = 14 px (pcb_parallax_at). */
+static PcbParallax
+field(double dir)
+{
+    PcbParallax p = { 0 };
+    p.valid = TRUE;
+    p.metric = TRUE;
+    p.a = 0;
+    p.bx = dir;
+    p.by = 0;
+    p.max_height = 10;
+    p.max_px = 12;
+    return p;
+}
+
+/* The findings of @s (noise added here) with @parallax (NULL: none); only the region logic
+ * and the parallax test (the shift and light filters off). */
+static GArray *
+findings(Scene *s, const PcbParallax *parallax)
+{
+    g_autoptr(PcbImage) ref = pcb_image_copy(s->ref, NULL);
+    g_autoptr(PcbImage) photo = pcb_image_copy(s->photo, NULL);
+    add_noise(ref, 1);
+    add_noise(photo, 2);
+    PcbDiffMap map = { 0 };
+    map.score = score_of(ref, photo);
+    map.ref = ref;
+    map.photo = photo;
+    map.valid = pcb_image_new(W, H, PCB_FORMAT_GRAY8, NULL);
+    memset(map.valid->data, 255, map.valid->stride * H);
+    map.scale = 1;
+    for (int c = 0; c < 3; c++)
+        map.noise[c] = NOISE;
+    map.radius = 1;
+    map.one_way = 0.5;
+    PcbFindingsParams params;
+    pcb_findings_params_init(&params);
+    params.max_shift_px = 0;
+    params.min_unexplained = 0;
+    g_autoptr(GError) error = NULL;
+    GArray *f = pcb_findings_extract(&map, NULL, PPM, parallax, &params, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(f);
+    pcb_diff_map_clear(&map);
+    return f;
+}
+
+/* The share of the box @x, @y, @w, @h that finding @i's box covers, and its area over the
+ * box's (how much more it takes in). */
+static double
+covers(GArray *f, guint i, double x, double y, double w, double h, double *more)
+{
+    const PcbRect *b = &g_array_index(f, PcbFinding, i).bbox;
+    g_test_message("finding %u: %.0f,%.0f %.0fx%.0f", i, b->x, b->y, b->w, b->h);
+    double ix = MIN(b->x + b->w, x + w) - MAX(b->x, x);
+    double iy = MIN(b->y + b->h, y + h) - MAX(b->y, y);
+    *more = b->w * b->h / (w * h);
+    return MAX(0, ix) * MAX(0, iy) / (w * h);
+}
+
+static void
+test_tall_part_explained(void)
+{
+    g_auto(Scene) s = { 0 };
+    scene_flat(&s);
+    scene_tall_part(&s);
+    g_autoptr(GArray) flat = findings(&s, NULL);
+    g_assert_cmpuint(flat->len, >, 0); /* without parallax, the moved top is a change */
+    const PcbParallax p = field(1);
+    g_autoptr(GArray) f = findings(&s, &p);
+    g_assert_cmpuint(f->len, ==, 0);
+}
+
+static void
+test_against_field_not_explained(void)
+{
+    g_auto(Scene) s = { 0 };
+    scene_flat(&s);
+    scene_tall_part(&s);
+    const PcbParallax p = field(-1); /* raised points would move along -x: not what happened */
+    g_autoptr(GArray) f = findings(&s, &p);
+    g_assert_cmpuint(f->len, >, 0);
+}
+
+static void
+test_added_part_found(void)
+{
+    g_auto(Scene) s = { 0 };
+    scene_flat(&s);
+    scene_added(&s, 60, 40);
+    const PcbParallax p = field(1);
+    g_autoptr(GArray) f = findings(&s, &p);
+    g_assert_cmpuint(f->len, ==, 1);
+    double more, share = covers(f, 0, 60, 40, 12, 22, &more);
+    g_assert_cmpfloat(share, >=, 0.9);
+    g_assert_cmpfloat(more, <=, 1.5);
+}
+
+static void
+test_added_beside_tall_part_found(void)
+{
+    g_auto(Scene) s = { 0 };
+    scene_flat(&s);
+    scene_tall_part(&s);
+    /* 3 px beyond where the top moved to, on the side it moves to */
+    const int x = PART_X + PART_W + MOVE + 3, y = PART_Y + 4;
+    scene_added(&s, x, y);
+    const PcbParallax p = field(1);
+    g_autoptr(GArray) f = findings(&s, &p);
+    g_assert_cmpuint(f->len, ==, 1);
+    /* the finding covers the added part and is cut down from the region that merged it with
+     * the tall part's difference (a halo of the window and the normalisation stays) */
+    double more, share = covers(f, 0, x, y, 12, 22, &more);
+    g_assert_cmpfloat(share, >=, 0.9);
+    g_assert_cmpfloat(more, <=, 3);
+}
+
+/* The findings of two runs are the same, box for box. */
+static void
+assert_same(GArray *a, GArray *b)
+{
+    g_assert_cmpuint(a->len, ==, b->len);
+    for (guint i = 0; i < a->len; i++) {
+        const PcbFinding *x = &g_array_index(a, PcbFinding, i);
+        const PcbFinding *y = &g_array_index(b, PcbFinding, i);
+        g_assert_cmpmem(&x->bbox, sizeof x->bbox, &y->bbox, sizeof y->bbox);
+        g_assert_cmpfloat(x->area_px, ==, y->area_px);
+        g_assert_cmpfloat(x->score, ==, y->score);
+        g_assert_cmpint(x->kind, ==, y->kind);
+    }
+}
+
+static void
+test_invalid_parallax_changes_nothing(void)
+{
+    g_auto(Scene) s = { 0 };
+    scene_flat(&s);
+    scene_tall_part(&s);
+    scene_added(&s, 30, 20);
+    PcbParallax p = field(1);
+    p.valid = FALSE;
+    g_autoptr(GArray) none = findings(&s, NULL);
+    g_autoptr(GArray) invalid = findings(&s, &p);
+    g_assert_cmpuint(none->len, >=, 2);
+    assert_same(none, invalid);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/parallax-test/tall-part-explained", test_tall_part_explained);
+    g_test_add_func("/parallax-test/move-against-the-field-not-explained",
+                    test_against_field_not_explained);
+    g_test_add_func("/parallax-test/added-part-found", test_added_part_found);
+    g_test_add_func("/parallax-test/added-beside-tall-part-found",
+                    test_added_beside_tall_part_found);
+    g_test_add_func("/parallax-test/invalid-parallax-changes-nothing",
+                    test_invalid_parallax_changes_nothing);
+    return g_test_run();
+}
