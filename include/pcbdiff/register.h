@@ -52,6 +52,8 @@ typedef struct {
     double max_height;       /* the tallest part looked for: mm (metric) or units (else) */
     double max_px;           /* the largest parallax measured on the refinement tiles, ref px */
     int tiles;               /* refinement tiles that the parallax explains */
+    gboolean seen;           /* the tiles show parallax (enough of them are explained): the
+                                differencing allows for it; else the scene looks flat */
     gboolean epipole_inside; /* the epipole lies in the reference frame */
     double epipole_x, epipole_y; /* -(bx, by) / a, reference px (far away when a is ~0) */
     /* the pose difference, from the board-plane homography (the golden camera square to the

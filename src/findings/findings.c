@@ -269,7 +269,7 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
                   px_per_mm > 0 ? params->merge_mm * px_per_mm / map->scale
                                 : DEFAULT_GAP_PX / map->scale);
     g_autoptr(PcbParallaxTest) ptest = NULL;
-    if (parallax != NULL && parallax->valid) {
+    if (parallax != NULL && parallax->valid && parallax->seen) {
         ptest = pcb_parallax_test_new(map, parallax, px_per_mm, error);
         if (ptest == NULL)
             return NULL;

@@ -211,7 +211,7 @@ pcb_parallax_test_new(const PcbDiffMap *map, const PcbParallax *parallax, double
         blob *= work_px_mm * work_px_mm / (NOMINAL_PX_MM * NOMINAL_PX_MM);
     t->min_blob = MAX(1, (int) lround(blob));
     double t0 = pcb_now_ms();
-    if (parallax != NULL && parallax->valid && !measure_tau(t, error))
+    if (parallax != NULL && parallax->valid && parallax->seen && !measure_tau(t, error))
         return NULL;
     t->ms = pcb_now_ms() - t0;
     if (t->open)

@@ -57,6 +57,7 @@ typedef struct {
     double *px, *py; /* normalised */
     double *rx, *ry;
     gboolean *strong; /* a clear phase-correlation peak */
+    gboolean *good;   /* kept by the refinement (agrees with its neighbours) */
     int *tile;
     int n;
 } Moved;
@@ -174,6 +175,7 @@ moved_tiles(const TileGrid *g, double cx, double cy, double half, Moved *mv)
     mv->ry = g_new(double, n);
     mv->tile = g_new(int, n);
     mv->strong = g_new(gboolean, n);
+    mv->good = g_new(gboolean, n);
     mv->n = 0;
     for (int k = 0; k < n; k++) {
         if (!g->measured[k] || hypot(g->res_x[k], g->res_y[k]) < PAR_MIN_PX)
@@ -185,6 +187,7 @@ moved_tiles(const TileGrid *g, double cx, double cy, double half, Moved *mv)
         mv->rx[mv->n] = g->res_x[k];
         mv->ry[mv->n] = g->res_y[k];
         mv->strong[mv->n] = g->tiles[k].response >= PAR_STRONG;
+        mv->good[mv->n] = g->good[k];
         mv->tile[mv->n++] = k;
     }
 }
@@ -200,6 +203,7 @@ moved_free(Moved *mv)
     g_free(mv->ry);
     g_free(mv->tile);
     g_free(mv->strong);
+    g_free(mv->good);
 }
 
 /* The epipole of @out's field (where it vanishes), and whether the reference frame holds it. */
@@ -229,11 +233,13 @@ set_pose(const RegPose *pose, double px_per_mm, PcbParallax *out)
 }
 
 /* Marks the moved tiles whose displacement @out's field explains (direction and extent) in
- * @explained (per node, optional); returns how many, and sets out->max_px. */
+ * @explained (per node, optional); returns how many, and sets out->max_px and out->seen (the
+ * field explains enough tiles that disagree with their neighbours: a smooth displacement, lens
+ * distortion or bow, is no parallax). */
 static int
 explain_tiles(const Moved *mv, const double m[3], PcbParallax *out, gboolean *explained)
 {
-    int n = 0;
+    int n = 0, inconsistent = 0;
     for (int i = 0; i < mv->n; i++) {
         double along, ux, uy, smax;
         if (!follows(m, mv->px[i], mv->py[i], mv->rx[i], mv->ry[i], &along)
@@ -242,8 +248,10 @@ explain_tiles(const Moved *mv, const double m[3], PcbParallax *out, gboolean *ex
         out->max_px = MAX(out->max_px, along);
         if (explained != NULL)
             explained[mv->tile[i]] = TRUE;
+        inconsistent += !mv->good[i];
         n++;
     }
+    out->seen = inconsistent >= PAR_MIN_TILES;
     return n;
 }
 

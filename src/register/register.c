@@ -181,13 +181,22 @@ measure(const TileGrid *grid, const double h[9], int measured, const PcbImage *r
 }
 
 /* The parallax of parts off the board plane, from the tiles that disagree with it: those it
- * explains count as agreeing (a tall part seen from another pose is no wrong registration). */
+ * explains count as agreeing (a tall part seen from another pose is no wrong registration).
+ * Their residuals are taken against the local field, which follows lens distortion and bow (a
+ * smooth displacement the tiles around share), so that only what stands out of it is read as
+ * parallax. */
 static void
-explain_parallax(const TileGrid *grid, const PcbImage *reference, const PcbImage *photo,
+explain_parallax(TileGrid *grid, const PcbImage *reference, const PcbImage *photo,
                  const PcbRegisterParams *params, PcbRegistration *out)
 {
     int n = grid->cols * grid->rows;
     g_autofree gboolean *explained = g_new0(gboolean, n);
+    const gboolean field
+        = out->field_dx != NULL && out->field_cols == grid->cols && out->field_rows == grid->rows;
+    for (int k = 0; k < n && field; k++) {
+        grid->res_x[k] -= out->field_dx[k];
+        grid->res_y[k] -= out->field_dy[k];
+    }
     pcb_reg_parallax(grid, out->h, reference->width, reference->height, photo->width, photo->height,
                      params, explained, &out->parallax);
     int more = 0;

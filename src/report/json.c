@@ -108,6 +108,8 @@ add_parallax(JsonBuilder *b, const PcbParallax *p)
     json_builder_add_boolean_value(b, p->epipole_inside);
     member_number(b, "max_px", round_dec(p->max_px, 2));
     member_int(b, "tiles", p->tiles);
+    json_builder_set_member_name(b, "seen"); /* the differencing allowed for it */
+    json_builder_add_boolean_value(b, p->seen);
     json_builder_set_member_name(b, "pose");
     if (p->pose_valid) {
         json_builder_begin_object(b);

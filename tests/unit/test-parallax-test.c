@@ -139,6 +139,7 @@ field(double dir)
 {
     PcbParallax p = { 0 };
     p.valid = TRUE;
+    p.seen = TRUE;
     p.metric = TRUE;
     p.a = 0;
     p.bx = dir;
