@@ -207,6 +207,15 @@ finding_of(const Judge *jd, PcbRegion *r, PcbFinding *f)
     const PcbFindingsParams *params = jd->params;
     if (too_small(jd, r))
         return FALSE;
+    /* light first, on the whole region: a part of it cut out by the parallax test has no
+     * unchanged board around it to hold a change of light to */
+    double u = params->min_unexplained > 0 ? pcb_unexplained(jd->map, r, jd->low) : 1;
+    if (u < params->min_unexplained) {
+        g_debug("findings: region at %.0f,%.0f %.0fx%.0f px, peak %.1f sigma: a change of light "
+                "explains it (%.0f%% unexplained)",
+                r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, r->peak / PCB_DIFF_UNIT, 100 * u);
+        return FALSE;
+    }
     if (jd->parallax != NULL) {
         if (!pcb_parallax_test(jd->parallax, r, jd->low)) {
             g_debug("findings: region at %.0f,%.0f %.0fx%.0f px: parallax explains it", r->x0,
@@ -231,13 +240,6 @@ finding_of(const Judge *jd, PcbRegion *r, PcbFinding *f)
     f->score = CLAMP(BASE_SCORE + STRENGTH_WEIGHT * strength + EXTENT_WEIGHT * extent
                          + MEAN_WEIGHT * MIN(1.0, mean / MEAN_FULL),
                      0, 1);
-    double u = params->min_unexplained > 0 ? pcb_unexplained(jd->map, r, jd->low) : 1;
-    if (u < params->min_unexplained) {
-        g_debug("findings: region at %.0f,%.0f %.0fx%.0f px, peak %.1f sigma: a change of light "
-                "explains it (%.0f%% unexplained)",
-                r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, f->peak, 100 * u);
-        return FALSE;
-    }
     f->kind = pcb_classify(jd->map, r, jd->low);
     const PcbZone *z = jd->board ? pcb_board_zone_at(jd->board, &f->bbox) : NULL;
     f->zone = z ? g_strdup(z->name) : NULL;

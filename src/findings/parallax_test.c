@@ -15,6 +15,7 @@
 #define MAX_CROP_PX    (1 << 22) /* a larger crop is not tested (memory): the region is kept */
 #define BAND_MIN_SHIFT 2         /* a band source matches at least this far, px */
 #define TEXTURE        0.25      /* a band source lies on texture: box mean |zn| above this */
+#define ALONG_TEXTURE  0.05      /* ... that changes along u: box mean |d zn / d u| above this */
 #define COHERENT_SIDE  9         /* a band source's neighbourhood, px square, ... */
 #define COHERENT_SHARE 0.2       /* ... of which this share matches within 1 px of its s */
 #define COHERENT_DS    1         /* (that 1 px) */
@@ -103,6 +104,23 @@ paint(const Region *k, int x, int y, int s, double sign, guint8 *band)
     }
 }
 
+/* @out: |d zn / d u|, zn's change along the parallax direction (central differences). A
+ * displacement along u is measured only where zn changes along u: a trace that runs along it
+ * matches itself at every displacement (the aperture problem) and says nothing of a height. */
+static void
+along_texture(const Region *k, const float *z, float *out)
+{
+    const int w = k->in.w, h = k->in.h;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const int xa = MAX(0, x - 1), xb = MIN(w - 1, x + 1);
+            const int ya = MAX(0, y - 1), yb = MIN(h - 1, y + 1);
+            float gx = (z[(size_t) y * w + xb] - z[(size_t) y * w + xa]) / (float) MAX(1, xb - xa);
+            float gy = (z[(size_t) yb * w + x] - z[(size_t) ya * w + x]) / (float) MAX(1, yb - ya);
+            out[(size_t) y * w + x] = fabsf(gx * (float) k->in.ux + gy * (float) k->in.uy);
+        }
+}
+
 /* Paints into @band the moves of one direction: the sources are pixels matched at
  * s >= BAND_MIN_SHIFT on texture of @z that are coherent; each paints its move (@sign +1:
  * x -> x + s u, -1: y - s u -> y). */
@@ -118,8 +136,11 @@ paint_band(const Region *k, const float *z, const int *sv, double sign, guint8 *
     for (size_t i = 0; i < n; i++)
         a[i] = fabsf(z[i]);
     pcb_box_mean(a, w, h, PCB_PX_COST_RADIUS, tmp, tex);
+    g_autofree float *dtex = g_new(float, n);
+    along_texture(k, z, a);
+    pcb_box_mean(a, w, h, PCB_PX_COST_RADIUS, tmp, dtex);
     for (size_t i = 0; i < n; i++)
-        src[i] = sv[i] >= BAND_MIN_SHIFT && tex[i] > TEXTURE;
+        src[i] = sv[i] >= BAND_MIN_SHIFT && tex[i] > TEXTURE && dtex[i] > ALONG_TEXTURE;
     const int least = (int) ceil(COHERENT_SHARE * COHERENT_SIDE * COHERENT_SIDE);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
@@ -143,18 +164,43 @@ swept_band(Region *k, GError **error)
         "parallax test", PCB_ERROR_BACKEND, error);
 }
 
+/* @flat: TRUE where both zn are flat over the cost window (box mean |zn| <= TEXTURE). */
+static void
+flat_both(const Region *k, gboolean *flat)
+{
+    const int w = k->in.w, h = k->in.h;
+    const size_t n = (size_t) w * h;
+    g_autofree float *a = g_new(float, n);
+    g_autofree float *tmp = g_new(float, n);
+    g_autofree float *tr = g_new(float, n);
+    g_autofree float *tw = g_new(float, n);
+    for (size_t i = 0; i < n; i++)
+        a[i] = fabsf(k->zr[i]);
+    pcb_box_mean(a, w, h, PCB_PX_COST_RADIUS, tmp, tr);
+    for (size_t i = 0; i < n; i++)
+        a[i] = fabsf(k->zw[i]);
+    pcb_box_mean(a, w, h, PCB_PX_COST_RADIUS, tmp, tw);
+    for (size_t i = 0; i < n; i++)
+        flat[i] = tr[i] <= TEXTURE && tw[i] <= TEXTURE;
+}
+
 /* @un: MARK where a pixel of the region's box is covered and neither matched both ways nor in
- * the band. */
+ * the band. A changed pixel (score >= low) where both images are flat is not matched: zn has
+ * nothing there to match (the inside of a part body wider than its window is 0 in zn, like
+ * bare board), and the colour says it changed. */
 static void
 unexplained(const Region *k, guint8 *un)
 {
     const int w = k->in.w;
+    g_autofree gboolean *flat = g_new(gboolean, (size_t) w * k->in.h);
+    flat_both(k, flat);
     memset(un, 0, (size_t) w * k->in.h);
     for (int y = k->box.y; y < k->box.y + k->box.h; y++) {
         const guint8 *v = pcb_image_row(k->t->map->valid, k->crop.y + y) + k->crop.x;
+        const guint8 *s = pcb_image_row(k->t->map->score, k->crop.y + y) + k->crop.x;
         for (int x = k->box.x; x < k->box.x + k->box.w; x++) {
             size_t i = (size_t) y * w + x;
-            gboolean matched = k->sf[i] >= 0 && k->sr[i] >= 0;
+            gboolean matched = k->sf[i] >= 0 && k->sr[i] >= 0 && !(flat[i] && s[x] >= k->low);
             un[i] = v[x] == COVERED && !matched && !k->band[i] ? MARK : 0;
         }
     }
