@@ -21,6 +21,8 @@
 #define COHERENT_DS    1         /* (that 1 px) */
 #define BAND_DILATE    3         /* the swept band is dilated by this square, px */
 #define ERODE          5         /* unexplained pixels are eroded by this square, px */
+#define SURROUND       6         /* what surrounds a component: its box grown by this, px */
+#define RAISED_SHARE   0.6       /* a component surrounded this much by a raised part is on it */
 #define WEIGHT_STEPS   32        /* a shifted mask's bilinear weights are in 1/32 px (OpenCV's) */
 #define MARK           255       /* a set mask pixel */
 #define COVERED        255       /* map->valid where the photo covers */
@@ -228,10 +230,43 @@ grow_component(guint8 *m, int w, int h, int seed, int *list)
     return n;
 }
 
-/* Keeps in @m (MARK) only its 8-connected components of at least @least pixels; returns the
- * largest one's size. */
+/* Whether the component @list (@size pixels) lies on a raised part: of the explained pixels
+ * around it (its box grown by SURROUND px; the swept band is no evidence), more than
+ * RAISED_SHARE matched at a displacement rather than where they are. A change of a part's
+ * appearance (a highlight or shadow that moved with the light) is surrounded by the part; a new
+ * part on the board, by the board. */
+static gboolean
+on_raised_part(const Region *k, const guint8 *un, const int *list, int size)
+{
+    const int w = k->in.w, h = k->in.h;
+    int x0 = w, y0 = h, x1 = -1, y1 = -1;
+    for (int i = 0; i < size; i++) {
+        x0 = MIN(x0, list[i] % w);
+        x1 = MAX(x1, list[i] % w);
+        y0 = MIN(y0, list[i] / w);
+        y1 = MAX(y1, list[i] / w);
+    }
+    int raised = 0, board = 0;
+    for (int y = MAX(0, y0 - SURROUND); y <= MIN(h - 1, y1 + SURROUND); y++)
+        for (int x = MAX(0, x0 - SURROUND); x <= MIN(w - 1, x1 + SURROUND); x++) {
+            size_t i = (size_t) y * w + x;
+            if (un[i])
+                continue;
+            if (k->band[i] || k->sf[i] < 0 || k->sr[i] < 0)
+                continue; /* unobservable, or matched one way only: no evidence */
+            if (MAX(k->sf[i], k->sr[i]) >= BAND_MIN_SHIFT)
+                raised++;
+            else
+                board++;
+        }
+    return raised > RAISED_SHARE * (raised + board);
+}
+
+/* Keeps in @m (MARK) only its 8-connected components of at least @least pixels that do not lie
+ * on a raised part (@un: the unexplained pixels before erosion); returns the largest kept
+ * one's size. */
 static int
-keep_components(guint8 *m, int w, int h, int least)
+keep_components(const Region *k, const guint8 *un, guint8 *m, int w, int h, int least)
 {
     const int n = w * h;
     g_autofree int *list = g_new(int, n);
@@ -240,9 +275,11 @@ keep_components(guint8 *m, int w, int h, int least)
         if (m[p] != MARK)
             continue;
         int size = grow_component(m, w, h, p, list);
-        largest = MAX(largest, size);
+        gboolean keep = size >= least && !on_raised_part(k, un, list, size);
+        if (keep)
+            largest = MAX(largest, size);
         for (int i = 0; i < size; i++)
-            m[list[i]] = size >= least ? KEPT : 0;
+            m[list[i]] = keep ? KEPT : 0;
     }
     for (int p = 0; p < n; p++)
         m[p] = m[p] == KEPT ? MARK : 0;
@@ -317,7 +354,7 @@ decide(const Region *k, PcbRegion *r, int *largest, gboolean *was_cut, GError **
     if (!pcb_cv_check(pcbcv_morph(&uv, &ev, 0, ERODE, PCBCV_BORDER_DEFAULT, msg, sizeof msg), msg,
                       "parallax test", PCB_ERROR_BACKEND, error))
         return FALSE;
-    *largest = keep_components(eroded, w, h, k->t->min_blob);
+    *largest = keep_components(k, un, eroded, w, h, k->t->min_blob);
     if (*largest < k->t->min_blob)
         return TRUE;
     if (!pcb_cv_check(pcbcv_morph(&ev, &kv, 1, ERODE, PCBCV_BORDER_DEFAULT, msg, sizeof msg), msg,
