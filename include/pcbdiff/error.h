@@ -9,7 +9,7 @@ G_BEGIN_DECLS
 /* Process exit codes of every pcbdiff command (they extend diff(1)). */
 typedef enum {
     PCB_EXIT_PASS = 0,         /* finished, no findings */
-    PCB_EXIT_FINDINGS = 1,     /* finished, at least one finding */
+    PCB_EXIT_FINDINGS = 1,     /* finished, at least one finding, or a zone not judged */
     PCB_EXIT_TROUBLE = 2,      /* usage error, unreadable input, unwritable output */
     PCB_EXIT_UNREGISTERED = 3, /* the photo could not be registered to the reference */
 } PcbExit;

@@ -59,6 +59,29 @@ typedef struct {
     double ms;
 } PcbTiming;
 
+/* Capture guidance: whether a zone of the board could be judged from the photo. */
+typedef struct {
+    char *name;
+    gboolean judged;
+    double covered;         /* share of the zone the photo covers */
+    double photo_px_per_mm; /* photo px per mm there, in the most foreshortened direction (0:
+                               the scale is unknown) */
+    double foreshortening;  /* the smallest over the largest photo scale there (1: square on) */
+    double parallax_px;     /* the tallest part's parallax there, reference px (0: none seen) */
+    char *why;              /* why it is not judged, or NULL */
+    int withheld;           /* findings in it that were not reported */
+} PcbZoneJudgement;
+
+/* Frees what @z owns (name, why); the GArray of judgements does it for each. */
+void pcb_zone_judgement_clear(PcbZoneJudgement *z);
+
+/* Judges each zone of @board from registration @reg (@valid: GRAY8 reference-size coverage of
+ * the photo, or NULL), removing from @findings (may be NULL) those whose centre lies in a zone
+ * that cannot be judged. Returns a new GArray of PcbZoneJudgement, in the board's order
+ * (g_array_unref() it). */
+GArray *pcb_zones_judge(const PcbBoard *board, const PcbRegistration *reg, const PcbImage *valid,
+                        double px_per_mm, GArray *findings);
+
 typedef struct {
     char *reference_path, *photo_path;
     char *reference_sha256, *photo_sha256; /* hex, or NULL if not read */
@@ -68,6 +91,7 @@ typedef struct {
     gboolean registered;
     PcbRegistration reg;
     GArray *findings; /* PcbFinding, sorted by score */
+    GArray *zones;    /* PcbZoneJudgement, one per board zone (empty when it has none) */
     GArray *timings;  /* PcbTiming, in pipeline order */
     double total_ms;
     double noise[3];
@@ -76,6 +100,10 @@ typedef struct {
     PcbImage *warped;    /* RGB8, reference size */
     PcbImage *heat;      /* GRAY8 difference map at the working resolution */
 } PcbInspection;
+
+/* The verdict of a finished inspection: "fail" (findings), "incomplete" (no findings, but a
+ * zone could not be judged from the photo) or "pass". A static string. */
+const char *pcb_inspection_verdict(const PcbInspection *insp);
 
 /* An empty result (no findings, no timings) for pcb_inspect() to fill; pcb_inspection_free()
  * frees it and everything it holds. */

@@ -1,4 +1,5 @@
 /* pcbdiff inspect: the whole pipeline on one photo. */
+#include <string.h>
 #include <stdio.h>
 #include "cli/cli.h"
 
@@ -26,7 +27,8 @@ write_outputs(PcbInspection *insp, const CliCommon *common, const char *json, co
     }
     if (json != NULL && !pcb_report_write_json(insp, NULL, json, &error))
         return cli_fail(error);
-    return insp->findings->len > 0 ? PCB_EXIT_FINDINGS : PCB_EXIT_PASS;
+    /* a zone not judged is no pass either */
+    return strcmp(pcb_inspection_verdict(insp), "pass") != 0 ? PCB_EXIT_FINDINGS : PCB_EXIT_PASS;
 }
 
 int

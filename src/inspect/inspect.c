@@ -252,6 +252,9 @@ after_load(Run *run, LoadJob *ref_job, LoadJob *photo_job, GError **error)
     if (params->stop_after == PCB_STOP_AFTER_FINDINGS
         && !difference_and_findings(run, ref, warped, valid, ignore, error))
         return FALSE;
+    g_array_unref(run->insp->zones);
+    run->insp->zones = pcb_zones_judge(run->board, &run->insp->reg, valid, run->insp->px_per_mm,
+                                       run->insp->findings);
     if (params->keep_images) {
         run->insp->reference = g_steal_pointer(&ref_job->full);
         run->insp->warped = g_steal_pointer(&warped);

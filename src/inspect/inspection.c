@@ -8,6 +8,8 @@ pcb_inspection_new(void)
     insp->findings = g_array_new(FALSE, TRUE, sizeof(PcbFinding));
     g_array_set_clear_func(insp->findings, (GDestroyNotify) pcb_finding_clear);
     insp->timings = g_array_new(FALSE, TRUE, sizeof(PcbTiming));
+    insp->zones = g_array_new(FALSE, TRUE, sizeof(PcbZoneJudgement));
+    g_array_set_clear_func(insp->zones, (GDestroyNotify) pcb_zone_judgement_clear);
     return insp;
 }
 
@@ -24,6 +26,7 @@ pcb_inspection_free(PcbInspection *insp)
     pcb_registration_clear(&insp->reg);
     g_array_unref(insp->findings);
     g_array_unref(insp->timings);
+    g_array_unref(insp->zones);
     pcb_image_free(insp->reference);
     pcb_image_free(insp->warped);
     pcb_image_free(insp->heat);

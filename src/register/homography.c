@@ -77,6 +77,18 @@ pcb_h_photo_scale(const double h[9], double x, double y)
     return det >= 0 ? sqrt(det) : -sqrt(-det);
 }
 
+void
+pcb_h_photo_scales(const double h[9], double x, double y, double *least, double *most)
+{
+    double j[4];
+    jacobian_ref_to_photo(h, x, y, j);
+    double t = j[0] * j[0] + j[1] * j[1] + j[2] * j[2] + j[3] * j[3];
+    double d = fabs(j[0] * j[3] - j[1] * j[2]);
+    double r = sqrt(MAX(0.0, t * t - 4 * d * d));
+    *least = sqrt(MAX(0.0, (t - r) / 2));
+    *most = sqrt((t + r) / 2);
+}
+
 double
 pcb_h_rotation_deg(const double h[9], double x, double y)
 {

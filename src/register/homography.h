@@ -12,6 +12,9 @@ gboolean pcb_h_apply(const double h[9], double x, double y, double *ox, double *
 /* Photo px per reference px around reference point (x, y), for h: photo -> reference;
  * negative when the mapping mirrors. */
 double pcb_h_photo_scale(const double h[9], double x, double y);
+/* The singular values of the reference -> photo map's Jacobian at reference (@x, @y): photo
+ * px per reference px in the direction seen smallest (*@least: foreshortened) and largest. */
+void pcb_h_photo_scales(const double h[9], double x, double y, double *least, double *most);
 double pcb_h_rotation_deg(const double h[9], double x, double y);
 
 /* The map from an image to its resized copy (pixel centres at integer coordinates, as OpenCV

@@ -191,6 +191,30 @@ add_finding(JsonBuilder *b, const PcbFinding *f)
     json_builder_end_object(b);
 }
 
+/* Capture guidance: each board zone, judged or not and why. */
+static void
+add_zones(JsonBuilder *b, const PcbInspection *insp)
+{
+    json_builder_set_member_name(b, "zones");
+    json_builder_begin_array(b);
+    for (guint i = 0; insp->zones != NULL && i < insp->zones->len; i++) {
+        const PcbZoneJudgement *z = &g_array_index(insp->zones, PcbZoneJudgement, i);
+        json_builder_begin_object(b);
+        member_string(b, "name", z->name);
+        json_builder_set_member_name(b, "judged");
+        json_builder_add_boolean_value(b, z->judged);
+        member_string(b, "why", z->why);
+        member_number(b, "covered", round_dec(z->covered, 3));
+        member_number(b, "photo_px_per_mm",
+                      z->photo_px_per_mm > 0 ? round_dec(z->photo_px_per_mm, 2) : NAN);
+        member_number(b, "foreshortening", round_dec(z->foreshortening, 3));
+        member_number(b, "parallax_px", round_dec(z->parallax_px, 1));
+        member_int(b, "withheld", z->withheld);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
 static void
 add_timings(JsonBuilder *b, const PcbInspection *insp)
 {
@@ -213,7 +237,7 @@ build_report(const PcbInspection *insp, const GError *failure)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     guint n_findings = insp->findings != NULL ? insp->findings->len : 0;
-    const char *verdict = failure != NULL ? "error" : n_findings > 0 ? "fail" : "pass";
+    const char *verdict = failure != NULL ? "error" : pcb_inspection_verdict(insp);
 
     json_builder_begin_object(b);
     member_int(b, "version", PCB_REPORT_VERSION);
@@ -251,6 +275,8 @@ build_report(const PcbInspection *insp, const GError *failure)
     for (guint i = 0; i < n_findings; i++)
         add_finding(b, &g_array_index(insp->findings, PcbFinding, i));
     json_builder_end_array(b);
+
+    add_zones(b, insp);
 
     json_builder_set_member_name(b, "noise_sigma");
     json_builder_begin_array(b);

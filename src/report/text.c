@@ -98,7 +98,9 @@ pcb_report_print_text(const PcbInspection *insp, FILE *out)
     g_return_if_fail(insp != NULL && out != NULL);
     guint n = insp->findings != NULL ? insp->findings->len : 0;
     char verdict[48];
-    if (n == 0)
+    if (n == 0 && strcmp(pcb_inspection_verdict(insp), "incomplete") == 0)
+        g_snprintf(verdict, sizeof verdict, "INCOMPLETE  no findings  ");
+    else if (n == 0)
         g_snprintf(verdict, sizeof verdict, "PASS  no findings  ");
     else
         g_snprintf(verdict, sizeof verdict, "FAIL  %u finding%s  ", n, n == 1 ? "" : "s");
@@ -106,4 +108,10 @@ pcb_report_print_text(const PcbInspection *insp, FILE *out)
     fprintf(out, "%s%s\n", verdict, ctx);
     for (guint i = 0; i < n; i++)
         print_finding(out, i + 1, &g_array_index(insp->findings, PcbFinding, i));
+    for (guint i = 0; insp->zones != NULL && i < insp->zones->len; i++) {
+        const PcbZoneJudgement *z = &g_array_index(insp->zones, PcbZoneJudgement, i);
+        if (!z->judged)
+            fprintf(out, "NOT JUDGED  zone %s: %s (%d finding%s withheld); take another photo\n",
+                    z->name, z->why, z->withheld, z->withheld == 1 ? "" : "s");
+    }
 }

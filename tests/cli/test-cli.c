@@ -280,6 +280,46 @@ test_register_command(void)
     g_assert_cmpint(m.status, ==, 2);
 }
 
+/* Capture guidance: a zone the photo does not show is not judged, the verdict is incomplete
+ * (exit 1), and the summary says which zone and why; a zone it shows is judged. */
+static void
+test_zone_not_in_photo(void)
+{
+    g_autofree char *board = path("zboard");
+    g_mkdir(board, 0755);
+    g_autoptr(PcbImage) golden = pcb_image_load(ref_png, NULL, NULL);
+    g_assert_nonnull(golden);
+    g_autofree char *gpath = g_build_filename(board, "golden.png", NULL);
+    g_assert_true(pcb_image_save_png(golden, gpath, NULL));
+    g_autofree char *ini = g_build_filename(board, "board.ini", NULL);
+    const char *text = "[board]\nname = zones\npx-per-mm = 10\n\n[zone LEFT]\nrect = 60, 100, "
+                       "150, 250\n\n[zone RIGHT]\nrect = 560, 100, 120, 250\n";
+    write_bytes(ini, text, strlen(text));
+    /* the photo shows the left 55% of the board only */
+    g_autoptr(PcbImage) view
+        = pcb_image_new_view(396, golden->height, golden->format, golden->stride, golden->data);
+    g_autoptr(PcbImage) left = pcb_image_copy(view, NULL);
+    g_autofree char *photo = path("left.png");
+    g_assert_true(pcb_image_save_png(left, photo, NULL));
+    g_autofree char *json = path("zones.json");
+    g_auto(TuRun) r = { 0 };
+    tu_run(&r, "inspect", "--board", board, photo, "--json", json, NULL);
+    g_assert_cmpint(r.status, ==, 1);
+    assert_contains(r.out, "INCOMPLETE");
+    assert_contains(r.out, "NOT JUDGED  zone RIGHT: only 0% of it is in the photo");
+    g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *o = read_report(p, json);
+    g_assert_cmpstr(json_object_get_string_member(o, "verdict"), ==, "incomplete");
+    JsonArray *zones = json_object_get_array_member(o, "zones");
+    g_assert_cmpuint(json_array_get_length(zones), ==, 2);
+    JsonObject *z0 = json_array_get_object_element(zones, 0);
+    JsonObject *z1 = json_array_get_object_element(zones, 1);
+    g_assert_cmpstr(json_object_get_string_member(z0, "name"), ==, "LEFT");
+    g_assert_true(json_object_get_boolean_member(z0, "judged"));
+    g_assert_false(json_object_get_boolean_member(z1, "judged"));
+    g_assert_cmpfloat(json_object_get_double_member(z1, "covered"), <, 0.05);
+}
+
 static void
 make_fixtures(void)
 {
@@ -360,6 +400,7 @@ main(int argc, char **argv)
     g_test_add_func("/cli/other-board-exit-3", test_other_board_is_unregistered);
     g_test_add_func("/cli/unwritable-output-exit-2", test_unwritable_output);
     g_test_add_func("/cli/board-profile", test_board_profile);
+    g_test_add_func("/cli/zone-not-in-photo-incomplete", test_zone_not_in_photo);
     g_test_add_func("/cli/register-command", test_register_command);
     g_test_add_func("/cli/reencoded-copy-exit-0", test_reencoded_copy_passes);
     g_test_add_func("/cli/aligned", test_aligned);
