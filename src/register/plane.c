@@ -3,7 +3,10 @@
  * Tiles on a part large enough to span several of them agree with their neighbours and are
  * kept for the fit, pulling the homography (and the local field) towards the parts' tops. Once
  * the parallax field is known, a kept tile that moved along it, further than the other kept
- * tiles do, stands above the board: it leaves the fit, and the homography is fitted again. */
+ * tiles do, stands above the board: it leaves the fit (it still counts as agreeing: parallax
+ * explains it), and the homography is fitted again. This runs only when the tiles that disagree
+ * with their neighbours show parallax (PcbParallax.seen): on a flat board the plane fit's
+ * residuals are lens distortion and bow, smooth and large, and no tile stands above another. */
 #include <math.h>
 #include <string.h>
 #include "pcbdiff/error.h"
@@ -18,24 +21,46 @@
 #define PLANE_MIN_KEEP  0.5 /* never drop more than half the kept tiles */
 /* clang-format on */
 
-/* How far each kept tile's residual goes along the parallax direction into @along; the
- * median into *@median. Returns how many kept tiles there are. */
+/* How far each kept tile's residual goes along the parallax direction into @along (valid where
+ * @has). Returns how many kept tiles there are. */
 static int
-along_parallax(const TileGrid *g, const PcbParallax *par, double *along, double *median)
+along_parallax(const TileGrid *g, const PcbParallax *par, double *along, gboolean *has)
 {
     int n = g->cols * g->rows, m = 0;
-    g_autofree double *sorted = g_new(double, MAX(1, n));
     for (int k = 0; k < n; k++) {
         double ux, uy, smax;
         along[k] = 0;
-        if (!g->good[k] || !pcb_parallax_at(par, g->tiles[k].cx, g->tiles[k].cy, &ux, &uy, &smax))
-            continue;
-        along[k] = g->res_x[k] * ux + g->res_y[k] * uy;
-        sorted[m++] = along[k];
+        has[k]
+            = g->good[k] && pcb_parallax_at(par, g->tiles[k].cx, g->tiles[k].cy, &ux, &uy, &smax);
+        if (has[k]) {
+            along[k] = g->res_x[k] * ux + g->res_y[k] * uy;
+            m++;
+        }
     }
-    qsort(sorted, (size_t) m, sizeof(double), pcb_reg_cmp_double);
-    *median = m > 0 ? sorted[m / 2] : 0;
     return m;
+}
+
+/* Marks in @up the kept tiles that moved along the parallax further than the median kept tile;
+ * returns how many. */
+static int
+raised_tiles(const TileGrid *g, const double *along, const gboolean *has, gboolean *up)
+{
+    const int n = g->cols * g->rows;
+    g_autofree double *sorted = g_new(double, n);
+    int m = 0;
+    for (int k = 0; k < n; k++)
+        if (has[k])
+            sorted[m++] = along[k];
+    if (m == 0)
+        return 0;
+    qsort(sorted, (size_t) m, sizeof(double), pcb_reg_cmp_double);
+    const double median = sorted[m / 2];
+    int raised = 0;
+    for (int k = 0; k < n; k++) {
+        up[k] = has[k] && along[k] > median + PLANE_RAISED_PX;
+        raised += up[k];
+    }
+    return raised;
 }
 
 /* Refits @h by least squares over the kept tiles and sets every measured tile's residual
@@ -84,22 +109,25 @@ pcb_reg_board_plane(TileGrid *g, double h[9], int rw, int rh, int pw, int ph,
 {
     const int n = g->cols * g->rows;
     g_autofree double *along = g_new(double, n);
+    g_autofree gboolean *has = g_new(gboolean, n);
+    g_autofree gboolean *up = g_new(gboolean, n);
     for (int round = 0; round < PLANE_ROUNDS; round++) {
         PcbParallax par;
         pcb_reg_parallax(g, h, rw, rh, pw, ph, params, NULL, &par);
-        double median;
-        int kept = par.valid ? along_parallax(g, &par, along, &median) : 0;
-        int raised = 0;
-        for (int k = 0; k < n && kept > 0; k++)
-            raised += g->good[k] && along[k] > median + PLANE_RAISED_PX;
+        /* only where the tiles that disagree with their neighbours show parallax: a smooth
+         * displacement (lens distortion, bow) is no height */
+        int kept = par.valid && (round > 0 || par.seen) ? along_parallax(g, &par, along, has) : 0;
+        int raised = kept > 0 ? raised_tiles(g, along, has, up) : 0;
         g_debug("register: board plane, round %d: %d of %d kept tiles stand above the board", round,
                 raised, kept);
         if (raised == 0 || kept - raised < PLANE_MIN_KEEP * kept
             || kept - raised < params->min_tiles)
             return TRUE;
         for (int k = 0; k < n; k++)
-            if (g->good[k] && along[k] > median + PLANE_RAISED_PX)
+            if (up[k]) {
                 g->good[k] = FALSE;
+                g->raised[k] = TRUE;
+            }
         if (!refit(g, h, error))
             return FALSE;
     }

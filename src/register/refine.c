@@ -39,6 +39,7 @@ pcb_reg_tile_grid_free(TileGrid *g)
     g_free(g->res_y);
     g_free(g->good);
     g_free(g->measured);
+    g_free(g->raised);
     memset(g, 0, sizeof *g);
 }
 
@@ -62,6 +63,7 @@ tile_grid_init(TileGrid *g, int width, int height, double spacing, int max_nodes
     g->res_y = g_new0(double, n);
     g->good = g_new0(gboolean, n);
     g->measured = g_new0(gboolean, n);
+    g->raised = g_new0(gboolean, n);
     for (int j = 0; j < g->rows; j++)
         for (int i = 0; i < g->cols; i++) {
             g->tiles[j * g->cols + i].cx = i * g->step_x;

@@ -199,9 +199,10 @@ explain_parallax(TileGrid *grid, const PcbImage *reference, const PcbImage *phot
     }
     pcb_reg_parallax(grid, out->h, reference->width, reference->height, photo->width, photo->height,
                      params, explained, &out->parallax);
+    /* the tiles the board plane left out stand above it: explained too */
     int more = 0;
     for (int k = 0; k < n; k++)
-        more += explained[k] && !grid->good[k];
+        more += grid->raised[k] || (explained[k] && !grid->good[k]);
     out->parallax_tiles = more;
 }
 

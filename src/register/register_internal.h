@@ -46,6 +46,7 @@ typedef struct {
     double *res_x, *res_y; /* residual against the fitted homography (measured tiles) */
     gboolean *good;        /* consistent: kept for the fit */
     gboolean *measured;    /* measured well enough to have a residual */
+    gboolean *raised;      /* consistent, but left out of the fit: stands above the board */
 } TileGrid;
 
 /* Frees what @g holds and zeroes it. */
@@ -87,8 +88,9 @@ int pcb_reg_parallax(const TileGrid *g, const double h[9], int rw, int rh, int p
                      const PcbRegisterParams *params, gboolean *explained, PcbParallax *out);
 
 /* Drops from the grid's kept tiles those that stand above the board (moved along the parallax
- * further than the others) and refits @h over the rest, a few rounds (plane.c); residuals of
- * all measured tiles follow the new @h. FALSE only when a fit fails. */
+ * further than the kept tiles around them) and refits @h over the rest, a few rounds (plane.c);
+ * the dropped tiles are marked raised, residuals of all measured tiles follow the new @h. FALSE
+ * only when a fit fails. */
 gboolean pcb_reg_board_plane(TileGrid *g, double h[9], int rw, int rh, int pw, int ph,
                              const PcbRegisterParams *params, GError **error);
 
