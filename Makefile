@@ -1,15 +1,19 @@
 # pcbdiff — plain GNU make. `make demo` and `make test` set the machine up first.
-# Other targets: all, check (tests without set-up), bench, samples, valgrind, asan, format, lint, clean.
+# Other targets: all, check (tests without set-up), install (PREFIX, DESTDIR), bench, samples,
+# valgrind, asan, format, lint, clean.
 
 BUILD    ?= build
+comma    := ,
 ifneq ($(SAN),)
-BUILD    := build-san
+BUILD    := build-san-$(subst $(comma),-,$(SAN))
 CC       := clang
 CXX      := clang++
 SANFLAGS := -O1 -g -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 CFLAGS   += $(SANFLAGS)
 CXXFLAGS += $(SANFLAGS)
 LDFLAGS  += -fsanitize=$(SAN)
+# the sanitizer runtime comes with the executable: the shared library leaves it undefined
+SO_CHECK :=
 OPT      :=
 CXXOPT   :=
 HOTOPT   :=
@@ -22,6 +26,8 @@ WARN_C   := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpo
             -Wwrite-strings -Wformat=2 -Wundef -Wvla
 WARN_C   += $(if $(findstring clang,$(CC)),,-Wjump-misses-init)
 WARN_CXX := -Wall -Wextra -Wpointer-arith -Wformat=2 -Wnon-virtual-dtor
+# libpcbdiff exports only what its public headers mark PCB_API (include/pcbdiff/api.h)
+VISIBILITY := -fPIC -fvisibility=hidden
 
 OPT      ?= -O2 -g
 CXXOPT   ?= -O3 -g
@@ -33,8 +39,9 @@ CPPFLAGS += -Iinclude -Isrc -DG_LOG_DOMAIN=\"pcbdiff\" \
             -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 -DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN_C) -Werror $(PKG_CFLAGS)
-CXXFLAGS += -std=c++17 $(CXXOPT) $(WARN_CXX) -Werror -I/usr/include/opencv4
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN_C) -Werror $(VISIBILITY) $(PKG_CFLAGS)
+CXXFLAGS += -std=c++17 $(CXXOPT) $(WARN_CXX) -Werror $(VISIBILITY) -fvisibility-inlines-hidden \
+            -I/usr/include/opencv4
 LDLIBS   += $(PKG_LIBS) $(CV_LIBS) -lm -lpthread
 
 $(BUILD)/src/diff/%.o $(BUILD)/src/findings/shift_test.o $(BUILD)/src/findings/regions.o \
@@ -51,7 +58,14 @@ CLI_C    := $(sort $(wildcard src/cli/*.c))
 LIB_OBJ  := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cpp=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_C:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libpcbdiff.a
+# the shared library: SONAME libpcbdiff.so.$(SOVER), bumped when the ABI breaks
+VERSION  := $(shell sed -n 's/^\#define PCBDIFF_VERSION "\(.*\)"/\1/p' include/pcbdiff/pcbdiff.h)
+SOVER    := 0
+SO       := $(BUILD)/libpcbdiff.so.$(VERSION)
+SO_CHECK ?= -Wl,--no-undefined
 BIN      := $(BUILD)/pcbdiff
+PREFIX   ?= /usr/local
+LIBDIR   ?= $(PREFIX)/lib
 TEST_SRC := $(sort $(wildcard tests/unit/test-*.c tests/cli/test-*.c))
 TESTS    := $(TEST_SRC:%.c=$(BUILD)/%)
 TEST_LIB := $(BUILD)/tests/testutil.o
@@ -60,8 +74,9 @@ SYNTH_C  := $(sort $(wildcard tests/tools/synthboard/*.c))
 SYNTH_OBJ := $(SYNTH_C:%.c=$(BUILD)/%.o)
 DECODET  := $(BUILD)/tools/decodetime
 
-.PHONY: all demo test check deps bench samples valgrind asan format lint clean
-all: $(BIN) $(SYNTH) $(DECODET)
+.PHONY: all demo test check deps bench samples valgrind asan tsan fuzz fuzz-replay fuzz-lib replay-lib format lint clean \
+        install
+all: $(BIN) $(SO) $(LIB) $(SYNTH) $(DECODET)
 
 deps:
 	@scripts/install-deps.sh
@@ -72,9 +87,18 @@ demo: deps
 	@scripts/demo.sh $(BIN)
 test: deps
 	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory tsan
+	@$(MAKE) --no-print-directory fuzz-replay
 
-check: $(BIN) $(TESTS)
-	PCBDIFF=$(abspath $(BIN)) SRCDIR=$(CURDIR) prove -j2 $(TESTS)
+STAGE    := $(BUILD)/stage
+check: $(BIN) $(TESTS) $(STAGE)/bin/pcbdiff
+	PCBDIFF=$(abspath $(BIN)) SRCDIR=$(CURDIR) PCBDIFF_STAGE=$(abspath $(STAGE)) \
+	PCBDIFF_CC="$(CC)" PCBDIFF_CC_FLAGS="$(SANFLAGS) $(if $(SAN),-fsanitize-link-c++-runtime -lstdc++)" prove -j2 $(TESTS)
+
+# what test-install checks: an install under a prefix, and one under DESTDIR
+$(STAGE)/bin/pcbdiff: $(BIN) $(SO) $(LIB) src/pcbdiff.pc.in src/cli/pcbdiff.1 include/pcbdiff/*.h
+	@$(MAKE) --no-print-directory install PREFIX=$(abspath $(STAGE)) >/dev/null
+	@$(MAKE) --no-print-directory install PREFIX=/opt/pcbdiff DESTDIR=$(abspath $(BUILD)/destdir) >/dev/null
 
 bench: deps
 	@$(MAKE) --no-print-directory all
@@ -84,11 +108,58 @@ bench: deps
 samples: $(SYNTH) $(BIN)
 	scripts/make-samples.sh $(SYNTH)
 
-valgrind: $(BIN) $(TESTS)
-	scripts/valgrind.sh $(TESTS)
+valgrind: $(BIN) $(TESTS) $(STAGE)/bin/pcbdiff
+	PCBDIFF=$(abspath $(BIN)) SRCDIR=$(CURDIR) PCBDIFF_STAGE=$(abspath $(STAGE)) \
+	    scripts/valgrind.sh $(TESTS)
 
 asan:
 	$(MAKE) check SAN=address,undefined
+# ThreadSanitizer over the inspections that share one prepared reference on 4 threads
+tsan:
+	$(MAKE) --no-print-directory SAN=thread build-san-thread/tests/unit/test-prepared
+	SRCDIR=$(CURDIR) TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	    prove build-san-thread/tests/unit/test-prepared
+
+# ---- fuzzing: libFuzzer harnesses tests/fuzz/fuzz-NAME.c, seed corpora tests/fuzz/corpus/NAME,
+# every crash ever found kept in tests/fuzz/crashes/NAME (replayed by make test, under ASan+UBSan)
+FUZZERS      := image board
+FUZZ_SECONDS ?= 60
+FUZZ_LIB     := build-san-fuzzer-no-link-address-undefined/libpcbdiff.a
+REPLAY_LIB   := build-san-address-undefined/libpcbdiff.a
+FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
+
+fuzz-lib:
+	@$(MAKE) --no-print-directory SAN=fuzzer-no-link,address,undefined $(FUZZ_LIB) >/dev/null
+replay-lib:
+	@$(MAKE) --no-print-directory SAN=address,undefined $(REPLAY_LIB) >/dev/null
+
+# make fuzz [FUZZ_SECONDS=60]: each harness coverage-guided for FUZZ_SECONDS; what it learns
+# stays in build-fuzz/corpus-NAME (copy the useful inputs into tests/fuzz/corpus/NAME), a crash
+# is written to build-fuzz/crash-NAME-*: fix it and keep it in tests/fuzz/crashes/NAME.
+fuzz: fuzz-lib
+	@mkdir -p build-fuzz
+	@for f in $(FUZZERS); do \
+	    clang $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -fsanitize-link-c++-runtime tests/fuzz/fuzz-$$f.c $(FUZZ_LIB) \
+	        $(LDLIBS) -lstdc++ -o build-fuzz/fuzz-$$f || exit 1; \
+	    mkdir -p build-fuzz/corpus-$$f; \
+	    echo "== fuzz $$f for $(FUZZ_SECONDS) s"; \
+	    build-fuzz/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=build-fuzz/crash-$$f- build-fuzz/corpus-$$f tests/fuzz/corpus/$$f \
+	        2>&1 | grep -E '^#[0-9]+.*DONE|stat::number_of_executed_units|cov:|ERROR|SUMMARY' | tail -4 \
+	        || exit 1; \
+	done
+
+# every seed and every crash ever found, once each, under ASan and UBSan (no libFuzzer needed)
+fuzz-replay: replay-lib
+	@mkdir -p build-fuzz
+	@for f in $(FUZZERS); do \
+	    clang $(FUZZ_FLAGS) -fsanitize=address,undefined -fsanitize-link-c++-runtime -fno-sanitize-recover=all \
+	        tests/fuzz/replay.c tests/fuzz/fuzz-$$f.c $(REPLAY_LIB) $(LDLIBS) -lstdc++ \
+	        -o build-fuzz/replay-$$f || exit 1; \
+	    printf 'fuzz-replay %-6s ' $$f; \
+	    build-fuzz/replay-$$f tests/fuzz/corpus/$$f/* $$(ls tests/fuzz/crashes/$$f/* 2>/dev/null) \
+	        || exit 1; \
+	done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')
@@ -96,14 +167,36 @@ lint:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' '*.cpp')
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san-* build-fuzz
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@
 	ar rcs $@ $^
-$(BIN): $(CLI_OBJ) $(LIB)
-	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(SO): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CXX) $(LDFLAGS) -shared -Wl,-soname,libpcbdiff.so.$(SOVER) $(SO_CHECK) $^ $(LDLIBS) -o $@
+	ln -sf $(notdir $@) $(BUILD)/libpcbdiff.so.$(SOVER)
+	ln -sf libpcbdiff.so.$(SOVER) $(BUILD)/libpcbdiff.so
+# the CLI links the shared library, found beside it (build tree) or in ../lib (installed)
+$(BIN): $(CLI_OBJ) $(SO)
+	$(CXX) $(LDFLAGS) $(CLI_OBJ) -L$(BUILD) -lpcbdiff -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' \
+	    $(PKG_LIBS) -lm -o $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the CLI and its man page, the headers, the shared
+# and static libraries and pcbdiff.pc (pkg-config).
+install: $(BIN) $(SO) $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include/pcbdiff $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pcbdiff
+	install -m 755 $(SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SO)) $(DESTDIR)$(LIBDIR)/libpcbdiff.so.$(SOVER)
+	ln -sf libpcbdiff.so.$(SOVER) $(DESTDIR)$(LIBDIR)/libpcbdiff.so
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 include/pcbdiff/*.h $(DESTDIR)$(PREFIX)/include/pcbdiff/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    src/pcbdiff.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/pcbdiff.pc
+	install -m 644 src/cli/pcbdiff.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_LIB) $(LIB)
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
 $(SYNTH): $(SYNTH_OBJ) $(LIB)
@@ -118,10 +211,11 @@ $(BUILD)/tests/testutil.o: tests/testutil.c
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/%.o: %.c
+# objects follow the flags: a changed Makefile rebuilds them
+$(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/%.o: %.cpp
+$(BUILD)/%.o: %.cpp Makefile
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -MMD -MP -c $< -o $@
 

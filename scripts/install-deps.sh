@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config libglib2.0-dev libjson-glib-dev libturbojpeg0-dev libpng-dev
 libssl-dev libopencv-core-dev libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
-libopencv-video-dev libopencv-flann-dev perl"
+libopencv-video-dev libopencv-flann-dev perl clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

@@ -22,6 +22,8 @@
 #ifndef PCBDIFF_BOARD_H
 #define PCBDIFF_BOARD_H
 
+#include "pcbdiff/api.h"
+
 #include <glib.h>
 #include "pcbdiff/image.h"
 
@@ -51,19 +53,20 @@ typedef struct {
 /* Loads DIR/board.ini into a new board (pcb_board_free() it). Errors: PCB_ERROR_IO when the folder
  * or file is missing, PCB_ERROR_PROFILE for a malformed file: the message names the file, the line
  * and the reason. */
-PcbBoard *pcb_board_load(const char *dir, GError **error);
+PCB_API PcbBoard *pcb_board_load(const char *dir, GError **error);
 /* A board with no profile: just a golden image (zones and ignores empty); pcb_board_free() it. */
-PcbBoard *pcb_board_new_from_image(const char *golden_path, double px_per_mm);
-void pcb_board_free(PcbBoard *board);
+PCB_API PcbBoard *pcb_board_new_from_image(const char *golden_path, double px_per_mm);
+PCB_API void pcb_board_free(PcbBoard *board);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcbBoard, pcb_board_free)
 
 /* Once the golden's size is known: resolves width-mm into px_per_mm and checks that every
  * zone and ignore rectangle lies at least partly inside the image (PCB_ERROR_PROFILE). */
-gboolean pcb_board_resolve(PcbBoard *board, int golden_width, int golden_height, GError **error);
+PCB_API gboolean pcb_board_resolve(PcbBoard *board, int golden_width, int golden_height,
+                                   GError **error);
 
 /* The zone whose rectangle contains the centre of @r (the smallest such zone), or NULL. The
  * zone belongs to @board. */
-const PcbZone *pcb_board_zone_at(const PcbBoard *board, const PcbRect *r);
+PCB_API const PcbZone *pcb_board_zone_at(const PcbBoard *board, const PcbRect *r);
 
 G_END_DECLS
 

@@ -2,6 +2,8 @@
 #ifndef PCBDIFF_DIFF_H
 #define PCBDIFF_DIFF_H
 
+#include "pcbdiff/api.h"
+
 #include <glib.h>
 #include "pcbdiff/image.h"
 
@@ -22,7 +24,7 @@ typedef struct {
     double blur_cell;    /* blur matching cell, as a fraction of the longer side */
 } PcbDiffParams;
 
-void pcb_diff_params_init(PcbDiffParams *params);
+PCB_API void pcb_diff_params_init(PcbDiffParams *params);
 
 #define PCB_DIFF_UNIT 16.0 /* score map value per noise sigma */
 
@@ -43,7 +45,7 @@ typedef struct {
 
 /* Frees what @map owns (score, valid, the private part) and leaves it empty; @map itself is the
  * caller's. */
-void pcb_diff_map_clear(PcbDiffMap *map);
+PCB_API void pcb_diff_map_clear(PcbDiffMap *map);
 
 /* Differences @warped (the photo in the reference frame) against @reference into @out (clear it
  * with pcb_diff_map_clear; on FALSE it is left empty). At full working
@@ -51,9 +53,9 @@ void pcb_diff_map_clear(PcbDiffMap *map);
  * map borrows both images: they must outlive it. @valid (optional, GRAY8): where the photo
  * covers the reference. @ignore (optional, GRAY8, reference size): non-zero pixels are never
  * reported. */
-gboolean pcb_difference(const PcbImage *reference, PcbImage *warped, const PcbImage *valid,
-                        const PcbImage *ignore, const PcbDiffParams *params, PcbDiffMap *out,
-                        GError **error);
+PCB_API gboolean pcb_difference(const PcbImage *reference, PcbImage *warped, const PcbImage *valid,
+                                const PcbImage *ignore, const PcbDiffParams *params,
+                                PcbDiffMap *out, GError **error);
 
 G_END_DECLS
 

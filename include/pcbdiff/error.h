@@ -2,6 +2,8 @@
 #ifndef PCBDIFF_ERROR_H
 #define PCBDIFF_ERROR_H
 
+#include "pcbdiff/api.h"
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -15,7 +17,7 @@ typedef enum {
 } PcbExit;
 
 #define PCB_ERROR (pcb_error_quark())
-GQuark pcb_error_quark(void);
+PCB_API GQuark pcb_error_quark(void);
 
 typedef enum {
     PCB_ERROR_USAGE,    /* bad arguments or parameters */
@@ -25,15 +27,17 @@ typedef enum {
     PCB_ERROR_PROFILE,  /* malformed board profile */
     PCB_ERROR_REGISTER, /* the photo cannot be registered (other board, blur, overlap) */
     PCB_ERROR_BACKEND,  /* OpenCV failed unexpectedly */
+    PCB_ERROR_VERIFY,   /* a signed report does not verify (signature or an input's hash) */
 } PcbError;
 
 /* The exit code a command returns for @error: PCB_EXIT_UNREGISTERED for
- * PCB_ERROR_REGISTER, PCB_EXIT_TROUBLE for everything else. */
-PcbExit pcb_error_exit_code(const GError *error);
+ * PCB_ERROR_REGISTER, 1 for PCB_ERROR_VERIFY (`pcbdiff verify`: the report does not verify),
+ * PCB_EXIT_TROUBLE for everything else. */
+PCB_API PcbExit pcb_error_exit_code(const GError *error);
 
 /* A stable short name for @error's code ("decode", "register", ...), used in JSON reports.
  * Static: not freed. */
-const char *pcb_error_code_name(const GError *error);
+PCB_API const char *pcb_error_code_name(const GError *error);
 
 G_END_DECLS
 

@@ -2,6 +2,8 @@
 #ifndef PCBDIFF_FINDINGS_H
 #define PCBDIFF_FINDINGS_H
 
+#include "pcbdiff/api.h"
+
 #include <glib.h>
 #include "pcbdiff/board.h"
 #include "pcbdiff/diff.h"
@@ -15,7 +17,7 @@ typedef enum {
     PCB_KIND_ALTERED, /* a part is in both but differs */
 } PcbKind;
 
-const char *pcb_kind_name(PcbKind kind);
+PCB_API const char *pcb_kind_name(PcbKind kind);
 
 typedef struct {
     PcbKind kind;
@@ -28,7 +30,7 @@ typedef struct {
 } PcbFinding;
 
 /* Frees what @finding owns (its zone string); the GArray of findings does it for each. */
-void pcb_finding_clear(PcbFinding *finding);
+PCB_API void pcb_finding_clear(PcbFinding *finding);
 
 /* The findings stage's tunables; defaults and ranges in src/findings/params.c (pcbdiff params). */
 typedef struct {
@@ -46,7 +48,7 @@ typedef struct {
                                one it explains in part is cut down to the rest (0 = off) */
 } PcbFindingsParams;
 
-void pcb_findings_params_init(PcbFindingsParams *params);
+PCB_API void pcb_findings_params_init(PcbFindingsParams *params);
 
 /* Returns a new GArray of PcbFinding (g_array_unref() it: its clear func frees each finding's
  * zone), sorted by score, highest first; NULL with PCB_ERROR_BACKEND or PCB_ERROR_LIMIT.
@@ -54,9 +56,9 @@ void pcb_findings_params_init(PcbFindingsParams *params);
  * @parallax (optional: NULL or not valid means a flat scene) is the registration's parallax
  * field: a region that the same structure displaced along it explains is no finding;
  * @params NULL means the defaults. @map is only read. */
-GArray *pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per_mm,
-                             const PcbParallax *parallax, const PcbFindingsParams *params,
-                             GError **error);
+PCB_API GArray *pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per_mm,
+                                     const PcbParallax *parallax, const PcbFindingsParams *params,
+                                     GError **error);
 
 G_END_DECLS
 

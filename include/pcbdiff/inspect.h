@@ -2,6 +2,8 @@
 #ifndef PCBDIFF_INSPECT_H
 #define PCBDIFF_INSPECT_H
 
+#include "pcbdiff/api.h"
+
 #include <glib.h>
 #include "pcbdiff/board.h"
 #include "pcbdiff/diff.h"
@@ -33,26 +35,27 @@ typedef struct {
 } PcbInspectParams;
 
 /* Every tunable at its default, keep_images off, the whole pipeline. */
-void pcb_inspect_params_init(PcbInspectParams *params);
+PCB_API void pcb_inspect_params_init(PcbInspectParams *params);
 
 /* Sets the parameter @key ("diff.tolerance-px", see pcbdiff/params.h) from its text @value.
  * FALSE with PCB_ERROR_USAGE naming the key and its range for an unknown key, a malformed
  * value or one out of range; @params is then unchanged. */
-gboolean pcb_inspect_params_set(PcbInspectParams *params, const char *key, const char *value,
-                                GError **error);
+PCB_API gboolean pcb_inspect_params_set(PcbInspectParams *params, const char *key,
+                                        const char *value, GError **error);
 
 /* The value of parameter @spec in @params, and setting it to a value pcb_param_parse() gave. */
-double pcb_inspect_params_get(const PcbInspectParams *params, const PcbParamSpec *spec);
-void pcb_inspect_params_put(PcbInspectParams *params, const PcbParamSpec *spec, double value);
+PCB_API double pcb_inspect_params_get(const PcbInspectParams *params, const PcbParamSpec *spec);
+PCB_API void pcb_inspect_params_put(PcbInspectParams *params, const PcbParamSpec *spec,
+                                    double value);
 
 /* Checks every tunable against its range, and those that must agree with each other (the low
  * threshold not above the high one). FALSE with PCB_ERROR_USAGE naming the first bad key. */
-gboolean pcb_inspect_params_check(const PcbInspectParams *params, GError **error);
+PCB_API gboolean pcb_inspect_params_check(const PcbInspectParams *params, GError **error);
 
 /* Applies @board's [register], [diff] and [findings] overrides (checked when the board was
  * loaded) to @params. Front-ends call it between pcb_inspect_params_init() and their own
  * overrides (`--set`), so the command line wins over the board, the board over the defaults. */
-void pcb_board_apply_params(const PcbBoard *board, PcbInspectParams *params);
+PCB_API void pcb_board_apply_params(const PcbBoard *board, PcbInspectParams *params);
 
 typedef struct {
     char stage[24];
@@ -73,14 +76,14 @@ typedef struct {
 } PcbZoneJudgement;
 
 /* Frees what @z owns (name, why); the GArray of judgements does it for each. */
-void pcb_zone_judgement_clear(PcbZoneJudgement *z);
+PCB_API void pcb_zone_judgement_clear(PcbZoneJudgement *z);
 
 /* Judges each zone of @board from registration @reg (@valid: GRAY8 reference-size coverage of
  * the photo, or NULL), removing from @findings (may be NULL) those whose centre lies in a zone
  * that cannot be judged. Returns a new GArray of PcbZoneJudgement, in the board's order
  * (g_array_unref() it). */
-GArray *pcb_zones_judge(const PcbBoard *board, const PcbRegistration *reg, const PcbImage *valid,
-                        double px_per_mm, GArray *findings);
+PCB_API GArray *pcb_zones_judge(const PcbBoard *board, const PcbRegistration *reg,
+                                const PcbImage *valid, double px_per_mm, GArray *findings);
 
 typedef struct {
     char *reference_path, *photo_path;
@@ -103,12 +106,12 @@ typedef struct {
 
 /* The verdict of a finished inspection: "fail" (findings), "incomplete" (no findings, but a
  * zone could not be judged from the photo) or "pass". A static string. */
-const char *pcb_inspection_verdict(const PcbInspection *insp);
+PCB_API const char *pcb_inspection_verdict(const PcbInspection *insp);
 
 /* An empty result (no findings, no timings) for pcb_inspect() to fill; pcb_inspection_free()
  * frees it and everything it holds. */
-PcbInspection *pcb_inspection_new(void);
-void pcb_inspection_free(PcbInspection *insp);
+PCB_API PcbInspection *pcb_inspection_new(void);
+PCB_API void pcb_inspection_free(PcbInspection *insp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcbInspection, pcb_inspection_free)
 
 /* Runs the pipeline on the photo at @photo_path (resolving @board against its golden image first)
@@ -117,8 +120,41 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcbInspection, pcb_inspection_free)
  * On FALSE, @insp holds whatever was measured before the failure (inputs, hashes, timings,
  * registration figures), so an error report can still be written. Reentrant on distinct boards
  * and inspections (pcbdiff.h). */
-gboolean pcb_inspect(PcbBoard *board, const char *photo_path, const PcbInspectParams *params,
-                     PcbInspection *insp, GError **error);
+PCB_API gboolean pcb_inspect(PcbBoard *board, const char *photo_path,
+                             const PcbInspectParams *params, PcbInspection *insp, GError **error);
+
+/* ---- for lines and services: the reference prepared once ---- */
+
+/* A board's golden decoded, hashed and resolved once, with its ignore mask: immutable, shared
+ * read-only by any number of threads inspecting against it at once. */
+typedef struct _PcbReference PcbReference;
+
+/* Prepares @board (from pcb_board_load() or pcb_board_new_from_image(); the reference owns it
+ * from then on, also on failure) with @params (NULL: the defaults; what preparing uses of them:
+ * whether the coarse copies come from scaled decodes). NULL with the golden's or the profile's
+ * error. pcb_reference_free() it once no inspection runs against it. */
+PCB_API PcbReference *pcb_reference_new(PcbBoard *board, const PcbInspectParams *params,
+                                        GError **error);
+PCB_API void pcb_reference_free(PcbReference *ref); /* NULL-safe */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcbReference, pcb_reference_free)
+
+/* The resolved board of @ref (zones in golden pixels); it belongs to @ref. */
+PCB_API const PcbBoard *pcb_reference_board(const PcbReference *ref);
+
+/* pcb_inspect() against a prepared reference, with the photo read from @photo_path, held in
+ * memory encoded (@data, @len bytes of JPEG or PNG; @name, optional, is what the report calls
+ * it) or already decoded (@photo, RGB8, still the caller's). Thread-safe: any number of threads
+ * may run these at once on one @ref, each with its own @insp (from pcb_inspection_new()). The
+ * report's photo_sha256 is that of the bytes, NULL for decoded pixels. */
+PCB_API gboolean pcb_inspect_file(const PcbReference *ref, const char *photo_path,
+                                  const PcbInspectParams *params, PcbInspection *insp,
+                                  GError **error);
+PCB_API gboolean pcb_inspect_buffer(const PcbReference *ref, const char *name, const guint8 *data,
+                                    gsize len, const PcbInspectParams *params, PcbInspection *insp,
+                                    GError **error);
+PCB_API gboolean pcb_inspect_pixels(const PcbReference *ref, const char *name,
+                                    const PcbImage *photo, const PcbInspectParams *params,
+                                    PcbInspection *insp, GError **error);
 
 G_END_DECLS
 

@@ -19,6 +19,8 @@
 #ifndef PCBDIFF_PARAMS_H
 #define PCBDIFF_PARAMS_H
 
+#include "pcbdiff/api.h"
+
 #include <stddef.h>
 #include <glib.h>
 
@@ -42,30 +44,31 @@ typedef struct {
 
 /* How many parameters there are, and the @i-th (grouped by stage in pipeline order; NULL when
  * @i >= pcb_param_count()). The specs are static: never freed. */
-guint pcb_param_count(void);
-const PcbParamSpec *pcb_param_nth(guint i);
+PCB_API guint pcb_param_count(void);
+PCB_API const PcbParamSpec *pcb_param_nth(guint i);
 
 /* The parameter called @key ("diff.tolerance-px"), or NULL. */
-const PcbParamSpec *pcb_param_lookup(const char *key);
+PCB_API const PcbParamSpec *pcb_param_lookup(const char *key);
 
 /* "group.name" of @spec: a newly allocated string (g_free). */
-char *pcb_param_key(const PcbParamSpec *spec);
+PCB_API char *pcb_param_key(const PcbParamSpec *spec);
 
 /* @value written as the table writes values ("true", "1024", "0.0833333"): g_free it. */
-char *pcb_param_format(const PcbParamSpec *spec, double value);
+PCB_API char *pcb_param_format(const PcbParamSpec *spec, double value);
 
 /* Parses @text as a value of @spec and checks its range. FALSE with PCB_ERROR_USAGE and a
  * message "KEY: REASON (TYPE, MIN .. MAX)" otherwise. */
-gboolean pcb_param_parse(const PcbParamSpec *spec, const char *text, double *value, GError **error);
+PCB_API gboolean pcb_param_parse(const PcbParamSpec *spec, const char *text, double *value,
+                                 GError **error);
 
 /* Writes @value (already parsed and checked) into the group's struct at @group_struct. */
-void pcb_param_store(const PcbParamSpec *spec, void *group_struct, double value);
+PCB_API void pcb_param_store(const PcbParamSpec *spec, void *group_struct, double value);
 
 /* Reads the value of @spec from the group's struct at @group_struct. */
-double pcb_param_load(const PcbParamSpec *spec, const void *group_struct);
+PCB_API double pcb_param_load(const PcbParamSpec *spec, const void *group_struct);
 
 /* Sets every parameter of the @n specs (one group's table) to its default in @group_struct. */
-void pcb_param_defaults(const PcbParamSpec *specs, guint n, void *group_struct);
+PCB_API void pcb_param_defaults(const PcbParamSpec *specs, guint n, void *group_struct);
 
 G_END_DECLS
 

@@ -17,6 +17,8 @@
 #ifndef PCBDIFF_H
 #define PCBDIFF_H
 
+#include "pcbdiff/api.h"
+
 #include "pcbdiff/error.h"
 #include "pcbdiff/image.h"
 #include "pcbdiff/board.h"
@@ -26,15 +28,19 @@
 #include "pcbdiff/findings.h"
 #include "pcbdiff/inspect.h"
 #include "pcbdiff/report.h"
+#include "pcbdiff/sign.h"
 
 G_BEGIN_DECLS
 
 #define PCBDIFF_VERSION "0.1.0"
 
-/* Sets the worker thread count for all of pcbdiff (OpenCV's pool included); 0 = all cores.
- * The only place the thread count is owned. */
-void pcb_init(int threads);
-int pcb_get_threads(void);
+/* The most worker threads pcbdiff runs. */
+#define PCB_MAX_THREADS 256
+
+/* Sets the worker thread count for all of pcbdiff (OpenCV's pool included); 0 = all cores, at
+ * most PCB_MAX_THREADS (more is taken as that many). The only place the thread count is owned. */
+PCB_API void pcb_init(int threads);
+PCB_API int pcb_get_threads(void);
 
 G_END_DECLS
 

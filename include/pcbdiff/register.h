@@ -2,6 +2,8 @@
 #ifndef PCBDIFF_REGISTER_H
 #define PCBDIFF_REGISTER_H
 
+#include "pcbdiff/api.h"
+
 #include <glib.h>
 #include "pcbdiff/image.h"
 
@@ -38,7 +40,7 @@ typedef struct {
 } PcbRegisterParams;
 
 /* Fills @params with the table's defaults. */
-void pcb_register_params_init(PcbRegisterParams *params);
+PCB_API void pcb_register_params_init(PcbRegisterParams *params);
 
 /* The scene off the board plane (the plane + parallax decomposition of two views). After the
  * plane registration, a point h mm above the board at reference pixel (x, y) appears displaced
@@ -68,8 +70,8 @@ typedef struct {
 /* The direction (@ux, @uy, unit) in which a raised point at reference pixel (@x, @y) moves and
  * the largest displacement (@max_px, reference px) a part up to @p's max_height shows there,
  * plus the registration's residual. Returns FALSE (outputs 0) when @p is not valid. */
-gboolean pcb_parallax_at(const PcbParallax *p, double x, double y, double *ux, double *uy,
-                         double *max_px);
+PCB_API gboolean pcb_parallax_at(const PcbParallax *p, double x, double y, double *ux, double *uy,
+                                 double *max_px);
 
 /* A registration. Zero-initialise it before first use; it owns field_dx / field_dy: release
  * them with pcb_registration_clear (the struct itself is the caller's). */
@@ -95,7 +97,7 @@ typedef struct {
 
 /* Frees the field @reg owns and sets it to none; the other members are left as they are.
  * Safe on a zeroed or already cleared registration. */
-void pcb_registration_clear(PcbRegistration *reg);
+PCB_API void pcb_registration_clear(PcbRegistration *reg);
 
 /* Estimates the registration from @photo to @reference (full-resolution images, RGB or grey;
  * coarse stages work on reduced copies made here). The result maps full-resolution photo
@@ -107,8 +109,9 @@ void pcb_registration_clear(PcbRegistration *reg);
  * Returns: TRUE on success. FALSE with @error set to PCB_ERROR_REGISTER and a message that
  * names the failed measure, its value and its limit when the photo cannot be registered;
  * PCB_ERROR_BACKEND when OpenCV fails, PCB_ERROR_LIMIT when memory runs out. */
-gboolean pcb_register(const PcbImage *reference, const PcbImage *photo,
-                      const PcbRegisterParams *params, PcbRegistration *out, GError **error);
+PCB_API gboolean pcb_register(const PcbImage *reference, const PcbImage *photo,
+                              const PcbRegisterParams *params, PcbRegistration *out,
+                              GError **error);
 
 /* A reduced grey copy of an input for the coarse stages, and its scale: reduced px per
  * full-resolution px (e.g. 0.25 for a 1/4 DCT-scaled JPEG decode). Borrowed: pcb_register_*
@@ -121,10 +124,11 @@ typedef struct {
 /* pcb_register with the coarse stages on reduced copies the caller already has (either may
  * be NULL: made here from the full image). The full-resolution images are only touched by
  * the final refinement. Returns and ownership as pcb_register. */
-gboolean pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
-                              const PcbReduced *ref_reduced, const PcbReduced *photo_reduced,
-                              const PcbRegisterParams *params, PcbRegistration *out,
-                              GError **error);
+PCB_API gboolean pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
+                                      const PcbReduced *ref_reduced,
+                                      const PcbReduced *photo_reduced,
+                                      const PcbRegisterParams *params, PcbRegistration *out,
+                                      GError **error);
 
 G_END_DECLS
 

@@ -2,6 +2,8 @@
 #ifndef PCBDIFF_WARP_H
 #define PCBDIFF_WARP_H
 
+#include "pcbdiff/api.h"
+
 #include <glib.h>
 #include "pcbdiff/image.h"
 #include "pcbdiff/register.h"
@@ -18,8 +20,8 @@ G_BEGIN_DECLS
  * (PCB_ERROR_REGISTER: a degenerate homography; PCB_ERROR_BACKEND: OpenCV failed;
  * PCB_ERROR_LIMIT: out of memory); *@warped and *@valid are then left untouched. @photo and
  * @reg are not changed. */
-gboolean pcb_warp(const PcbImage *photo, const PcbRegistration *reg, int width, int height,
-                  PcbImage **warped, PcbImage **valid, GError **error);
+PCB_API gboolean pcb_warp(const PcbImage *photo, const PcbRegistration *reg, int width, int height,
+                          PcbImage **warped, PcbImage **valid, GError **error);
 
 G_END_DECLS
 

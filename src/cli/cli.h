@@ -19,7 +19,17 @@ GOptionGroup *cli_common_group(CliCommon *common);
 gboolean cli_parse(GOptionContext *ctx, const char *cmd, int *argc, char ***argv);
 
 /* Applies verbosity, threads and the pixel cap. */
-void cli_common_apply(const CliCommon *common);
+/* Applies the common options (log level, pixel cap, threads); FALSE, PCB_ERROR_USAGE, for an
+ * option out of its range. */
+gboolean cli_common_apply(const CliCommon *common, GError **error);
+
+/* --max-megapixels is at most this (the cap guards memory; 0 keeps the default, 250). */
+#define CLI_MAX_MEGAPIXELS 100000
+
+/* FALSE (PCB_ERROR_USAGE) when two of the @n output @paths (NULL: not given; @names: their
+ * options) name the same file: one output would overwrite the other. */
+gboolean cli_check_distinct(const char *const *paths, const char *const *names, int n,
+                            GError **error);
 
 /* Checks early that @path can be written (its folder exists and is writable), so a long run
  * does not end in an unwritable output. NULL @path is fine. */
@@ -49,8 +59,17 @@ gboolean cli_params_build(const CliParams *p, const PcbBoard *board, PcbInspectP
 int cmd_params(int argc, char **argv);
 
 /* After a failed inspection of @photo: prints the error, writes an error report to @json
- * (when not NULL) and returns the exit code for @error. */
-int cli_fail_report(PcbInspection *insp, const char *photo, const GError *error, const char *json);
+ * (when not NULL; signed with @sign_key when not NULL) and returns the exit code for @error. */
+int cli_fail_report(PcbInspection *insp, const char *photo, const GError *error, const char *json,
+                    const char *sign_key);
+
+/* Writes the report of @insp (@failure: NULL, or why it stopped) to @json atomically, signed
+ * with the private key in @sign_key when not NULL. */
+gboolean cli_write_report(const PcbInspection *insp, const GError *failure, const char *json,
+                          const char *sign_key, GError **error);
+
+int cmd_keygen(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Prints "pcbdiff: MESSAGE" on stderr and returns the exit code for @error. */
 int cli_fail(const GError *error);

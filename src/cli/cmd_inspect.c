@@ -12,7 +12,8 @@ static const char summary[]
 /* The summary, the overlay, then the JSON report (so that it can say how long the overlay
  * took); the exit code. */
 static int
-write_outputs(PcbInspection *insp, const CliCommon *common, const char *json, const char *overlay)
+write_outputs(PcbInspection *insp, const CliCommon *common, const char *json, const char *overlay,
+              const char *sign_key)
 {
     g_autoptr(GError) error = NULL;
     if (!common->quiet)
@@ -25,7 +26,7 @@ write_outputs(PcbInspection *insp, const CliCommon *common, const char *json, co
         g_array_append_val(insp->timings, t);
         g_info("%-12s %8.1f ms  (the overlay)", t.stage, t.ms);
     }
-    if (json != NULL && !pcb_report_write_json(insp, NULL, json, &error))
+    if (json != NULL && !cli_write_report(insp, NULL, json, sign_key, &error))
         return cli_fail(error);
     /* a zone not judged is no pass either */
     return strcmp(pcb_inspection_verdict(insp), "pass") != 0 ? PCB_EXIT_FINDINGS : PCB_EXIT_PASS;
@@ -39,6 +40,7 @@ cmd_inspect(int argc, char **argv)
     g_autofree char *json = NULL;
     g_autofree char *overlay = NULL;
     g_autofree char *board_dir = NULL;
+    g_autofree char *sign_key = NULL;
     GOptionEntry entries[]
         = { { "board", 'b', 0, G_OPTION_ARG_FILENAME, &board_dir,
               "Board folder (golden image + board.ini); replaces REFERENCE", "DIR" },
@@ -46,6 +48,8 @@ cmd_inspect(int argc, char **argv)
               "REPORT" },
             { "overlay", 'o', 0, G_OPTION_ARG_FILENAME, &overlay,
               "Write the annotated overlay (PNG, or JPEG by extension)", "IMAGE" },
+            { "sign", 0, 0, G_OPTION_ARG_FILENAME, &sign_key,
+              "Sign the JSON report with this Ed25519 private key (pcbdiff keygen)", "KEY" },
             G_OPTION_ENTRY_NULL };
     g_autoptr(GOptionContext) ctx = g_option_context_new("REFERENCE PHOTO  |  --board DIR PHOTO");
     g_option_context_set_summary(ctx, summary);
@@ -55,7 +59,8 @@ cmd_inspect(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     if (!cli_parse(ctx, "inspect", &argc, &argv))
         return PCB_EXIT_TROUBLE;
-    cli_common_apply(&common);
+    if (!cli_common_apply(&common, &error))
+        return cli_fail(error);
     int want = board_dir ? 2 : 3;
     if (argc != want) {
         g_printerr("pcbdiff inspect: expected %s (see pcbdiff inspect --help)\n",
@@ -67,7 +72,14 @@ cmd_inspect(int argc, char **argv)
     if (!cli_params_build(&cp, NULL, &params, &error))
         return cli_fail(error);
     const char *photo = argv[want - 1];
-    if (!cli_check_writable(json, "report", &error)
+    if (sign_key != NULL && json == NULL) {
+        g_printerr("pcbdiff inspect: --sign needs --json (the signature is part of the report)\n");
+        return PCB_EXIT_TROUBLE;
+    }
+    if (sign_key != NULL && !pcb_sign_key_check(sign_key, &error))
+        return cli_fail(error);
+    const char *outs[] = { json, overlay }, *names[] = { "--json", "--overlay" };
+    if (!cli_check_distinct(outs, names, 2, &error) || !cli_check_writable(json, "report", &error)
         || !cli_check_writable(overlay, "overlay", &error))
         return cli_fail(error);
 
@@ -77,6 +89,6 @@ cmd_inspect(int argc, char **argv)
     gboolean ok = board != NULL && cli_params_build(&cp, board, &params, &error);
     params.keep_images = overlay != NULL;
     if (!ok || !pcb_inspect(board, photo, &params, insp, &error))
-        return cli_fail_report(insp, photo, error, json);
-    return write_outputs(insp, &common, json, overlay);
+        return cli_fail_report(insp, photo, error, json, sign_key);
+    return write_outputs(insp, &common, json, overlay, sign_key);
 }

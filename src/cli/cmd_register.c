@@ -41,14 +41,16 @@ cmd_register(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     if (!cli_parse(ctx, "register", &argc, &argv))
         return PCB_EXIT_TROUBLE;
-    cli_common_apply(&common);
+    if (!cli_common_apply(&common, &error))
+        return cli_fail(error);
     if (argc != 3 || out == NULL) {
         g_printerr("pcbdiff register: expected REFERENCE PHOTO --out WARPED (see pcbdiff "
                    "register --help)\n");
         return PCB_EXIT_TROUBLE;
     }
     PcbInspectParams params;
-    if (!cli_params_build(&cp, NULL, &params, &error)
+    const char *outs[] = { out, json }, *names[] = { "--out", "--json" };
+    if (!cli_params_build(&cp, NULL, &params, &error) || !cli_check_distinct(outs, names, 2, &error)
         || !cli_check_writable(out, "warped image", &error)
         || !cli_check_writable(json, "report", &error))
         return cli_fail(error);
@@ -58,7 +60,7 @@ cmd_register(int argc, char **argv)
     params.keep_images = TRUE;
     params.stop_after = PCB_STOP_AFTER_WARP;
     if (!ok || !pcb_inspect(board, argv[2], &params, insp, &error))
-        return cli_fail_report(insp, argv[2], error, json);
+        return cli_fail_report(insp, argv[2], error, json, NULL);
     gboolean jpeg = g_str_has_suffix(out, ".jpg") || g_str_has_suffix(out, ".jpeg")
                     || g_str_has_suffix(out, ".JPG") || g_str_has_suffix(out, ".JPEG");
     if (!(jpeg ? pcb_image_save_jpeg(insp->warped, out, 92, &error)

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <string.h>
@@ -71,14 +72,47 @@ cli_common_group(CliCommon *c)
     return g;
 }
 
-void
-cli_common_apply(const CliCommon *c)
+gboolean
+cli_common_apply(const CliCommon *c, GError **error)
 {
     verbosity = c->quiet ? 0 : 1 + c->verbose;
     g_log_set_writer_func(writer, NULL, NULL);
+    if (c->threads < 0 || c->threads > PCB_MAX_THREADS) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE,
+                    "--threads %d: out of range (0 = all cores, at most %d)", c->threads,
+                    PCB_MAX_THREADS);
+        return FALSE;
+    }
+    if (!(c->max_megapixels >= 0 && c->max_megapixels <= CLI_MAX_MEGAPIXELS)) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE,
+                    "--max-megapixels %g: out of range (0 = the default, at most %d)",
+                    c->max_megapixels, CLI_MAX_MEGAPIXELS);
+        return FALSE;
+    }
     if (c->max_megapixels > 0)
         pcb_set_max_pixels((guint64) (c->max_megapixels * 1e6));
     pcb_init(c->threads);
+    return TRUE;
+}
+
+gboolean
+cli_check_distinct(const char *const *paths, const char *const *names, int n, GError **error)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            if (paths[i] == NULL || paths[j] == NULL)
+                continue;
+            g_autofree char *a = g_canonicalize_filename(paths[i], NULL);
+            g_autofree char *b = g_canonicalize_filename(paths[j], NULL);
+            g_autofree char *ra = realpath(a, NULL);
+            g_autofree char *rb = realpath(b, NULL);
+            if (g_strcmp0(a, b) == 0 || (ra != NULL && g_strcmp0(ra, rb) == 0)) {
+                g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "%s and %s name the same file %s",
+                            names[i], names[j], paths[j]);
+                return FALSE;
+            }
+        }
+    return TRUE;
 }
 
 gboolean
@@ -191,14 +225,35 @@ cli_params_build(const CliParams *p, const PcbBoard *board, PcbInspectParams *pa
     return pcb_inspect_params_check(params, error);
 }
 
+gboolean
+cli_write_report(const PcbInspection *insp, const GError *failure, const char *json,
+                 const char *sign_key, GError **error)
+{
+    if (sign_key == NULL)
+        return pcb_report_write_json(insp, failure, json, error);
+    g_autofree char *text = pcb_report_to_json(insp, failure);
+    g_autofree char *signed_text = pcb_report_sign(text, sign_key, error);
+    if (signed_text == NULL)
+        return FALSE;
+    g_autofree char *line = g_strconcat(signed_text, "\n", NULL);
+    g_autoptr(GError) local = NULL;
+    if (!g_file_set_contents(json, line, -1, &local)) { /* atomic: a temporary file, renamed */
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot write report %s: %s", json,
+                    local->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 int
-cli_fail_report(PcbInspection *insp, const char *photo, const GError *error, const char *json)
+cli_fail_report(PcbInspection *insp, const char *photo, const GError *error, const char *json,
+                const char *sign_key)
 {
     if (insp->photo_path == NULL)
         insp->photo_path = g_strdup(photo);
     int code = cli_fail(error);
     g_autoptr(GError) werr = NULL;
-    if (json != NULL && !pcb_report_write_json(insp, error, json, &werr))
+    if (json != NULL && !cli_write_report(insp, error, json, sign_key, &werr))
         g_printerr("pcbdiff: %s\n", werr->message);
     return code;
 }

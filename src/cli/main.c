@@ -13,7 +13,9 @@ usage(FILE *f)
                "Commands:\n"
                "  inspect REFERENCE PHOTO   compare a photo with a golden image or board folder\n"
                "  register REFERENCE PHOTO  warp the photo into the reference frame (debugging)\n"
-               "  params                    list every parameter, its default and range\n\n"
+               "  params                    list every parameter, its default and range\n"
+               "  keygen --out KEY          an Ed25519 key pair for signed reports\n"
+               "  verify REPORT --pubkey K  check a signed report (and --photo, --reference)\n\n"
                "  pcbdiff COMMAND --help    options of a command\n"
                "  pcbdiff --version         version\n\n"
                "Exit status: 0 no findings, 1 findings, 2 usage/input/output trouble, 3 the photo "
@@ -45,6 +47,10 @@ main(int argc, char **argv)
         return cmd_inspect(argc - 1, argv + 1);
     if (strcmp(cmd, "register") == 0)
         return cmd_register(argc - 1, argv + 1);
+    if (strcmp(cmd, "keygen") == 0)
+        return cmd_keygen(argc - 1, argv + 1);
+    if (strcmp(cmd, "verify") == 0)
+        return cmd_verify(argc - 1, argv + 1);
     if (strcmp(cmd, "params") == 0)
         return cmd_params(argc - 1, argv + 1);
     fprintf(stderr, "pcbdiff: unknown command '%s'\n\n", cmd);

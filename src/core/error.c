@@ -11,6 +11,8 @@ pcb_error_exit_code(const GError *error)
 {
     if (error != NULL && error->domain == PCB_ERROR && error->code == PCB_ERROR_REGISTER)
         return PCB_EXIT_UNREGISTERED;
+    if (error != NULL && error->domain == PCB_ERROR && error->code == PCB_ERROR_VERIFY)
+        return PCB_EXIT_FINDINGS; /* 1: not verified */
     return PCB_EXIT_TROUBLE;
 }
 
@@ -36,6 +38,8 @@ pcb_error_code_name(const GError *error)
         return "register";
     case PCB_ERROR_BACKEND:
         return "backend";
+    case PCB_ERROR_VERIFY:
+        return "verify";
     }
     return "internal";
 }

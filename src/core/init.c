@@ -8,7 +8,7 @@ static _Atomic int threads_set; /* 0 until pcb_init(): OpenCV's own count */
 void
 pcb_init(int threads)
 {
-    int n = threads > 0 ? threads : (int) g_get_num_processors();
+    int n = MIN(threads > 0 ? threads : (int) g_get_num_processors(), PCB_MAX_THREADS);
     pcbcv_set_threads(n);
     atomic_store(&threads_set, n);
 }

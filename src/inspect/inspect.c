@@ -21,10 +21,11 @@ cpu_ms(void)
 /* One run of the pipeline: what every stage needs, and the CPU time at the last stage's end
  * (beside the wall time in the log it shows how well a stage uses the cores). */
 typedef struct {
-    PcbBoard *board;
+    const PcbBoard *board;
     const PcbInspectParams *params;
     PcbInspection *insp;
     double cpu_mark;
+    const PcbImage *ignore; /* the board's ignore mask when prepared (else made per run) */
 } Run;
 
 static void
@@ -53,14 +54,37 @@ typedef struct {
     PcbImage *full, *reduced; /* reduced: GRAY8, or NULL (none: made from the full image) */
     double reduced_scale;
     GError *error;
+    gboolean borrowed;   /* full and reduced belong to someone else (a prepared reference, the
+                            caller's pixels): dropped, never freed */
+    const guint8 *bytes; /* encoded input held in memory (no path to read), @len bytes */
+    gsize len;
 } LoadJob;
+
+/* Lets go of what @j holds at *@img: frees it unless it is borrowed. */
+static void
+load_job_drop(LoadJob *j, PcbImage **img)
+{
+    if (j->borrowed)
+        *img = NULL;
+    else
+        g_clear_pointer(img, pcb_image_free);
+}
+
+/* What a run keeps of @j's image at *@img: the image itself, or a copy of a borrowed one. */
+static PcbImage *
+load_job_take(LoadJob *j, PcbImage **img)
+{
+    PcbImage *out = j->borrowed ? pcb_image_copy(*img, NULL) : g_steal_pointer(img);
+    load_job_drop(j, img);
+    return out;
+}
 
 static void
 load_job_clear(LoadJob *j)
 {
     g_clear_pointer(&j->sha256, g_free);
-    g_clear_pointer(&j->full, pcb_image_free);
-    g_clear_pointer(&j->reduced, pcb_image_free);
+    load_job_drop(j, &j->full);
+    load_job_drop(j, &j->reduced);
     g_clear_error(&j->error);
 }
 
@@ -88,13 +112,31 @@ load_job_scaled(LoadJob *j, const guint8 *bytes, gsize len)
     j->reduced_scale = 1.0 / denom;
 }
 
+/* An image smaller than this on either side holds no board to inspect (and the registration's
+ * reduced copies and feature detectors need a few pixels). */
+#define MIN_SIDE 16
+
+/* FALSE (PCB_ERROR_DECODE, naming @name) when @img is too small to inspect. */
+static gboolean
+big_enough(const char *name, const PcbImage *img, GError **error)
+{
+    if (img->width >= MIN_SIDE && img->height >= MIN_SIDE)
+        return TRUE;
+    g_set_error(error, PCB_ERROR, PCB_ERROR_DECODE,
+                "%s: %d x %d px is too small to inspect (at least %d x %d px)", name, img->width,
+                img->height, MIN_SIDE, MIN_SIDE);
+    return FALSE;
+}
+
 static gpointer
 load_job_run(gpointer data)
 {
     LoadJob *j = data;
     double t0 = pcb_now_ms();
-    gsize len = 0;
-    g_autofree guint8 *bytes = pcb_image_read_bytes(j->path, &len, &j->error);
+    gsize len = j->len;
+    g_autofree guint8 *owned
+        = j->bytes == NULL ? pcb_image_read_bytes(j->path, &len, &j->error) : NULL;
+    const guint8 *bytes = j->bytes != NULL ? j->bytes : owned;
     if (bytes == NULL)
         return NULL;
     j->sha256 = pcb_sha256_data(bytes, len);
@@ -103,6 +145,8 @@ load_job_run(gpointer data)
     g_autoptr(GError) local = NULL;
     if ((j->full = pcb_image_load_memory(bytes, len, NULL, &local)) == NULL)
         g_propagate_prefixed_error(&j->error, g_steal_pointer(&local), "%s: ", j->path);
+    else if (!big_enough(j->path, j->full, &j->error))
+        g_clear_pointer(&j->full, pcb_image_free);
     g_debug("load %s: read, hash and reduced decode %.0f ms, full decode %.0f ms", j->path,
             t_reduced - t0, pcb_now_ms() - t_reduced);
     return NULL;
@@ -111,7 +155,8 @@ load_job_run(gpointer data)
 /* Loads the golden and the photo (in parallel when more than one thread is allowed) with
  * their hashes; resolves the board against the golden. */
 static gboolean
-load_inputs(Run *run, const char *photo_path, LoadJob *ref, LoadJob *photo, GError **error)
+load_inputs(Run *run, PcbBoard *board, const char *photo_path, LoadJob *ref, LoadJob *photo,
+            GError **error)
 {
     double t0 = pcb_now_ms();
     PcbInspection *insp = run->insp;
@@ -142,7 +187,7 @@ load_inputs(Run *run, const char *photo_path, LoadJob *ref, LoadJob *photo, GErr
     insp->reference_height = ref->full->height;
     insp->photo_width = photo->full->width;
     insp->photo_height = photo->full->height;
-    return pcb_board_resolve(run->board, ref->full->width, ref->full->height, error);
+    return pcb_board_resolve(board, ref->full->width, ref->full->height, error);
 }
 
 /* The board's ignore regions as a mask at reference size, or NULL when it has none. */
@@ -198,8 +243,8 @@ register_and_warp(Run *run, LoadJob *ref, LoadJob *photo, PcbImage **warped, Pcb
         return FALSE;
     insp->registered = TRUE;
     stage_time(run, "refine", pcb_now_ms() - t0 - insp->reg.coarse_ms);
-    g_clear_pointer(&ref->reduced, pcb_image_free);
-    g_clear_pointer(&photo->reduced, pcb_image_free);
+    load_job_drop(ref, &ref->reduced);
+    load_job_drop(photo, &photo->reduced);
     t0 = pcb_now_ms();
     if (!pcb_warp(photo->full, &insp->reg, ref->full->width, ref->full->height, warped, valid,
                   error))
@@ -241,14 +286,17 @@ after_load(Run *run, LoadJob *ref_job, LoadJob *photo_job, GError **error)
 {
     g_autoptr(PcbImage) warped = NULL;
     g_autoptr(PcbImage) valid = NULL;
-    g_autoptr(PcbImage) ignore = NULL;
+    g_autoptr(PcbImage) own_ignore = NULL;
     const PcbImage *ref = ref_job->full;
     const PcbInspectParams *params = run->params;
     run->insp->px_per_mm = params->px_per_mm > 0 ? params->px_per_mm : run->board->px_per_mm;
-    if (!ignore_mask(run->board, ref->width, ref->height, &ignore, error)
-        || !register_and_warp(run, ref_job, photo_job, &warped, &valid, error))
+    if (run->ignore == NULL
+        && !ignore_mask(run->board, ref->width, ref->height, &own_ignore, error))
         return FALSE;
-    g_clear_pointer(&photo_job->full, pcb_image_free); /* the warped copy is all we need now */
+    const PcbImage *ignore = run->ignore != NULL ? run->ignore : own_ignore;
+    if (!register_and_warp(run, ref_job, photo_job, &warped, &valid, error))
+        return FALSE;
+    load_job_drop(photo_job, &photo_job->full); /* the warped copy is all we need now */
     if (params->stop_after == PCB_STOP_AFTER_FINDINGS
         && !difference_and_findings(run, ref, warped, valid, ignore, error))
         return FALSE;
@@ -256,7 +304,7 @@ after_load(Run *run, LoadJob *ref_job, LoadJob *photo_job, GError **error)
     run->insp->zones = pcb_zones_judge(run->board, &run->insp->reg, valid, run->insp->px_per_mm,
                                        run->insp->findings);
     if (params->keep_images) {
-        run->insp->reference = g_steal_pointer(&ref_job->full);
+        run->insp->reference = load_job_take(ref_job, &ref_job->full);
         run->insp->warped = g_steal_pointer(&warped);
     }
     return TRUE;
@@ -274,12 +322,171 @@ pcb_inspect(PcbBoard *board, const char *photo_path, const PcbInspectParams *par
     if (!pcb_inspect_params_check(params, error))
         return FALSE;
     double t0 = pcb_now_ms();
-    Run run = { board, params, insp, cpu_ms() };
+    Run run = { board, params, insp, cpu_ms(), NULL };
     LoadJob ref_job, photo_job;
-    gboolean ok = load_inputs(&run, photo_path, &ref_job, &photo_job, error)
+    gboolean ok = load_inputs(&run, board, photo_path, &ref_job, &photo_job, error)
                   && after_load(&run, &ref_job, &photo_job, error);
     load_job_clear(&ref_job);
     load_job_clear(&photo_job);
     insp->total_ms = pcb_now_ms() - t0;
     return ok;
+}
+
+/* ---- a prepared reference: the golden decoded, hashed and resolved once ---- */
+
+struct _PcbReference {
+    PcbBoard *board;
+    LoadJob golden; /* full, reduced (when scaled decoding), sha256 */
+    PcbImage *ignore;
+    int reduced_side;
+};
+
+static int
+reduced_side(const PcbInspectParams *params)
+{
+    return params->scaled_decode ? 3 * params->reg.coarse_side / 2 : 0;
+}
+
+PcbReference *
+pcb_reference_new(PcbBoard *board, const PcbInspectParams *params, GError **error)
+{
+    PcbInspectParams defaults;
+    if (params == NULL) {
+        pcb_inspect_params_init(&defaults);
+        params = &defaults;
+    }
+    if (board == NULL || !pcb_inspect_params_check(params, error)) {
+        if (board == NULL)
+            g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "no board to prepare");
+        pcb_board_free(board);
+        return NULL;
+    }
+    PcbReference *r = g_new0(PcbReference, 1);
+    r->board = board;
+    r->reduced_side = reduced_side(params);
+    r->golden = (LoadJob){ .path = board->golden_path, .reduced_side = r->reduced_side };
+    load_job_run(&r->golden);
+    if (r->golden.error != NULL) {
+        g_propagate_error(error, g_steal_pointer(&r->golden.error));
+        pcb_reference_free(r);
+        return NULL;
+    }
+    const int w = r->golden.full->width, h = r->golden.full->height;
+    if (!pcb_board_resolve(board, w, h, error) || !ignore_mask(board, w, h, &r->ignore, error)) {
+        pcb_reference_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void
+pcb_reference_free(PcbReference *ref)
+{
+    if (ref == NULL)
+        return;
+    load_job_clear(&ref->golden);
+    pcb_image_free(ref->ignore);
+    pcb_board_free(ref->board);
+    g_free(ref);
+}
+
+const PcbBoard *
+pcb_reference_board(const PcbReference *ref)
+{
+    return ref->board;
+}
+
+/* The pipeline on a prepared reference and a photo job (@photo: to decode from its path or
+ * bytes, or already decoded). Touches nothing of @ref but to read it. */
+static gboolean
+inspect_prepared(const PcbReference *ref, LoadJob *photo, const PcbInspectParams *params,
+                 PcbInspection *insp, GError **error)
+{
+    double t0 = pcb_now_ms();
+    Run run = { ref->board, params, insp, cpu_ms(), ref->ignore };
+    LoadJob golden = ref->golden; /* its images borrowed */
+    golden.borrowed = TRUE;
+    golden.sha256 = NULL;
+    golden.error = NULL;
+    insp->reference_path = g_strdup(ref->board->golden_path);
+    insp->board_name = g_strdup(ref->board->name);
+    insp->photo_path = g_strdup(photo->path);
+    insp->reference_sha256 = g_strdup(ref->golden.sha256);
+    insp->reference_width = golden.full->width;
+    insp->reference_height = golden.full->height;
+    if (photo->full == NULL) {
+        load_job_run(photo);
+        stage_done(&run, "decode", t0);
+    }
+    insp->photo_sha256 = g_steal_pointer(&photo->sha256);
+    gboolean ok = photo->error == NULL;
+    if (!ok)
+        g_propagate_error(error, g_steal_pointer(&photo->error));
+    else {
+        insp->photo_width = photo->full->width;
+        insp->photo_height = photo->full->height;
+        ok = after_load(&run, &golden, photo, error);
+    }
+    load_job_clear(&golden);
+    load_job_clear(photo);
+    insp->total_ms = pcb_now_ms() - t0;
+    return ok;
+}
+
+/* The parameters of a run on @ref: @params or the defaults, checked. */
+static const PcbInspectParams *
+prepared_params(const PcbInspectParams *params, PcbInspectParams *defaults, GError **error)
+{
+    if (params == NULL) {
+        pcb_inspect_params_init(defaults);
+        params = defaults;
+    }
+    return pcb_inspect_params_check(params, error) ? params : NULL;
+}
+
+gboolean
+pcb_inspect_file(const PcbReference *ref, const char *photo_path, const PcbInspectParams *params,
+                 PcbInspection *insp, GError **error)
+{
+    PcbInspectParams defaults;
+    if ((params = prepared_params(params, &defaults, error)) == NULL)
+        return FALSE;
+    LoadJob photo = { .path = photo_path, .reduced_side = reduced_side(params) };
+    return inspect_prepared(ref, &photo, params, insp, error);
+}
+
+gboolean
+pcb_inspect_buffer(const PcbReference *ref, const char *name, const guint8 *data, gsize len,
+                   const PcbInspectParams *params, PcbInspection *insp, GError **error)
+{
+    PcbInspectParams defaults;
+    if ((params = prepared_params(params, &defaults, error)) == NULL)
+        return FALSE;
+    if (data == NULL || len == 0) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_DECODE, "%s: empty image", name ? name : "photo");
+        return FALSE;
+    }
+    LoadJob photo = { .path = name ? name : "photo",
+                      .reduced_side = reduced_side(params),
+                      .bytes = data,
+                      .len = len };
+    return inspect_prepared(ref, &photo, params, insp, error);
+}
+
+gboolean
+pcb_inspect_pixels(const PcbReference *ref, const char *name, const PcbImage *photo,
+                   const PcbInspectParams *params, PcbInspection *insp, GError **error)
+{
+    PcbInspectParams defaults;
+    if ((params = prepared_params(params, &defaults, error)) == NULL)
+        return FALSE;
+    if (photo == NULL || photo->format != PCB_FORMAT_RGB8) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "%s: the photo must be an RGB8 image",
+                    name ? name : "photo");
+        return FALSE;
+    }
+    if (!big_enough(name ? name : "photo", photo, error))
+        return FALSE;
+    LoadJob job = { .path = name ? name : "photo", .full = (PcbImage *) photo, .borrowed = TRUE };
+    return inspect_prepared(ref, &job, params, insp, error);
 }

@@ -1,6 +1,7 @@
 /* The command-line contract: exit codes, messages, JSON shape, bad input. Runs the real
  * binary ($PCBDIFF, set by make check) on fixtures made at test time. */
 #include <math.h>
+#include <string.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include "testutil.h"
@@ -198,6 +199,63 @@ test_bad_photos(void)
     g_assert_true(r.status == 2 || r.status == 3);
     g_autofree char *missing = path("no-such-photo.jpg");
     expect_trouble(missing, 2, "no-such-photo.jpg");
+}
+
+/* The rough edges once found: each is exit 2 with a plain one-line reason, never a crash or a
+ * library's message. */
+static void
+test_threads_out_of_range(void)
+{
+    const char *bad[] = { "100000", "257", "-1" };
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_auto(TuRun) r = { 0 };
+        tu_run(&r, "inspect", ref_png, clean_jpg, "--threads", bad[i], NULL);
+        g_assert_cmpint(r.status, ==, 2);
+        assert_contains(r.err, "--threads");
+        assert_contains(r.err, "at most 256");
+    }
+    g_auto(TuRun) m = { 0 };
+    tu_run(&m, "inspect", ref_png, clean_jpg, "--max-megapixels", "-3", NULL);
+    g_assert_cmpint(m.status, ==, 2);
+    assert_contains(m.err, "--max-megapixels -3: out of range");
+}
+
+static void
+test_tiny_image(void)
+{
+    const int sides[][2] = { { 1, 1 }, { 3, 2 }, { 15, 400 } };
+    for (guint i = 0; i < G_N_ELEMENTS(sides); i++) {
+        g_autoptr(PcbImage) img = pcb_image_new(sides[i][0], sides[i][1], PCB_FORMAT_RGB8, NULL);
+        g_autofree char *name = g_strdup_printf("tiny-%dx%d.png", sides[i][0], sides[i][1]);
+        g_autofree char *tiny = path(name);
+        g_assert_true(pcb_image_save_png(img, tiny, NULL));
+        g_auto(TuRun) r = { 0 }; /* as the photo */
+        tu_run(&r, "inspect", ref_png, tiny, NULL);
+        g_assert_cmpint(r.status, ==, 2);
+        assert_contains(r.err, "px is too small to inspect (at least 16 x 16 px)");
+        g_assert_null(strstr(r.err, "OpenCV"));
+        g_auto(TuRun) g = { 0 }; /* as the golden */
+        tu_run(&g, "inspect", tiny, clean_jpg, NULL);
+        g_assert_cmpint(g.status, ==, 2);
+        assert_contains(g.err, "too small to inspect");
+    }
+}
+
+static void
+test_same_output_twice(void)
+{
+    g_autofree char *out = path("same.out");
+    g_autofree char *folder = g_path_get_dirname(out);
+    g_autofree char *other_spelling = g_strdup_printf("%s/./same.out", folder);
+    g_auto(TuRun) r = { 0 };
+    tu_run(&r, "inspect", ref_png, clean_jpg, "--json", out, "--overlay", other_spelling, NULL);
+    g_assert_cmpint(r.status, ==, 2);
+    assert_contains(r.err, "--json and --overlay name the same file");
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS)); /* nothing written */
+    g_auto(TuRun) w = { 0 };
+    tu_run(&w, "register", ref_png, clean_jpg, "--out", out, "--json", out, NULL);
+    g_assert_cmpint(w.status, ==, 2);
+    assert_contains(w.err, "--out and --json name the same file");
 }
 
 static void
@@ -404,6 +462,9 @@ main(int argc, char **argv)
     g_test_add_func("/cli/register-command", test_register_command);
     g_test_add_func("/cli/reencoded-copy-exit-0", test_reencoded_copy_passes);
     g_test_add_func("/cli/aligned", test_aligned);
+    g_test_add_func("/cli/threads-out-of-range", test_threads_out_of_range);
+    g_test_add_func("/cli/tiny-image-plain-reason", test_tiny_image);
+    g_test_add_func("/cli/same-output-twice", test_same_output_twice);
     int rc = g_test_run();
     g_free(ref_png);
     g_free(clean_jpg);

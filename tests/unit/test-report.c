@@ -675,6 +675,33 @@ test_font(void)
     pcb_font_draw_text(img, 35, 25, "clipped", 5, white);
 }
 
+/* The canonical form behind signatures: layout and member order do not matter, the
+ * signature member is left out, every value counts. */
+static void
+test_canonical(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *a = pcb_report_canonical(
+        "{\"version\": 1, \"b\": [1, 2.5, \"x\\\"y\", null, true], \"a\": {\"z\": 0.1, \"y\": -3}}",
+        &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(
+        a, ==,
+        "{\"a\":{\"y\":-3,\"z\":0.10000000000000001},\"b\":[1,2.5,\"x\\\"y\",null,true],"
+        "\"version\":1}");
+    g_autofree char *b = pcb_report_canonical(
+        "{\n \"a\" : {\"y\":-3, \"z\":0.1},\"version\":1,\n\"signature\":{\"value\":\"x\"},"
+        "\"b\":[1,2.5,\"x\\\"y\",null,true]}",
+        &error);
+    g_assert_cmpstr(a, ==, b);
+    g_autofree char *c = pcb_report_canonical("{\"a\":{\"y\":-3,\"z\":0.2},\"version\":1,"
+                                              "\"b\":[1,2.5,\"x\\\"y\",null,true]}",
+                                              &error);
+    g_assert_cmpstr(a, !=, c);
+    g_assert_null(pcb_report_canonical("[1, 2]", &error));
+    g_assert_error(error, PCB_ERROR, PCB_ERROR_DECODE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -695,5 +722,6 @@ main(int argc, char **argv)
     g_test_add_func("/report/text/fail", test_text_fail);
     g_test_add_func("/report/text/pass", test_text_pass);
     g_test_add_func("/report/font", test_font);
+    g_test_add_func("/report/canonical-form", test_canonical);
     return g_test_run();
 }
