@@ -44,6 +44,12 @@ $(BUILD)/src/diff/%.o $(BUILD)/src/findings/shift_test.o $(BUILD)/src/findings/r
     OPT = $(HOTOPT)
 # the Lab conversion's selects vectorise only when comparisons may not trap
 $(BUILD)/src/diff/lab.o: CFLAGS += -fno-trapping-math
+# the review page's HTML template, embedded as a string
+$(BUILD)/gen/review_page.h: src/report/review.html scripts/embed-text.sh
+	@mkdir -p $(@D)
+	scripts/embed-text.sh review_page $< > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/report/review.o: $(BUILD)/gen/review_page.h
+$(BUILD)/src/report/review.o: CPPFLAGS += -I$(BUILD)/gen
 
 LIB_C    := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 LIB_CXX  := $(sort $(wildcard src/cv/*.cpp))
