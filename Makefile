@@ -79,8 +79,10 @@ demo: deps
 test: deps
 	@$(MAKE) --no-print-directory check
 
+# tests/browser: the review page in headless Chromium (chromedriver, Python's standard library)
+BROWSER_TESTS := $(sort $(wildcard tests/browser/test-*.py))
 check: $(BIN) $(TESTS)
-	PCBDIFF=$(abspath $(BIN)) SRCDIR=$(CURDIR) prove -j2 $(TESTS)
+	PCBDIFF=$(abspath $(BIN)) SRCDIR=$(CURDIR) prove -j2 $(TESTS) $(BROWSER_TESTS)
 
 bench: deps
 	@$(MAKE) --no-print-directory all
