@@ -51,6 +51,12 @@ $(BUILD)/src/diff/%.o $(BUILD)/src/findings/shift_test.o $(BUILD)/src/findings/r
     OPT = $(HOTOPT)
 # the Lab conversion's selects vectorise only when comparisons may not trap
 $(BUILD)/src/diff/lab.o: CFLAGS += -fno-trapping-math
+# the review page's HTML template, embedded as a string
+$(BUILD)/gen/review_page.h: src/report/review.html scripts/embed-text.sh
+	@mkdir -p $(@D)
+	scripts/embed-text.sh review_page $< > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/report/review.o: $(BUILD)/gen/review_page.h
+$(BUILD)/src/report/review.o: CPPFLAGS += -I$(BUILD)/gen
 
 LIB_C    := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 LIB_CXX  := $(sort $(wildcard src/cv/*.cpp))
@@ -91,9 +97,12 @@ test: deps
 	@$(MAKE) --no-print-directory fuzz-replay
 
 STAGE    := $(BUILD)/stage
+# tests/browser: the review page in headless Chromium (chromedriver, Python's standard library)
+BROWSER_TESTS := $(sort $(wildcard tests/browser/test-*.py))
 check: $(BIN) $(TESTS) $(STAGE)/bin/pcbdiff
 	PCBDIFF=$(abspath $(BIN)) SRCDIR=$(CURDIR) PCBDIFF_STAGE=$(abspath $(STAGE)) \
-	PCBDIFF_CC="$(CC)" PCBDIFF_CC_FLAGS="$(SANFLAGS) $(if $(SAN),-fsanitize-link-c++-runtime -lstdc++)" prove -j2 $(TESTS)
+	PCBDIFF_CC="$(CC)" PCBDIFF_CC_FLAGS="$(SANFLAGS) $(if $(SAN),-fsanitize-link-c++-runtime -lstdc++)" prove -j2 $(TESTS) \
+	    $(BROWSER_TESTS)
 
 # what test-install checks: an install under a prefix, and one under DESTDIR
 $(STAGE)/bin/pcbdiff: $(BIN) $(SO) $(LIB) src/pcbdiff.pc.in src/cli/pcbdiff.1 include/pcbdiff/*.h

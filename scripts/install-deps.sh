@@ -3,9 +3,11 @@
 # The only place that names packages. As non-root it prints the apt-get line and stops.
 set -eu
 
+# python3, chromium, chromium-driver: the review page test in a headless browser (tests/browser)
 PKGS="build-essential pkg-config libglib2.0-dev libjson-glib-dev libturbojpeg0-dev libpng-dev
 libssl-dev libopencv-core-dev libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
-libopencv-video-dev libopencv-flann-dev perl clang libclang-rt-14-dev"
+libopencv-video-dev libopencv-flann-dev perl clang libclang-rt-14-dev
+python3 chromium chromium-driver"
 
 missing=""
 for p in $PKGS; do

@@ -92,6 +92,8 @@ pass = exit 0, fail = exit 1 with a finding over the change's box.
 | photo | what it shows | synthboard options | truth changes (bbox in golden px) | verdict |
 | --- | --- | --- | --- | --- |
 $table
+\`review-page.jpg\` is not a photo: the demo's review page (\`make demo\`, then
+\`scripts/review-shot.sh\`) at 1920x1080 in headless Chromium, shown in the top README.
 EOF
 
 du -ch "$demo"/* "$samples"/* | tail -n 1

@@ -75,6 +75,12 @@ int cmd_verify(int argc, char **argv);
 int cli_fail(const GError *error);
 
 int cmd_inspect(int argc, char **argv);
+int cmd_decide(int argc, char **argv);
+
+/* Writes the review page @html (pcb_report_write_review()) and records its time as the stage
+ * "review" in @insp's timings. */
+gboolean cli_write_review(PcbInspection *insp, const PcbBoard *board, const GError *failure,
+                          const char *html, GError **error);
 int cmd_register(int argc, char **argv);
 
 #endif

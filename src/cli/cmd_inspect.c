@@ -9,11 +9,11 @@ static const char summary[]
       "Exit status: 0 no findings, 1 findings, 2 usage/input/output trouble,\n"
       "3 the photo could not be registered to the reference.";
 
-/* The summary, the overlay, then the JSON report (so that it can say how long the overlay
- * took); the exit code. */
+/* The summary, the overlay, the review page, then the JSON report (so that it can say how long
+ * the overlay and the page took); the exit code. */
 static int
 write_outputs(PcbInspection *insp, const CliCommon *common, const char *json, const char *overlay,
-              const char *sign_key)
+              const char *sign_key, const PcbBoard *board, const char *html)
 {
     g_autoptr(GError) error = NULL;
     if (!common->quiet)
@@ -26,6 +26,8 @@ write_outputs(PcbInspection *insp, const CliCommon *common, const char *json, co
         g_array_append_val(insp->timings, t);
         g_info("%-12s %8.1f ms  (the overlay)", t.stage, t.ms);
     }
+    if (html != NULL && !cli_write_review(insp, board, NULL, html, &error))
+        return cli_fail(error);
     if (json != NULL && !cli_write_report(insp, NULL, json, sign_key, &error))
         return cli_fail(error);
     /* a zone not judged is no pass either */
@@ -41,6 +43,7 @@ cmd_inspect(int argc, char **argv)
     g_autofree char *overlay = NULL;
     g_autofree char *board_dir = NULL;
     g_autofree char *sign_key = NULL;
+    g_autofree char *html = NULL;
     GOptionEntry entries[]
         = { { "board", 'b', 0, G_OPTION_ARG_FILENAME, &board_dir,
               "Board folder (golden image + board.ini); replaces REFERENCE", "DIR" },
@@ -50,6 +53,8 @@ cmd_inspect(int argc, char **argv)
               "Write the annotated overlay (PNG, or JPEG by extension)", "IMAGE" },
             { "sign", 0, 0, G_OPTION_ARG_FILENAME, &sign_key,
               "Sign the JSON report with this Ed25519 private key (pcbdiff keygen)", "KEY" },
+            { "html", 0, 0, G_OPTION_ARG_FILENAME, &html,
+              "Write the review page (HTML, its images in the folder PAGE.d)", "PAGE" },
             G_OPTION_ENTRY_NULL };
     g_autoptr(GOptionContext) ctx = g_option_context_new("REFERENCE PHOTO  |  --board DIR PHOTO");
     g_option_context_set_summary(ctx, summary);
@@ -78,17 +83,23 @@ cmd_inspect(int argc, char **argv)
     }
     if (sign_key != NULL && !pcb_sign_key_check(sign_key, &error))
         return cli_fail(error);
-    const char *outs[] = { json, overlay }, *names[] = { "--json", "--overlay" };
-    if (!cli_check_distinct(outs, names, 2, &error) || !cli_check_writable(json, "report", &error)
-        || !cli_check_writable(overlay, "overlay", &error))
+    const char *outs[] = { json, overlay, html }, *names[] = { "--json", "--overlay", "--html" };
+    if (!cli_check_distinct(outs, names, 3, &error) || !cli_check_writable(json, "report", &error)
+        || !cli_check_writable(overlay, "overlay", &error)
+        || !cli_check_writable(html, "review page", &error))
         return cli_fail(error);
 
     g_autoptr(PcbBoard) board
         = cli_open_board(board_dir ? board_dir : argv[1], params.px_per_mm, &error);
     g_autoptr(PcbInspection) insp = pcb_inspection_new();
     gboolean ok = board != NULL && cli_params_build(&cp, board, &params, &error);
-    params.keep_images = overlay != NULL;
-    if (!ok || !pcb_inspect(board, photo, &params, insp, &error))
-        return cli_fail_report(insp, photo, error, json, sign_key);
-    return write_outputs(insp, &common, json, overlay, sign_key);
+    params.keep_images = overlay != NULL || html != NULL;
+    if (!ok || !pcb_inspect(board, photo, &params, insp, &error)) {
+        int code = cli_fail_report(insp, photo, error, json, sign_key);
+        g_autoptr(GError) werr = NULL;
+        if (html != NULL && !cli_write_review(insp, board, error, html, &werr))
+            g_printerr("pcbdiff: %s\n", werr->message);
+        return code;
+    }
+    return write_outputs(insp, &common, json, overlay, sign_key, board, html);
 }

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 #include "pcbdiff/pcbdiff.h"
 #include "core/util.h"
+#include "report/report_internal.h"
 
 /* @v rounded to @decimals places; the division by an exact power of ten gives the double
  * nearest to the decimal value, so it prints short. */
@@ -372,4 +373,10 @@ pcb_report_write_json(const PcbInspection *insp, const GError *failure, const ch
     g_autofree char *text = pcb_report_to_json(insp, failure);
     g_autofree char *line = g_strconcat(text, "\n", NULL);
     return pcb_write_file_atomic(path, line, strlen(line), error);
+}
+
+char *
+pcb_report_json_tidy(const char *json)
+{
+    return shorten_numbers(json);
 }

@@ -26,6 +26,10 @@ int pcb_font_text_width(const char *text, int scale);
 void pcb_font_draw_text(PcbImage *image, int x, int y, const char *text, int scale,
                         const guint8 rgb[3]);
 
+/* @json with every non-integer number respelt in its shortest round-trip form (json-glib prints
+ * 0.93 as 0.93000000000000005); g_free() it. */
+char *pcb_report_json_tidy(const char *json);
+
 G_END_DECLS
 
 #endif
