@@ -113,13 +113,21 @@ load_job_scaled(LoadJob *j, const guint8 *bytes, gsize len)
 }
 
 /* An image smaller than this on either side holds no board to inspect (and the registration's
- * reduced copies and feature detectors need a few pixels). */
+ * reduced copies and feature detectors need a few pixels); one longer than MAX_SIDE cannot be
+ * warped (OpenCV's remap takes coordinates as 16-bit integers). */
 #define MIN_SIDE 16
+#define MAX_SIDE 32766
 
-/* FALSE (PCB_ERROR_DECODE, naming @name) when @img is too small to inspect. */
+/* FALSE (PCB_ERROR_DECODE, naming @name) when @img is too small or too long to inspect. */
 static gboolean
 big_enough(const char *name, const PcbImage *img, GError **error)
 {
+    if (img->width > MAX_SIDE || img->height > MAX_SIDE) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_DECODE,
+                    "%s: %d x %d px is too large to inspect (at most %d px a side)", name,
+                    img->width, img->height, MAX_SIDE);
+        return FALSE;
+    }
     if (img->width >= MIN_SIDE && img->height >= MIN_SIDE)
         return TRUE;
     g_set_error(error, PCB_ERROR, PCB_ERROR_DECODE,

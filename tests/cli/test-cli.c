@@ -239,6 +239,14 @@ test_tiny_image(void)
         g_assert_cmpint(g.status, ==, 2);
         assert_contains(g.err, "too small to inspect");
     }
+    /* a side over 32766 px cannot be warped: refused as plainly */
+    g_autoptr(PcbImage) longest = pcb_image_new(32767, 16, PCB_FORMAT_RGB8, NULL);
+    g_autofree char *too_long = path("long-32767x16.png");
+    g_assert_true(pcb_image_save_png(longest, too_long, NULL));
+    g_auto(TuRun) l = { 0 };
+    tu_run(&l, "inspect", ref_png, too_long, NULL);
+    g_assert_cmpint(l.status, ==, 2);
+    assert_contains(l.err, "32767 x 16 px is too large to inspect (at most 32766 px a side)");
 }
 
 static void
