@@ -17,6 +17,7 @@
 #include "pcbdiff/api.h"
 
 #include <glib.h>
+#include "pcbdiff/inspect.h"
 
 G_BEGIN_DECLS
 
@@ -41,6 +42,12 @@ PCB_API char *pcb_report_canonical(const char *json, GError **error);
  * member made with the private key in @key_path (g_free it); NULL with PCB_ERROR_IO,
  * PCB_ERROR_USAGE (not an Ed25519 private key) or PCB_ERROR_DECODE (not a report). */
 PCB_API char *pcb_report_sign(const char *json, const char *key_path, GError **error);
+
+/* pcb_report_write_json() with the report signed by the private key in @key_path: written
+ * atomically the same way (a temporary file, renamed), or not at all. */
+PCB_API gboolean pcb_report_write_json_signed(const PcbInspection *insp, const GError *failure,
+                                              const char *path, const char *key_path,
+                                              GError **error);
 
 /* Whether the signed report @json verifies with the public key in @pubkey_path, and, for each
  * of @photo_path and @reference_path given, whether that file's SHA-256 is the one the report

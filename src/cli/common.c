@@ -229,20 +229,8 @@ gboolean
 cli_write_report(const PcbInspection *insp, const GError *failure, const char *json,
                  const char *sign_key, GError **error)
 {
-    if (sign_key == NULL)
-        return pcb_report_write_json(insp, failure, json, error);
-    g_autofree char *text = pcb_report_to_json(insp, failure);
-    g_autofree char *signed_text = pcb_report_sign(text, sign_key, error);
-    if (signed_text == NULL)
-        return FALSE;
-    g_autofree char *line = g_strconcat(signed_text, "\n", NULL);
-    g_autoptr(GError) local = NULL;
-    if (!g_file_set_contents(json, line, -1, &local)) { /* atomic: a temporary file, renamed */
-        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot write report %s: %s", json,
-                    local->message);
-        return FALSE;
-    }
-    return TRUE;
+    return sign_key != NULL ? pcb_report_write_json_signed(insp, failure, json, sign_key, error)
+                            : pcb_report_write_json(insp, failure, json, error);
 }
 
 int

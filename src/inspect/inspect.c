@@ -160,6 +160,25 @@ load_job_run(gpointer data)
     return NULL;
 }
 
+/* The longer side a coarse copy decoded at a reduced scale must keep (0: none is decoded). */
+static int
+reduced_side(const PcbInspectParams *params)
+{
+    return params->scaled_decode ? 3 * params->reg.coarse_side / 2 : 0;
+}
+
+/* The parameters of a run: @params or the defaults (into @defaults), checked; NULL with the
+ * reason. */
+static const PcbInspectParams *
+checked_params(const PcbInspectParams *params, PcbInspectParams *defaults, GError **error)
+{
+    if (params == NULL) {
+        pcb_inspect_params_init(defaults);
+        params = defaults;
+    }
+    return pcb_inspect_params_check(params, error) ? params : NULL;
+}
+
 /* Loads the golden and the photo (in parallel when more than one thread is allowed) with
  * their hashes; resolves the board against the golden. */
 static gboolean
@@ -171,7 +190,7 @@ load_inputs(Run *run, PcbBoard *board, const char *photo_path, LoadJob *ref, Loa
     insp->reference_path = g_strdup(run->board->golden_path);
     insp->photo_path = g_strdup(photo_path);
     insp->board_name = g_strdup(run->board->name);
-    int side = run->params->scaled_decode ? 3 * run->params->reg.coarse_side / 2 : 0;
+    const int side = reduced_side(run->params);
     *ref = (LoadJob){ .path = run->board->golden_path, .reduced_side = side };
     *photo = (LoadJob){ .path = photo_path, .reduced_side = side };
     GThread *thread = NULL;
@@ -323,11 +342,7 @@ pcb_inspect(PcbBoard *board, const char *photo_path, const PcbInspectParams *par
             PcbInspection *insp, GError **error)
 {
     PcbInspectParams defaults;
-    if (params == NULL) {
-        pcb_inspect_params_init(&defaults);
-        params = &defaults;
-    }
-    if (!pcb_inspect_params_check(params, error))
+    if ((params = checked_params(params, &defaults, error)) == NULL)
         return FALSE;
     double t0 = pcb_now_ms();
     Run run = { board, params, insp, cpu_ms(), NULL };
@@ -346,33 +361,23 @@ struct _PcbReference {
     PcbBoard *board;
     LoadJob golden; /* full, reduced (when scaled decoding), sha256 */
     PcbImage *ignore;
-    int reduced_side;
 };
-
-static int
-reduced_side(const PcbInspectParams *params)
-{
-    return params->scaled_decode ? 3 * params->reg.coarse_side / 2 : 0;
-}
 
 PcbReference *
 pcb_reference_new(PcbBoard *board, const PcbInspectParams *params, GError **error)
 {
     PcbInspectParams defaults;
-    if (params == NULL) {
-        pcb_inspect_params_init(&defaults);
-        params = &defaults;
+    if (board == NULL) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "no board to prepare");
+        return NULL;
     }
-    if (board == NULL || !pcb_inspect_params_check(params, error)) {
-        if (board == NULL)
-            g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "no board to prepare");
+    if ((params = checked_params(params, &defaults, error)) == NULL) {
         pcb_board_free(board);
         return NULL;
     }
     PcbReference *r = g_new0(PcbReference, 1);
     r->board = board;
-    r->reduced_side = reduced_side(params);
-    r->golden = (LoadJob){ .path = board->golden_path, .reduced_side = r->reduced_side };
+    r->golden = (LoadJob){ .path = board->golden_path, .reduced_side = reduced_side(params) };
     load_job_run(&r->golden);
     if (r->golden.error != NULL) {
         g_propagate_error(error, g_steal_pointer(&r->golden.error));
@@ -441,23 +446,12 @@ inspect_prepared(const PcbReference *ref, LoadJob *photo, const PcbInspectParams
     return ok;
 }
 
-/* The parameters of a run on @ref: @params or the defaults, checked. */
-static const PcbInspectParams *
-prepared_params(const PcbInspectParams *params, PcbInspectParams *defaults, GError **error)
-{
-    if (params == NULL) {
-        pcb_inspect_params_init(defaults);
-        params = defaults;
-    }
-    return pcb_inspect_params_check(params, error) ? params : NULL;
-}
-
 gboolean
 pcb_inspect_file(const PcbReference *ref, const char *photo_path, const PcbInspectParams *params,
                  PcbInspection *insp, GError **error)
 {
     PcbInspectParams defaults;
-    if ((params = prepared_params(params, &defaults, error)) == NULL)
+    if ((params = checked_params(params, &defaults, error)) == NULL)
         return FALSE;
     LoadJob photo = { .path = photo_path, .reduced_side = reduced_side(params) };
     return inspect_prepared(ref, &photo, params, insp, error);
@@ -468,7 +462,7 @@ pcb_inspect_buffer(const PcbReference *ref, const char *name, const guint8 *data
                    const PcbInspectParams *params, PcbInspection *insp, GError **error)
 {
     PcbInspectParams defaults;
-    if ((params = prepared_params(params, &defaults, error)) == NULL)
+    if ((params = checked_params(params, &defaults, error)) == NULL)
         return FALSE;
     if (data == NULL || len == 0) {
         g_set_error(error, PCB_ERROR, PCB_ERROR_DECODE, "%s: empty image", name ? name : "photo");
@@ -486,7 +480,7 @@ pcb_inspect_pixels(const PcbReference *ref, const char *name, const PcbImage *ph
                    const PcbInspectParams *params, PcbInspection *insp, GError **error)
 {
     PcbInspectParams defaults;
-    if ((params = prepared_params(params, &defaults, error)) == NULL)
+    if ((params = checked_params(params, &defaults, error)) == NULL)
         return FALSE;
     if (photo == NULL || photo->format != PCB_FORMAT_RGB8) {
         g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "%s: the photo must be an RGB8 image",

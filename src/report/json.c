@@ -36,17 +36,15 @@ member_number(JsonBuilder *b, const char *name, double v)
     add_number(b, v);
 }
 
-static void
-member_int(JsonBuilder *b, const char *name, gint64 v)
+void
+pcb_json_member_int(JsonBuilder *b, const char *name, gint64 v)
 {
     json_builder_set_member_name(b, name);
     json_builder_add_int_value(b, v);
 }
 
-/* NULL becomes null; bytes that are not UTF-8 (a path, say) are replaced, so the output is
- * always valid JSON. */
-static void
-member_string(JsonBuilder *b, const char *name, const char *s)
+void
+pcb_json_member_string(JsonBuilder *b, const char *name, const char *s)
 {
     json_builder_set_member_name(b, name);
     if (s == NULL) {
@@ -57,14 +55,24 @@ member_string(JsonBuilder *b, const char *name, const char *s)
     json_builder_add_string_value(b, valid);
 }
 
+void
+pcb_json_member_ints(JsonBuilder *b, const char *name, const int *v, int n)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_begin_array(b);
+    for (int i = 0; i < n; i++)
+        json_builder_add_int_value(b, v[i]);
+    json_builder_end_array(b);
+}
+
 static void
 add_input(JsonBuilder *b, const char *name, const char *path, const char *sha256, int width,
           int height)
 {
     json_builder_set_member_name(b, name);
     json_builder_begin_object(b);
-    member_string(b, "path", path);
-    member_string(b, "sha256", sha256);
+    pcb_json_member_string(b, "path", path);
+    pcb_json_member_string(b, "sha256", sha256);
     json_builder_set_member_name(b, "width");
     if (width > 0)
         json_builder_add_int_value(b, width);
@@ -94,7 +102,7 @@ add_parallax(JsonBuilder *b, const PcbParallax *p)
     add_number(b, p->bx);
     add_number(b, p->by);
     json_builder_end_array(b);
-    member_string(b, "height_unit", p->metric ? "mm" : "tiles");
+    pcb_json_member_string(b, "height_unit", p->metric ? "mm" : "tiles");
     member_number(b, "max_height", round_dec(p->max_height, 3));
     json_builder_set_member_name(b, "epipole");
     if (isfinite(p->epipole_x) && isfinite(p->epipole_y)) {
@@ -108,7 +116,7 @@ add_parallax(JsonBuilder *b, const PcbParallax *p)
     json_builder_set_member_name(b, "epipole_inside");
     json_builder_add_boolean_value(b, p->epipole_inside);
     member_number(b, "max_px", round_dec(p->max_px, 2));
-    member_int(b, "tiles", p->tiles);
+    pcb_json_member_int(b, "tiles", p->tiles);
     json_builder_set_member_name(b, "seen"); /* the differencing allowed for it */
     json_builder_add_boolean_value(b, p->seen);
     json_builder_set_member_name(b, "pose");
@@ -121,7 +129,7 @@ add_parallax(JsonBuilder *b, const PcbParallax *p)
         for (int i = 0; i < 3; i++)
             add_number(b, round_dec(p->camera[i], 1));
         json_builder_end_array(b);
-        member_string(b, "camera_unit", p->metric ? "mm" : "reference px");
+        pcb_json_member_string(b, "camera_unit", p->metric ? "mm" : "reference px");
         json_builder_end_object(b);
     }
     else
@@ -149,16 +157,16 @@ add_registration(JsonBuilder *b, const PcbInspection *insp)
     else {
         json_builder_add_null_value(b); /* measured, but a quality gate failed */
     }
-    member_int(b, "inliers", reg->inliers);
+    pcb_json_member_int(b, "inliers", reg->inliers);
     member_number(b, "rms_px", round_dec(reg->rms_px, 4));
-    member_int(b, "coarse_matches", reg->coarse_matches);
-    member_int(b, "coarse_inliers", reg->coarse_inliers);
-    member_int(b, "tiles", reg->tiles);
+    pcb_json_member_int(b, "coarse_matches", reg->coarse_matches);
+    pcb_json_member_int(b, "coarse_inliers", reg->coarse_inliers);
+    pcb_json_member_int(b, "tiles", reg->tiles);
     member_number(b, "field_p95_px", round_dec(reg->field_p95_px, 4));
     member_number(b, "coverage", round_dec(reg->coverage, 4));
     member_number(b, "scale", round_dec(reg->scale, 6));
     member_number(b, "rotation_deg", round_dec(reg->rotation_deg, 4));
-    member_int(b, "parallax_tiles", reg->parallax_tiles);
+    pcb_json_member_int(b, "parallax_tiles", reg->parallax_tiles);
     add_parallax(b, &reg->parallax);
     json_builder_end_object(b);
 }
@@ -188,7 +196,7 @@ add_finding(JsonBuilder *b, const PcbFinding *f)
     member_number(b, "area_mm2", f->area_mm2 >= 0 ? round_dec(f->area_mm2, 3) : NAN);
     member_number(b, "area_px", round_dec(f->area_px, 1));
     member_number(b, "peak_sigma", round_dec(f->peak, 2));
-    member_string(b, "zone", f->zone);
+    pcb_json_member_string(b, "zone", f->zone);
     json_builder_end_object(b);
 }
 
@@ -201,16 +209,16 @@ add_zones(JsonBuilder *b, const PcbInspection *insp)
     for (guint i = 0; insp->zones != NULL && i < insp->zones->len; i++) {
         const PcbZoneJudgement *z = &g_array_index(insp->zones, PcbZoneJudgement, i);
         json_builder_begin_object(b);
-        member_string(b, "name", z->name);
+        pcb_json_member_string(b, "name", z->name);
         json_builder_set_member_name(b, "judged");
         json_builder_add_boolean_value(b, z->judged);
-        member_string(b, "why", z->why);
+        pcb_json_member_string(b, "why", z->why);
         member_number(b, "covered", round_dec(z->covered, 3));
         member_number(b, "photo_px_per_mm",
                       z->photo_px_per_mm > 0 ? round_dec(z->photo_px_per_mm, 2) : NAN);
         member_number(b, "foreshortening", round_dec(z->foreshortening, 3));
         member_number(b, "parallax_px", round_dec(z->parallax_px, 1));
-        member_int(b, "withheld", z->withheld);
+        pcb_json_member_int(b, "withheld", z->withheld);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -241,21 +249,21 @@ build_report(const PcbInspection *insp, const GError *failure)
     const char *verdict = failure != NULL ? "error" : pcb_inspection_verdict(insp);
 
     json_builder_begin_object(b);
-    member_int(b, "version", PCB_REPORT_VERSION);
+    pcb_json_member_int(b, "version", PCB_REPORT_VERSION);
 
     json_builder_set_member_name(b, "tool");
     json_builder_begin_object(b);
-    member_string(b, "name", "pcbdiff");
-    member_string(b, "version", PCBDIFF_VERSION);
+    pcb_json_member_string(b, "name", "pcbdiff");
+    pcb_json_member_string(b, "version", PCBDIFF_VERSION);
     json_builder_end_object(b);
 
-    member_string(b, "verdict", verdict);
+    pcb_json_member_string(b, "verdict", verdict);
     if (failure != NULL) {
         json_builder_set_member_name(b, "error");
         json_builder_begin_object(b);
-        member_string(b, "code", pcb_error_code_name(failure));
-        member_int(b, "exit_code", pcb_error_exit_code(failure));
-        member_string(b, "message", failure->message);
+        pcb_json_member_string(b, "code", pcb_error_code_name(failure));
+        pcb_json_member_int(b, "exit_code", pcb_error_exit_code(failure));
+        pcb_json_member_string(b, "message", failure->message);
         json_builder_end_object(b);
     }
 
@@ -265,7 +273,7 @@ build_report(const PcbInspection *insp, const GError *failure)
               insp->reference_height);
     add_input(b, "photo", insp->photo_path, insp->photo_sha256, insp->photo_width,
               insp->photo_height);
-    member_string(b, "board", insp->board_name);
+    pcb_json_member_string(b, "board", insp->board_name);
     member_number(b, "px_per_mm", insp->px_per_mm > 0 ? insp->px_per_mm : NAN);
     json_builder_end_object(b);
 

@@ -3,6 +3,7 @@
 #define PCB_REPORT_INTERNAL_H
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include "pcbdiff/image.h"
 
 G_BEGIN_DECLS
@@ -29,6 +30,12 @@ void pcb_font_draw_text(PcbImage *image, int x, int y, const char *text, int sca
 /* @json with every non-integer number respelt in its shortest round-trip form (json-glib prints
  * 0.93 as 0.93000000000000005); g_free() it. */
 char *pcb_report_json_tidy(const char *json);
+
+/* JSON members as the report writes them (json.c): @name = @v; a string NULL becomes null and
+ * bytes that are not UTF-8 (a path, say) are replaced, so the output is always valid JSON. */
+void pcb_json_member_int(JsonBuilder *b, const char *name, gint64 v);
+void pcb_json_member_string(JsonBuilder *b, const char *name, const char *s);
+void pcb_json_member_ints(JsonBuilder *b, const char *name, const int *v, int n);
 
 G_END_DECLS
 

@@ -11,6 +11,7 @@
 #include "pcbdiff/pcbdiff.h"
 #include "core/imgops.h"
 #include "core/util.h"
+#include "report/report_internal.h"
 #include "review_page.h" /* review_page[]: generated from src/report/review.html */
 
 #define OVERVIEW_MAX_SIDE 2000 /* px: the whole board, reduced */
@@ -119,28 +120,6 @@ diff_crop(const PcbImage *ref, const PcbImage *heat, const int r[4], GError **er
     return out;
 }
 
-static void
-add_ints(JsonBuilder *b, const char *name, const int *v, int n)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_array(b);
-    for (int i = 0; i < n; i++)
-        json_builder_add_int_value(b, v[i]);
-    json_builder_end_array(b);
-}
-
-static void
-add_string(JsonBuilder *b, const char *name, const char *s)
-{
-    json_builder_set_member_name(b, name);
-    if (s == NULL) {
-        json_builder_add_null_value(b);
-        return;
-    }
-    g_autofree char *valid = g_utf8_make_valid(s, -1);
-    json_builder_add_string_value(b, valid);
-}
-
 typedef struct {
     const PcbInspection *insp;
     const char *dir;     /* where the images go (the temporary folder) */
@@ -174,11 +153,9 @@ write_overview(Review *rv, GError **error)
         return FALSE;
     count_file(rv, file);
     json_builder_begin_object(rv->page);
-    add_string(rv->page, "src", "overview.jpg");
-    json_builder_set_member_name(rv->page, "width");
-    json_builder_add_int_value(rv->page, ow);
-    json_builder_set_member_name(rv->page, "height");
-    json_builder_add_int_value(rv->page, oh);
+    pcb_json_member_string(rv->page, "src", "overview.jpg");
+    pcb_json_member_int(rv->page, "width", ow);
+    pcb_json_member_int(rv->page, "height", oh);
     json_builder_end_object(rv->page);
     return TRUE;
 }
@@ -195,7 +172,7 @@ write_crops(Review *rv, guint i, GError **error)
     if (ref == NULL || i >= MAX_CROPS || !isfinite(b->x) || !isfinite(b->y) || !isfinite(b->w)
         || !isfinite(b->h)) {
         int one[2] = { 1, 1 };
-        add_ints(rv->page, "size", one, 2);
+        pcb_json_member_ints(rv->page, "size", one, 2);
         json_builder_end_object(rv->page);
         return TRUE;
     }
@@ -203,8 +180,8 @@ write_crops(Review *rv, guint i, GError **error)
     crop_rect(b, ref->width, ref->height, r);
     double s = MIN(1.0, (double) CROP_MAX_SIDE / MAX(r[2], r[3]));
     int size[2] = { MAX(1, (int) lround(r[2] * s)), MAX(1, (int) lround(r[3] * s)) };
-    add_ints(rv->page, "crop", r, 4);
-    add_ints(rv->page, "size", size, 2);
+    pcb_json_member_ints(rv->page, "crop", r, 4);
+    pcb_json_member_ints(rv->page, "size", size, 2);
 
     static const char *const names[] = { "ref", "photo", "diff" };
     for (int k = 0; k < 3; k++) {
@@ -228,7 +205,7 @@ write_crops(Review *rv, guint i, GError **error)
         if (!save_reduced(img, size[0], size[1], file, CROP_QUALITY, error))
             return FALSE;
         count_file(rv, file);
-        add_string(rv->page, names[k], name);
+        pcb_json_member_string(rv->page, names[k], name);
     }
     json_builder_end_object(rv->page);
     return TRUE;
@@ -242,7 +219,7 @@ add_zones(JsonBuilder *b, const PcbInspection *insp, const PcbBoard *board)
     for (guint i = 0; board != NULL && board->zones != NULL && i < board->zones->len; i++) {
         const PcbZone *z = &g_array_index(board->zones, PcbZone, i);
         json_builder_begin_object(b);
-        add_string(b, "name", z->name);
+        pcb_json_member_string(b, "name", z->name);
         json_builder_set_member_name(b, "rect");
         json_builder_begin_array(b);
         json_builder_add_double_value(b, z->rect.x);
@@ -330,12 +307,12 @@ build_page(const PcbInspection *insp, const PcbBoard *board, const GError *failu
 
     json_builder_begin_object(b);
     g_autofree char *href = g_uri_escape_string(folder_name, NULL, TRUE);
-    add_string(b, "dir", href);
+    pcb_json_member_string(b, "dir", href);
     g_autofree char *report_id = pcb_sha256_data((const guint8 *) report_json, strlen(report_json));
-    add_string(b, "report_id", report_id);
+    pcb_json_member_string(b, "report_id", report_id);
     int size[2] = { insp->reference ? insp->reference->width : insp->reference_width,
                     insp->reference ? insp->reference->height : insp->reference_height };
-    add_ints(b, "reference_size", size, 2);
+    pcb_json_member_ints(b, "reference_size", size, 2);
     if (!write_overview(&rv, error))
         return FALSE;
     add_zones(b, insp, board);

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include "pcbdiff/error.h"
+#include "pcbdiff/report.h"
 #include "pcbdiff/sign.h"
 #include "core/util.h"
 
@@ -280,6 +281,18 @@ pcb_report_sign(const char *json, const char *key_path, GError **error)
                            "    \"canonical\": \"" CANONICAL "\",\n    \"key_id\": \"%s\",\n"
                            "    \"value\": \"%s\"\n  }\n}",
                            (int) (body - json), json, id, value);
+}
+
+gboolean
+pcb_report_write_json_signed(const PcbInspection *insp, const GError *failure, const char *path,
+                             const char *key_path, GError **error)
+{
+    g_autofree char *text = pcb_report_to_json(insp, failure);
+    g_autofree char *signed_text = pcb_report_sign(text, key_path, error);
+    if (signed_text == NULL)
+        return FALSE;
+    g_autofree char *line = g_strconcat(signed_text, "\n", NULL);
+    return pcb_write_file_atomic(path, line, strlen(line), error);
 }
 
 /* The signature member's algorithm, key id and raw value; FALSE with the reason. */
