@@ -114,4 +114,10 @@ pcb_report_print_text(const PcbInspection *insp, FILE *out)
             fprintf(out, "NOT JUDGED  zone %s: %s (%d finding%s withheld); take another photo\n",
                     z->name, z->why, z->withheld, z->withheld == 1 ? "" : "s");
     }
+    if (insp->light_differs)
+        fprintf(out,
+                "LIGHT  differs from the golden's (%.1fx the images' own noise): only parts put on "
+                "or taken off were judged; for markings and parts changed in place, photograph "
+                "under the golden's light\n",
+                insp->light_change);
 }
