@@ -129,9 +129,10 @@ tsan:
 	SRCDIR=$(CURDIR) TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	    prove build-san-thread/tests/unit/test-prepared
 
-# ---- fuzzing: libFuzzer harnesses tests/fuzz/fuzz-NAME.c, seed corpora tests/fuzz/corpus/NAME,
+# ---- fuzzing: libFuzzer harnesses tests/fuzz/fuzz-NAME.c, seed corpora tests/fuzz/corpus/NAME
+# (and a dictionary tests/fuzz/NAME.dict where there is one),
 # every crash ever found kept in tests/fuzz/crashes/NAME (replayed by make test, under ASan+UBSan)
-FUZZERS      := image board
+FUZZERS      := image board decisions
 FUZZ_SECONDS ?= 60
 FUZZ_LIB     := build-san-fuzzer-no-link-address-undefined/libpcbdiff.a
 REPLAY_LIB   := build-san-address-undefined/libpcbdiff.a
@@ -153,6 +154,7 @@ fuzz: fuzz-lib
 	    mkdir -p build-fuzz/corpus-$$f; \
 	    echo "== fuzz $$f for $(FUZZ_SECONDS) s"; \
 	    build-fuzz/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        $$(test -f tests/fuzz/$$f.dict && echo -dict=tests/fuzz/$$f.dict) \
 	        -artifact_prefix=build-fuzz/crash-$$f- build-fuzz/corpus-$$f tests/fuzz/corpus/$$f \
 	        2>&1 | grep -E '^#[0-9]+.*DONE|stat::number_of_executed_units|cov:|ERROR|SUMMARY' | tail -4 \
 	        || exit 1; \
