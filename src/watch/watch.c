@@ -184,8 +184,11 @@ run_job(WatchSession *s, Job *job)
     }
     else
         ok = pcb_inspect_file(s->ref, job->path, &params, insp, &error);
-    if (!ok && job->note != NULL)
-        g_prefix_error(&error, "%s; ", job->note);
+    if (!ok && job->note != NULL) {
+        char *msg = g_strdup_printf("%s (%s)", error->message, job->note);
+        g_free(error->message);
+        error->message = msg;
+    }
     if (insp->photo_path == NULL)
         insp->photo_path = g_strdup(job->path);
     const char *verdict = ok ? pcb_inspection_verdict(insp) : "error";
@@ -407,10 +410,10 @@ dispatch(WatchSession *s, Entry *e, GBytes *bytes, gboolean stale)
     job->bytes = bytes;
     job->arrived_at = e->arrived_at;
     if (stale)
-        job->note = g_strdup_printf(
-            "the file was still %s after %.0f s unchanged and was taken as it was",
-            e->file->checked ? "unfinished" : "unreadable",
-            (double) s->rules.give_up_us / G_USEC_PER_SEC);
+        job->note
+            = g_strdup_printf("the file was still %s after %g s unchanged and was taken as it was",
+                              e->file->checked ? "unfinished" : "unreadable",
+                              (double) s->rules.give_up_us / G_USEC_PER_SEC);
     e->state = ENTRY_QUEUED;
     g_queue_push_tail(&s->queued, g_strdup(e->name));
     s->rev++;
@@ -597,11 +600,17 @@ watch_session_json(WatchSession *s)
         json_object_set_string_member(w, "state", k == 0 ? "inspecting" : "queued");
         json_array_add_object_element(waiting, w);
     }
+    gint64 now = g_get_monotonic_time();
     for (GList *l = s->waiting.head; l != NULL; l = l->next) {
         const Entry *e = l->data;
         JsonObject *w = json_object_new();
         json_object_set_string_member(w, "photo", e->name);
         json_object_set_string_member(w, "state", "writing");
+        json_object_set_double_member(w, "unchanged_s",
+                                      round((now - e->file->changed_at) / 1e5) / 10);
+        json_object_set_int_member(w, "bytes", (gint64) e->file->size);
+        if (e->file->checked)
+            json_object_set_string_member(w, "looks", settle_shape_name(e->file->shape));
         json_array_add_object_element(waiting, w);
     }
     json_object_set_array_member(o, "waiting", waiting);
