@@ -298,6 +298,8 @@ write_session_file(WatchSession *s)
         g_warning("cannot write %s: %s", s->session_file, error->message);
 }
 
+static void tick(WatchSession *s);
+
 static gboolean
 job_done(gpointer data)
 {
@@ -328,6 +330,7 @@ job_done(gpointer data)
     (void) fflush(stdout);
     write_session_file(s);
     job_free(job);
+    tick(s); /* room for the next photo */
     return G_SOURCE_REMOVE;
 }
 
@@ -420,6 +423,10 @@ dispatch(WatchSession *s, Entry *e, GBytes *bytes, gboolean stale)
     g_async_queue_push(s->jobs, job);
 }
 
+/* Photos handed to the inspection thread and not back yet: one in work, one ready. More would
+ * only hold their bytes in memory (a folder of 500 photos with --existing). */
+#define MAX_QUEUED 2
+
 /* Hands the complete photos at the head of the queue to the inspection thread, in arrival
  * order: one still being written holds back those behind it. */
 static void
@@ -428,7 +435,7 @@ tick(WatchSession *s)
     if (g_atomic_int_get(&s->stopping))
         return;
     gint64 now = g_get_monotonic_time();
-    gboolean head = TRUE;
+    gboolean head = s->queued.length < MAX_QUEUED;
     for (GList *l = s->waiting.head; l != NULL;) {
         GList *next = l->next;
         Entry *e = l->data;
@@ -447,6 +454,7 @@ tick(WatchSession *s)
         else if (state == SETTLE_READY || state == SETTLE_STALE) {
             g_queue_delete_link(&s->waiting, l);
             dispatch(s, e, bytes, state == SETTLE_STALE);
+            head = s->queued.length < MAX_QUEUED;
         }
         else
             head = FALSE;
@@ -517,11 +525,15 @@ on_rescan(gpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(GArray) list = list_folder(s, &error);
     if (list == NULL) {
-        g_printerr("pcbdiff: watch: the folder %s went away: %s\n", s->folder, error->message);
+        if (!g_file_test(s->folder, G_FILE_TEST_IS_DIR))
+            g_printerr("pcbdiff: watch: the folder %s went away\n", s->folder);
+        else
+            g_printerr("pcbdiff: watch: cannot list the folder %s any more: %s\n", s->folder,
+                       error->message);
         s->exit_code = PCB_EXIT_TROUBLE;
         g_atomic_int_set(&s->stopping, 1);
         g_main_loop_quit(s->loop);
-        return G_SOURCE_REMOVE;
+        return G_SOURCE_CONTINUE; /* removed with the others when the loop has stopped */
     }
     gint64 now = g_get_monotonic_time();
     g_autoptr(GHashTable) present = g_hash_table_new(g_str_hash, g_str_equal);
@@ -605,9 +617,11 @@ watch_session_json(WatchSession *s)
         const Entry *e = l->data;
         JsonObject *w = json_object_new();
         json_object_set_string_member(w, "photo", e->name);
-        json_object_set_string_member(w, "state", "writing");
-        json_object_set_double_member(w, "unchanged_s",
-                                      round((now - e->file->changed_at) / 1e5) / 10);
+        gint64 unchanged = now - e->file->changed_at;
+        gboolean writing = unchanged < s->rules.quiet_us
+                           || (e->file->checked && e->file->shape == SETTLE_SHAPE_PARTIAL);
+        json_object_set_string_member(w, "state", writing ? "writing" : "queued");
+        json_object_set_double_member(w, "unchanged_s", round(unchanged / 1e5) / 10);
         json_object_set_int_member(w, "bytes", (gint64) e->file->size);
         if (e->file->checked)
             json_object_set_string_member(w, "looks", settle_shape_name(e->file->shape));

@@ -152,7 +152,7 @@ def main():
     old = time.time() - 3600
     os.utime(os.path.join(folder, "before.jpg"), (old, old))
 
-    print("1..29")
+    print("1..31")
     w = Watch(folder, out)
     try:
         s = w.session()
@@ -308,6 +308,24 @@ def main():
                        capture_output=True, text=True, timeout=60)
     ok(r.returncode == 2 and "--listen" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
        "bad --listen: exit 2, one line", "%d %r" % (r.returncode, r.stderr))
+
+    # --existing takes the photos already there; the folder going away ends the session
+    gone = os.path.join(tmp, "gone")
+    os.mkdir(gone)
+    with open(os.path.join(gone, "old.jpg"), "wb") as f:
+        f.write(b"\xff\xd8\xff\xd9")
+    w2 = Watch(gone, os.path.join(tmp, "gone-out"), "--existing")
+    s = w2.wait_results(1, "the existing photo")
+    ok([r["photo"] for r in s["results"]] == ["old.jpg"], "--existing inspects what was there",
+       s["results"])
+    shutil.rmtree(gone)
+    try:
+        code = w2.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        code, _ = w2.stop()
+    w2.errf.close()
+    ok(code == 2 and "went away" in w2.stderr(), "the folder going away: exit 2, one line",
+       "%s %r" % (code, w2.stderr()[-300:]))
 
     shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failed else 0
