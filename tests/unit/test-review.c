@@ -292,6 +292,14 @@ test_decisions_refused(void)
     assert_refused(report, "{\"version\": 2}", "version");
     assert_refused("{\"version\": 1}", other, "findings");
     assert_refused(report, "{nope", "not JSON");
+    /* what json-glib reads but cannot write back (found by tests/fuzz/fuzz-decisions.c) */
+    g_autofree char *none = decisions(SHA_B, "Ada", at, "");
+    g_autofree char *surrogate = decisions(SHA_B, "Ada \\ud800x", at,
+                                           "{\"index\": 0, \"verification\": \"DefectConfirmed\"}");
+    assert_refused(report, surrogate, "not valid Unicode");
+    const char *huge = "{\"version\": 1, \"inputs\": {\"photo\": {\"sha256\": \"" SHA_B "\"}}, "
+                       "\"findings\": [], \"x\": 1e400}";
+    assert_refused(huge, none, "cannot be written back");
 }
 
 /* The file front-end: written atomically to --out; on a refusal nothing is written. */
