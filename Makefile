@@ -49,6 +49,7 @@ $(BUILD)/src/diff/%.o $(BUILD)/src/findings/shift_test.o $(BUILD)/src/findings/r
     $(BUILD)/src/findings/parallax_test.o \
     $(BUILD)/src/warp/warp.o: \
     OPT = $(HOTOPT)
+$(BUILD)/src/serve/%.o: CFLAGS += $(SERVE_CFLAGS)
 # the Lab conversion's selects vectorise only when comparisons may not trap
 $(BUILD)/src/diff/lab.o: CFLAGS += -fno-trapping-math
 # the review page's HTML template, embedded as a string
@@ -58,9 +59,16 @@ $(BUILD)/gen/review_page.h: src/report/review.html scripts/embed-text.sh
 $(BUILD)/src/report/review.o: $(BUILD)/gen/review_page.h
 $(BUILD)/src/report/review.o: CPPFLAGS += -I$(BUILD)/gen
 
-LIB_C    := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
+LIB_C    := $(sort $(filter-out src/cli/% src/serve/%,$(wildcard src/*/*.c)))
 LIB_CXX  := $(sort $(wildcard src/cv/*.cpp))
 CLI_C    := $(sort $(wildcard src/cli/*.c))
+# pcbdiff serve (src/serve/): libsoup-3 for HTTP, Qpid Proton C for AMQP 1.0; part of the
+# binary, not of libpcbdiff (a line that links the library needs neither)
+SERVE_C  := $(sort $(wildcard src/serve/*.c))
+SERVE_PKGS := libsoup-3.0 libqpid-proton
+SERVE_CFLAGS = $(shell pkg-config --cflags $(SERVE_PKGS) 2>/dev/null)
+SERVE_LIBS   = $(shell pkg-config --libs $(SERVE_PKGS) 2>/dev/null)
+CLI_C    += $(SERVE_C)
 LIB_OBJ  := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cpp=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_C:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libpcbdiff.a
@@ -99,10 +107,12 @@ test: deps
 STAGE    := $(BUILD)/stage
 # tests/browser: the review page in headless Chromium (chromedriver, Python's standard library)
 BROWSER_TESTS := $(sort $(wildcard tests/browser/test-*.py))
+# tests/serve: pcbdiff serve over HTTP with a real AMQP 1.0 broker (Qpid Proton's example broker)
+SERVE_TESTS := $(sort $(wildcard tests/serve/test-*.py))
 check: $(BIN) $(TESTS) $(STAGE)/bin/pcbdiff
 	PCBDIFF=$(abspath $(BIN)) SRCDIR=$(CURDIR) PCBDIFF_STAGE=$(abspath $(STAGE)) \
 	PCBDIFF_CC="$(CC)" PCBDIFF_CC_FLAGS="$(SANFLAGS) $(if $(SAN),-fsanitize-link-c++-runtime -lstdc++)" prove -j2 $(TESTS) \
-	    $(BROWSER_TESTS)
+	    $(BROWSER_TESTS) $(SERVE_TESTS)
 
 # what test-install checks: an install under a prefix, and one under DESTDIR
 $(STAGE)/bin/pcbdiff: $(BIN) $(SO) $(LIB) src/pcbdiff.pc.in src/cli/pcbdiff.1 include/pcbdiff/*.h
@@ -190,7 +200,7 @@ $(SO): $(LIB_OBJ)
 # the CLI links the shared library, found beside it (build tree) or in ../lib (installed)
 $(BIN): $(CLI_OBJ) $(SO)
 	$(CXX) $(LDFLAGS) $(CLI_OBJ) -L$(BUILD) -lpcbdiff -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' \
-	    $(PKG_LIBS) -lm -o $@
+	    $(PKG_LIBS) $(SERVE_LIBS) -lm -o $@
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the CLI and its man page, the headers, the shared
 # and static libraries and pcbdiff.pc (pkg-config).

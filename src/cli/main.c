@@ -16,7 +16,8 @@ usage(FILE *f)
                "  params                    list every parameter, its default and range\n"
                "  keygen --out KEY          an Ed25519 key pair for signed reports\n"
                "  verify REPORT --pubkey K  check a signed report (and --photo, --reference)\n"
-               "  decide REPORT DECISIONS   write a review page's decisions into the report\n\n"
+               "  decide REPORT DECISIONS   write a review page's decisions into the report\n"
+               "  serve --boards DIR        inspection service: HTTP, hot folder, IPC-CFX over AMQP\n\n"
                "  pcbdiff COMMAND --help    options of a command\n"
                "  pcbdiff --version         version\n\n"
                "Exit status: 0 no findings, 1 findings, 2 usage/input/output trouble, 3 the photo "
@@ -56,6 +57,8 @@ main(int argc, char **argv)
         return cmd_params(argc - 1, argv + 1);
     if (strcmp(cmd, "decide") == 0)
         return cmd_decide(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "pcbdiff: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return PCB_EXIT_TROUBLE;
