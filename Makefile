@@ -141,11 +141,11 @@ tsan:
 
 # ---- fuzzing: libFuzzer harnesses tests/fuzz/fuzz-NAME.c, seed corpora tests/fuzz/corpus/NAME,
 # every crash ever found kept in tests/fuzz/crashes/NAME (replayed by make test, under ASan+UBSan)
-FUZZERS      := image board
+FUZZERS      := image board request
 FUZZ_SECONDS ?= 60
 FUZZ_LIB     := build-san-fuzzer-no-link-address-undefined/libpcbdiff.a
 REPLAY_LIB   := build-san-address-undefined/libpcbdiff.a
-FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
+FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(PKG_CFLAGS)
 
 fuzz-lib:
 	@$(MAKE) --no-print-directory SAN=fuzzer-no-link,address,undefined $(FUZZ_LIB) >/dev/null

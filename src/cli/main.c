@@ -17,7 +17,7 @@ usage(FILE *f)
                "  keygen --out KEY          an Ed25519 key pair for signed reports\n"
                "  verify REPORT --pubkey K  check a signed report (and --photo, --reference)\n"
                "  decide REPORT DECISIONS   write a review page's decisions into the report\n"
-               "  serve --boards DIR        inspection service: HTTP, hot folder, IPC-CFX over AMQP\n\n"
+               "  serve --boards DIR        line service: HTTP, hot folder, IPC-CFX over AMQP\n\n"
                "  pcbdiff COMMAND --help    options of a command\n"
                "  pcbdiff --version         version\n\n"
                "Exit status: 0 no findings, 1 findings, 2 usage/input/output trouble, 3 the photo "
