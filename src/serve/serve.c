@@ -203,6 +203,18 @@ endpoint_name(ServeRoute route)
     return "other";
 }
 
+/* The route @path names (for the metrics of a request that was refused) */
+static ServeRoute
+route_of(const char *path)
+{
+    static const ServeRoute routes[]
+        = { SERVE_ROUTE_INSPECT, SERVE_ROUTE_BOARDS, SERVE_ROUTE_HEALTHZ, SERVE_ROUTE_METRICS };
+    for (guint i = 0; i < G_N_ELEMENTS(routes); i++)
+        if (strcmp(path, endpoint_name(routes[i])) == 0)
+            return routes[i];
+    return SERVE_ROUTE_NONE;
+}
+
 static char *
 error_json(guint status, const char *message)
 {
@@ -503,13 +515,7 @@ handler(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
                                        soup_message_headers_get_one(h, "Authorization"),
                                        request_length(h), &s->limits, &req, &why);
     if (status != 0) {
-        ServeRequest guess;
-        char *ignored = NULL;
-        (void) serve_request_parse("GET", path, NULL, NULL, 0, &(ServeLimits){ 0 }, &guess,
-                                   &ignored);
-        g_free(ignored);
-        respond_error(s, msg, strcmp(path, "/v1/inspect") == 0 ? SERVE_ROUTE_INSPECT : guess.route,
-                      status, why);
+        respond_error(s, msg, route_of(path), status, why);
         return;
     }
     if (s->draining) {

@@ -170,7 +170,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="pcbdiff-serve-")
     broker = None
     try:
-        print("1..26", flush=True)
+        print("1..29", flush=True)
         # the broker, from the example Debian ships
         exe = os.path.join(tmp, "broker")
         cc = os.environ.get("CC_BROKER", "cc")
@@ -350,6 +350,28 @@ def main():
         ok(status == 200 and "signature" in json.loads(body) and v.returncode == 0,
            "--sign: the report is signed and verifies")
         ok(svc.stop(signal.SIGINT) == 0, "SIGINT: exit 0")
+
+        # a bounded spool: full -> 503; what a stopped service leaves is sent by the next one
+        spool2 = os.path.join(tmp, "spool2")
+        svc = Service(["--boards", boards, "--listen", "127.0.0.1:0", "--amqp",
+                       "amqp://127.0.0.1:%d" % free_port(), "--amqp-address", "cfx",
+                       "--amqp-spool", spool2, "--amqp-spool-max", "1", "--drain-seconds", "0"])
+        first = svc.inspect("demo", photo, unit="KEPT", token=None)
+        second = svc.inspect("demo", photo, unit="REFUSED", token=None)
+        ok(first[0] == 200 and second[0] == 503 and "spool is full" in second[2].decode()
+           and "Retry-After" in second[1], "a full CFX spool refuses new work (503)")
+        ok(svc.stop() == 0 and len(os.listdir(spool2)) == 1,
+           "stopped with the broker away: the result stays in the spool")
+        svc = Service(["--boards", boards, "--listen", "127.0.0.1:0", "--amqp",
+                       "amqp://127.0.0.1:%d" % bport, "--amqp-address", "cfx",
+                       "--amqp-spool", spool2])
+        deadline = time.time() + 30
+        while os.listdir(spool2) and time.time() < deadline:
+            time.sleep(0.1)
+        msgs = receive_all(bport, "cfx")
+        svc.stop()
+        ok([json.loads(bytes(x.body))["MessageBody"]["InspectedUnits"][0]["UnitIdentifier"]
+            for x in msgs] == ["KEPT"], "the next start delivers what the last one kept")
     finally:
         for svc in SERVICES:
             if svc.proc.poll() is None:
