@@ -170,7 +170,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="pcbdiff-serve-")
     broker = None
     try:
-        print("1..29", flush=True)
+        print("1..30", flush=True)
         # the broker, from the example Debian ships
         exe = os.path.join(tmp, "broker")
         cc = os.environ.get("CC_BROKER", "cc")
@@ -349,6 +349,15 @@ def main():
                            capture_output=True)
         ok(status == 200 and "signature" in json.loads(body) and v.returncode == 0,
            "--sign: the report is signed and verifies")
+        # a client that hangs up during its inspection: the service goes on, and still stops
+        host, port = svc.url[len("http://"):].split(":")
+        with socket.create_connection((host, int(port))) as c:
+            c.sendall(b"POST /v1/inspect?board=demo&unit=GONE HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(photo) + photo)
+            time.sleep(0.1)
+        time.sleep(0.2)
+        status, _, _ = svc.inspect("demo", photo, token=None)
+        ok(status == 200, "a client hanging up mid-inspection does not disturb the next")
         ok(svc.stop(signal.SIGINT) == 0, "SIGINT: exit 0")
 
         # a bounded spool: full -> 503; what a stopped service leaves is sent by the next one
