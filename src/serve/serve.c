@@ -331,9 +331,22 @@ job_run(gpointer data, gpointer user_data)
     if (!ok)
         g_info("%s %s: %s", j->board->name, name, error->message);
 
+    if (s->cfg->sign_key != NULL && (j->status == 200 || j->status == 422)) {
+        g_autoptr(GError) serr = NULL;
+        char *signed_json = pcb_report_sign(j->json, s->cfg->sign_key, &serr);
+        g_free(j->json);
+        if (signed_json != NULL)
+            j->json = signed_json;
+        else {
+            g_warning("signing: %s", serr->message);
+            j->json = error_json(500, serr->message);
+            j->status = 500; /* and no CFX message: the line hears of what the caller gets */
+            j->verdict = "error";
+        }
+    }
     /* a result the line should hear of: every finished inspection, and a photo that could not
      * be registered (a unit that was there but not judged) */
-    if (s->amqp != NULL && (ok || j->status == 422)) {
+    if (s->amqp != NULL && (j->status == 200 || j->status == 422)) {
         g_autofree char *unique_id = g_uuid_string_random();
         g_autofree char *transaction = g_uuid_string_random();
         g_autoptr(GDateTime) now = g_date_time_new_now_local();
@@ -352,18 +365,6 @@ job_run(gpointer data, gpointer user_data)
             j->json = error_json(503, perr->message);
             j->status = 503;
             j->verdict = "error";
-        }
-    }
-    if (s->cfg->sign_key != NULL && (j->status == 200 || j->status == 422)) {
-        g_autoptr(GError) serr = NULL;
-        char *signed_json = pcb_report_sign(j->json, s->cfg->sign_key, &serr);
-        g_free(j->json);
-        if (signed_json != NULL)
-            j->json = signed_json;
-        else {
-            g_warning("signing: %s", serr->message);
-            j->json = error_json(500, serr->message);
-            j->status = 500;
         }
     }
     g_main_context_invoke(NULL, job_done, j);
