@@ -139,3 +139,9 @@ if [ "${SYNTH:-0}" = 1 ]; then
     bench_pair "synthetic 24 MP (project generator)" "$WORK/synth24/reference.png" \
         "$WORK/synth24/photo.jpg"
 fi
+
+# pcbdiff serve against pcbdiff inspect per photo, side by side: a load of concurrent clients
+# with a broker restart, and one 24 MP photo (scripts/bench-serve.py; SERVE=0 skips it)
+if [ "${SERVE:-1}" = 1 ]; then
+    SYNTHBOARD="$SYNTHBOARD" BENCH_DIR="$WORK" "$PY" scripts/bench-serve.py "$BIN"
+fi

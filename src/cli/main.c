@@ -18,7 +18,8 @@ usage(FILE *f)
                "  verify REPORT --pubkey K  check a signed report (and --photo, --reference)\n"
                "  decide REPORT DECISIONS   write a review page's decisions into the report\n"
                "  watch --board DIR FOLDER  bench mode: inspect each photo dropped into FOLDER,\n"
-               "                            with a live page\n\n"
+               "                            with a live page\n"
+               "  serve --boards DIR        line service: HTTP, hot folder, IPC-CFX over AMQP\n\n"
                "  pcbdiff COMMAND --help    options of a command\n"
                "  pcbdiff --version         version\n\n"
                "Exit status: 0 no findings, 1 findings, 2 usage/input/output trouble, 3 the photo "
@@ -60,6 +61,8 @@ main(int argc, char **argv)
         return cmd_decide(argc - 1, argv + 1);
     if (strcmp(cmd, "watch") == 0)
         return cmd_watch(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "pcbdiff: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return PCB_EXIT_TROUBLE;
