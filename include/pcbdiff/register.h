@@ -130,6 +130,24 @@ PCB_API gboolean pcb_register_reduced(const PcbImage *reference, const PcbImage 
                                       const PcbRegisterParams *params, PcbRegistration *out,
                                       GError **error);
 
+/* What registration computes of a reference alone — its grey copy, its reduced copy and its
+ * coarse features — made once for many photos (a prepared reference's). Immutable once made:
+ * any number of threads may register photos against it at once. @reference and @ref_reduced's
+ * image are borrowed and must outlive it. NULL with PCB_ERROR_BACKEND or PCB_ERROR_LIMIT. */
+typedef struct _PcbRegisterGolden PcbRegisterGolden;
+PCB_API PcbRegisterGolden *pcb_register_golden_new(const PcbImage *reference,
+                                                   const PcbReduced *ref_reduced,
+                                                   const PcbRegisterParams *params, GError **error);
+PCB_API void pcb_register_golden_free(PcbRegisterGolden *golden); /* NULL-safe */
+
+/* pcb_register_reduced against @golden: the same registration, without the reference's work.
+ * @params whose coarse stage differs from the golden's (coarse-side, max-features, seed) are
+ * honoured: the reference's side is then made again here. Thread-safe on one @golden. */
+PCB_API gboolean pcb_register_golden(const PcbRegisterGolden *golden, const PcbImage *photo,
+                                     const PcbReduced *photo_reduced,
+                                     const PcbRegisterParams *params, PcbRegistration *out,
+                                     GError **error);
+
 G_END_DECLS
 
 /* pcb_warp, the stage that applies a registration, was declared here first. */

@@ -88,6 +88,23 @@ pcbcv_status pcbcv_match_features(const pcbcv_view *reference, const pcbcv_view 
                                   const pcbcv_match_opts *opts, pcbcv_matches *out, char *msg,
                                   size_t msglen) PCBCV_NOEXCEPT;
 
+/* One image's features (detected, selected, described as pcbcv_match_features does), kept to
+ * match many photos against: a prepared reference's. Immutable once made: any number of
+ * threads may match against it at once. */
+typedef struct pcbcv_features pcbcv_features;
+
+/* The features of grey view @grey with @opts (its detector, counts, selection and seed) into
+ * *@out (pcbcv_features_free() it); an image under 3 px gets none. */
+pcbcv_status pcbcv_features_detect(const pcbcv_view *grey, const pcbcv_match_opts *opts,
+                                   pcbcv_features **out, char *msg, size_t msglen) PCBCV_NOEXCEPT;
+void pcbcv_features_free(pcbcv_features *features) PCBCV_NOEXCEPT; /* NULL-safe */
+
+/* pcbcv_match_features with the reference's features made before (with the same @opts): the
+ * same matches, the photo's features made here. */
+pcbcv_status pcbcv_match_to(const pcbcv_features *reference, const pcbcv_view *photo,
+                            const pcbcv_match_opts *opts, pcbcv_matches *out, char *msg,
+                            size_t msglen) PCBCV_NOEXCEPT;
+
 /* One window pair to phase-correlate. */
 typedef struct {
     int x0, y0;      /* in: window top-left, reference px; the window lies in the reference */

@@ -65,7 +65,103 @@ xy_array(const std::vector<cv::Point2f> &pts)
     return xy;
 }
 
+// Ratio-tested 2-NN brute-force matches, photo to reference, into @out.
+void
+match_knn(const std::vector<cv::KeyPoint> &kr, const cv::Mat &dr,
+          const std::vector<cv::KeyPoint> &kp, const cv::Mat &dp, const pcbcv_match_opts *o,
+          pcbcv_matches *out)
+{
+    out->ref_keypoints = (int) kr.size();
+    out->photo_keypoints = (int) kp.size();
+    if (dr.empty() || dp.empty())
+        return;
+    cv::BFMatcher matcher(o->detector == PCBCV_DETECT_SIFT ? cv::NORM_L2 : cv::NORM_HAMMING);
+    std::vector<std::vector<cv::DMatch> > knn;
+    matcher.knnMatch(dp, dr, knn, 2);
+    std::vector<cv::Point2f> src, dst;
+    for (const auto &m : knn) {
+        if (m.size() == 2 && m[0].distance < o->ratio * m[1].distance) {
+            src.push_back(kp[m[0].queryIdx].pt);
+            dst.push_back(kr[m[0].trainIdx].pt);
+        }
+    }
+    out->photo_xy = xy_array(src);
+    try {
+        out->ref_xy = xy_array(dst);
+    }
+    catch (...) {
+        std::free(out->photo_xy);
+        out->photo_xy = nullptr;
+        throw;
+    }
+    out->matches = (int) src.size();
+}
+
 } // namespace
+
+struct pcbcv_features {
+    std::vector<cv::KeyPoint> kp;
+    cv::Mat desc;
+    pcbcv_detector detector;
+};
+
+extern "C" pcbcv_status
+pcbcv_features_detect(const pcbcv_view *grey, const pcbcv_match_opts *o, pcbcv_features **out,
+                      char *msg, size_t msglen) noexcept
+{
+    if (o == nullptr || out == nullptr)
+        return fail(PCBCV_E_ARG, msg, msglen, "features: no options or no output");
+    *out = nullptr;
+    return guarded(msg, msglen, [&]() {
+        cv::Mat img = as_mat(grey);
+        if (img.channels() != 1)
+            return fail(PCBCV_E_ARG, msg, msglen, "features: a grey view expected");
+        auto *f = new pcbcv_features();
+        f->detector = o->detector;
+        if (std::min(img.cols, img.rows) >= 3) { // as pcbcv_match_features: none below 3 px
+            try {
+                cv::setRNGSeed((int) o->seed);
+                features(img, o, f->kp, f->desc);
+            }
+            catch (...) {
+                delete f;
+                throw;
+            }
+        }
+        *out = f;
+        return PCBCV_OK;
+    });
+}
+
+extern "C" void
+pcbcv_features_free(pcbcv_features *f) noexcept
+{
+    delete f;
+}
+
+extern "C" pcbcv_status
+pcbcv_match_to(const pcbcv_features *reference, const pcbcv_view *photo, const pcbcv_match_opts *o,
+               pcbcv_matches *out, char *msg, size_t msglen) noexcept
+{
+    if (reference == nullptr || o == nullptr || out == nullptr)
+        return fail(PCBCV_E_ARG, msg, msglen, "match: no features, options or output");
+    if (reference->detector != o->detector)
+        return fail(PCBCV_E_ARG, msg, msglen, "match: the features are another detector's");
+    *out = pcbcv_matches();
+    return guarded(msg, msglen, [&]() {
+        cv::Mat pho = as_mat(photo);
+        if (pho.channels() != 1)
+            return fail(PCBCV_E_ARG, msg, msglen, "match: a grey view expected");
+        if (std::min(pho.cols, pho.rows) < 3)
+            return fail(PCBCV_E_NOMATCH, msg, msglen, "match: an image is under 3 px wide or high");
+        cv::setRNGSeed((int) o->seed);
+        std::vector<cv::KeyPoint> kp;
+        cv::Mat dp;
+        features(pho, o, kp, dp);
+        match_knn(reference->kp, reference->desc, kp, dp, o, out);
+        return PCBCV_OK;
+    });
+}
 
 extern "C" pcbcv_status
 pcbcv_match_features(const pcbcv_view *reference, const pcbcv_view *photo,
@@ -94,31 +190,7 @@ pcbcv_match_features(const pcbcv_view *reference, const pcbcv_view *photo,
                     features(pho, o, kp, dp);
             }
         });
-        out->ref_keypoints = (int) kr.size();
-        out->photo_keypoints = (int) kp.size();
-        if (dr.empty() || dp.empty())
-            return PCBCV_OK;
-
-        cv::BFMatcher matcher(o->detector == PCBCV_DETECT_SIFT ? cv::NORM_L2 : cv::NORM_HAMMING);
-        std::vector<std::vector<cv::DMatch> > knn;
-        matcher.knnMatch(dp, dr, knn, 2);
-        std::vector<cv::Point2f> src, dst;
-        for (const auto &m : knn) {
-            if (m.size() == 2 && m[0].distance < o->ratio * m[1].distance) {
-                src.push_back(kp[m[0].queryIdx].pt);
-                dst.push_back(kr[m[0].trainIdx].pt);
-            }
-        }
-        out->photo_xy = xy_array(src);
-        try {
-            out->ref_xy = xy_array(dst);
-        }
-        catch (...) {
-            std::free(out->photo_xy);
-            out->photo_xy = nullptr;
-            throw;
-        }
-        out->matches = (int) src.size();
+        match_knn(kr, dr, kp, dp, o, out);
         return PCBCV_OK;
     });
 }

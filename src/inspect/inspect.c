@@ -26,6 +26,7 @@ typedef struct {
     PcbInspection *insp;
     double cpu_mark;
     const PcbImage *ignore; /* the board's ignore mask when prepared (else made per run) */
+    const PcbRegisterGolden *reg_golden; /* the golden's registration side when prepared */
 } Run;
 
 static void
@@ -263,7 +264,10 @@ register_and_warp(Run *run, LoadJob *ref, LoadJob *photo, PcbImage **warped, Pcb
                pr = { photo->reduced, photo->reduced_scale };
     PcbRegisterParams reg = run->params->reg;
     reg.px_per_mm = insp->px_per_mm; /* heights in mm for the parallax */
-    gboolean ok = pcb_register_reduced(ref->full, photo->full, &rr, &pr, &reg, &insp->reg, error);
+    gboolean ok
+        = run->reg_golden != NULL
+              ? pcb_register_golden(run->reg_golden, photo->full, &pr, &reg, &insp->reg, error)
+              : pcb_register_reduced(ref->full, photo->full, &rr, &pr, &reg, &insp->reg, error);
     /* the coarse stage may have failed: its time still counts */
     stage_time(run, "coarse", insp->reg.coarse_ms);
     if (!ok)
@@ -347,7 +351,7 @@ pcb_inspect(PcbBoard *board, const char *photo_path, const PcbInspectParams *par
     if ((params = checked_params(params, &defaults, error)) == NULL)
         return FALSE;
     double t0 = pcb_now_ms();
-    Run run = { board, params, insp, cpu_ms(), NULL };
+    Run run = { board, params, insp, cpu_ms(), NULL, NULL };
     LoadJob ref_job, photo_job;
     gboolean ok = load_inputs(&run, board, photo_path, &ref_job, &photo_job, error)
                   && after_load(&run, &ref_job, &photo_job, error);
@@ -363,6 +367,7 @@ struct _PcbReference {
     PcbBoard *board;
     LoadJob golden; /* full, reduced (when scaled decoding), sha256 */
     PcbImage *ignore;
+    PcbRegisterGolden *reg_golden; /* grey and reduced copies, coarse features */
 };
 
 PcbReference *
@@ -387,7 +392,10 @@ pcb_reference_new(PcbBoard *board, const PcbInspectParams *params, GError **erro
         return NULL;
     }
     const int w = r->golden.full->width, h = r->golden.full->height;
-    if (!pcb_board_resolve(board, w, h, error) || !ignore_mask(board, w, h, &r->ignore, error)) {
+    PcbReduced rr = { r->golden.reduced, r->golden.reduced_scale };
+    if (!pcb_board_resolve(board, w, h, error) || !ignore_mask(board, w, h, &r->ignore, error)
+        || (r->reg_golden = pcb_register_golden_new(r->golden.full, &rr, &params->reg, error))
+               == NULL) {
         pcb_reference_free(r);
         return NULL;
     }
@@ -399,6 +407,7 @@ pcb_reference_free(PcbReference *ref)
 {
     if (ref == NULL)
         return;
+    pcb_register_golden_free(ref->reg_golden);
     load_job_clear(&ref->golden);
     pcb_image_free(ref->ignore);
     pcb_board_free(ref->board);
@@ -418,7 +427,7 @@ inspect_prepared(const PcbReference *ref, LoadJob *photo, const PcbInspectParams
                  PcbInspection *insp, GError **error)
 {
     double t0 = pcb_now_ms();
-    Run run = { ref->board, params, insp, cpu_ms(), ref->ignore };
+    Run run = { ref->board, params, insp, cpu_ms(), ref->ignore, ref->reg_golden };
     LoadJob golden = ref->golden; /* its images borrowed */
     golden.borrowed = TRUE;
     golden.sha256 = NULL;

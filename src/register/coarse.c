@@ -117,23 +117,35 @@ fit_matches(const pcbcv_matches *m, int ref_width, int ref_height, CoarseFit *fi
     return PCBCV_OK;
 }
 
-/* Features, matches and the homography with one detector. PCBCV_E_NOMATCH (with the counts
- * reached) when there is too little to fit. */
+/* The feature options of @detector under @params (@rule: the selection's, the caller's). */
+static pcbcv_match_opts
+match_opts(pcbcv_detector detector, const PcbRegisterParams *params, SpreadRule *rule)
+{
+    const gboolean sift = detector == PCBCV_DETECT_SIFT;
+    *rule = (SpreadRule){ COARSE_GRID,
+                          sift ? params->max_features / COARSE_SIFT_SHARE : params->max_features };
+    return (pcbcv_match_opts){
+        detector,         rule->keep * (sift ? COARSE_SIFT_OVERSAMPLE : COARSE_ORB_OVERSAMPLE),
+        COARSE_ORB_FAST,  COARSE_SIFT_CONTRAST,
+        spread_keypoints, rule,
+        params->ratio,    params->seed
+    };
+}
+
+/* Features, matches and the homography with one detector (@ref: the reference's features made
+ * before, or NULL: made here from @r). PCBCV_E_NOMATCH (with the counts reached) when there is
+ * too little to fit. */
 static pcbcv_status
-match_with(const pcbcv_view *r, const pcbcv_view *p, pcbcv_detector detector,
-           const PcbRegisterParams *params, CoarseFit *fit, char *msg, size_t msglen)
+match_with(const pcbcv_view *r, const pcbcv_features *ref, const pcbcv_view *p,
+           pcbcv_detector detector, const PcbRegisterParams *params, CoarseFit *fit, char *msg,
+           size_t msglen)
 {
     memset(fit, 0, sizeof *fit);
-    const gboolean sift = detector == PCBCV_DETECT_SIFT;
-    SpreadRule rule
-        = { COARSE_GRID, sift ? params->max_features / COARSE_SIFT_SHARE : params->max_features };
-    pcbcv_match_opts o
-        = { detector,         rule.keep * (sift ? COARSE_SIFT_OVERSAMPLE : COARSE_ORB_OVERSAMPLE),
-            COARSE_ORB_FAST,  COARSE_SIFT_CONTRAST,
-            spread_keypoints, &rule,
-            params->ratio,    params->seed };
+    SpreadRule rule;
+    const pcbcv_match_opts o = match_opts(detector, params, &rule);
     pcbcv_matches m;
-    pcbcv_status st = pcbcv_match_features(r, p, &o, &m, msg, msglen);
+    pcbcv_status st = ref != NULL ? pcbcv_match_to(ref, p, &o, &m, msg, msglen)
+                                  : pcbcv_match_features(r, p, &o, &m, msg, msglen);
     if (st != PCBCV_OK)
         return st;
     fit->ref_keypoints = m.ref_keypoints;
@@ -170,8 +182,8 @@ at_side(const PcbImage *src, int side, PcbImage **owned, GError **error)
 /* ORB, then SIFT unless ORB found enough, well spread: the attempt with the most inliers wins.
  * *@found: FALSE when neither fitted (@best then holds the largest counts reached). */
 static gboolean
-best_match(const PcbImage *rc, const PcbImage *pc, const PcbRegisterParams *params, CoarseFit *best,
-           int *found, GError **error)
+best_match(const PcbImage *rc, const PcbCoarseRef *cref, const PcbImage *pc,
+           const PcbRegisterParams *params, CoarseFit *best, int *found, GError **error)
 {
     static const pcbcv_detector detectors[] = { PCBCV_DETECT_ORB, PCBCV_DETECT_SIFT };
     static const char *names[] = { "ORB", "SIFT" };
@@ -181,7 +193,8 @@ best_match(const PcbImage *rc, const PcbImage *pc, const PcbRegisterParams *para
     for (int d = 0; d < 2; d++) {
         CoarseFit fit;
         char msg[256] = "";
-        pcbcv_status st = match_with(&r, &p, detectors[d], params, &fit, msg, sizeof msg);
+        pcbcv_status st = match_with(&r, cref != NULL ? cref->features[d] : NULL, &p, detectors[d],
+                                     params, &fit, msg, sizeof msg);
         if (st != PCBCV_OK && st != PCBCV_E_NOMATCH)
             return pcb_cv_check(st, msg, "feature matching", PCB_ERROR_REGISTER, error);
         if (st == PCBCV_OK && fit.inliers > best->inliers) {
@@ -204,13 +217,46 @@ best_match(const PcbImage *rc, const PcbImage *pc, const PcbRegisterParams *para
 }
 
 gboolean
-pcb_reg_coarse(const PcbReduced *ref_r, const PcbReduced *pho_r, const PcbRegisterParams *params,
-               Coarse *out, GError **error)
+pcb_reg_coarse_ref_init(const PcbReduced *ref_r, const PcbRegisterParams *params,
+                        PcbCoarseRef *cref, GError **error)
+{
+    static const pcbcv_detector detectors[] = { PCBCV_DETECT_ORB, PCBCV_DETECT_SIFT };
+    memset(cref, 0, sizeof *cref);
+    cref->image = at_side(ref_r->image, params->coarse_side, &cref->owned, error);
+    if (cref->image == NULL)
+        return FALSE;
+    pcbcv_view r = pcb_view(cref->image);
+    for (int d = 0; d < 2; d++) {
+        SpreadRule rule;
+        const pcbcv_match_opts o = match_opts(detectors[d], params, &rule);
+        char msg[256] = "";
+        if (!pcb_cv_check(pcbcv_features_detect(&r, &o, &cref->features[d], msg, sizeof msg), msg,
+                          "the reference's features", PCB_ERROR_BACKEND, error)) {
+            pcb_reg_coarse_ref_clear(cref);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+void
+pcb_reg_coarse_ref_clear(PcbCoarseRef *cref)
+{
+    for (int d = 0; d < 2; d++)
+        pcbcv_features_free(cref->features[d]);
+    g_clear_pointer(&cref->owned, pcb_image_free);
+    memset(cref, 0, sizeof *cref);
+}
+
+gboolean
+pcb_reg_coarse(const PcbReduced *ref_r, const PcbCoarseRef *cref, const PcbReduced *pho_r,
+               const PcbRegisterParams *params, Coarse *out, GError **error)
 {
     static const char *names[] = { "ORB", "SIFT" };
     g_autoptr(PcbImage) rc_owned = NULL;
     g_autoptr(PcbImage) pc_owned = NULL;
-    const PcbImage *rc = at_side(ref_r->image, params->coarse_side, &rc_owned, error);
+    const PcbImage *rc
+        = cref != NULL ? cref->image : at_side(ref_r->image, params->coarse_side, &rc_owned, error);
     if (rc == NULL)
         return FALSE;
     const PcbImage *pc = at_side(pho_r->image, params->coarse_side, &pc_owned, error);
@@ -218,7 +264,7 @@ pcb_reg_coarse(const PcbReduced *ref_r, const PcbReduced *pho_r, const PcbRegist
         return FALSE;
     CoarseFit best;
     int found;
-    if (!best_match(rc, pc, params, &best, &found, error))
+    if (!best_match(rc, cref, pc, params, &best, &found, error))
         return FALSE;
     out->matches = best.matches;
     out->inliers = best.inliers;

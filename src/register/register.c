@@ -224,6 +224,12 @@ register_aligned(const PcbImage *reference, const PcbImage *photo, PcbRegistrati
     return TRUE;
 }
 
+static gboolean register_with(const PcbImage *reference, const PcbImage *ref_g,
+                              const PcbReduced *rr_in, const PcbCoarseRef *cref,
+                              const PcbImage *photo, const PcbReduced *photo_reduced,
+                              const PcbRegisterParams *params, double t0, PcbRegistration *out,
+                              GError **error);
+
 gboolean
 pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
                      const PcbReduced *ref_reduced, const PcbReduced *photo_reduced,
@@ -238,28 +244,44 @@ pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
     memset(out, 0, sizeof *out);
     if (params->aligned)
         return register_aligned(reference, photo, out, error);
-    double t0 = pcb_now_ms(), t_coarse = t0;
+    double t0 = pcb_now_ms();
     g_autoptr(PcbImage) ref_g = pcb_image_to_gray(reference, error);
     if (ref_g == NULL)
         return FALSE;
+    PcbReduced rr;
+    g_autoptr(PcbImage) rr_owned = NULL;
+    if (!reduced_or_made(ref_reduced, ref_g, (int) (params->coarse_side * REG_REDUCED_SIDE), &rr,
+                         &rr_owned, error))
+        return FALSE;
+    return register_with(reference, ref_g, &rr, NULL, photo, photo_reduced, params, t0, out, error);
+}
+
+/* The registration of @photo against the reference (@ref_g its grey copy, @rr its reduced
+ * one, @cref its coarse side or NULL), its timing from @t0. */
+static gboolean
+register_with(const PcbImage *reference, const PcbImage *ref_g, const PcbReduced *rr_in,
+              const PcbCoarseRef *cref, const PcbImage *photo, const PcbReduced *photo_reduced,
+              const PcbRegisterParams *params, double t0, PcbRegistration *out, GError **error)
+{
+    const double t_coarse = t0;
+    const PcbReduced rr = *rr_in;
     g_autoptr(PcbImage) pho_g = pcb_image_to_gray(photo, error);
     if (pho_g == NULL)
         return FALSE;
-    PcbReduced rr, pr;
-    g_autoptr(PcbImage) rr_owned = NULL;
+    PcbReduced pr;
     g_autoptr(PcbImage) pr_owned = NULL;
     int side = (int) (params->coarse_side * REG_REDUCED_SIDE);
-    if (!reduced_or_made(ref_reduced, ref_g, side, &rr, &rr_owned, error)
-        || !reduced_or_made(photo_reduced, pho_g, side, &pr, &pr_owned, error))
+    if (!reduced_or_made(photo_reduced, pho_g, side, &pr, &pr_owned, error))
         return FALSE;
-    g_debug("register: grey and reduced images %.0f ms (%d x %d at %.3f, %d x %d at %.3f)",
+    g_debug("register: grey and reduced images %.0f ms (%d x %d at %.3f, %d x %d at %.3f)%s",
             pcb_now_ms() - t0, rr.image->width, rr.image->height, rr.scale, pr.image->width,
-            pr.image->height, pr.scale);
+            pr.image->height, pr.scale, cref != NULL ? ", the reference's prepared" : "");
 
     t0 = pcb_now_ms();
     Coarse c;
     memset(&c, 0, sizeof c);
-    gboolean ok = pcb_reg_coarse(&rr, &pr, params, &c, error) && coarse_gates(&c, params, error);
+    gboolean ok
+        = pcb_reg_coarse(&rr, cref, &pr, params, &c, error) && coarse_gates(&c, params, error);
     g_debug("register: coarse %.0f ms", pcb_now_ms() - t0);
     out->coarse_matches = c.matches;
     out->coarse_inliers = c.inliers;
@@ -292,4 +314,84 @@ pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
             c.detector, out->inliers, measured, out->rms_px, out->field_p95_px, out->coverage,
             out->scale, out->rotation_deg);
     return TRUE;
+}
+
+/* ---- the reference's side made once ---- */
+
+struct _PcbRegisterGolden {
+    const PcbImage *reference; /* borrowed */
+    PcbReduced given;          /* the caller's reduced copy (borrowed; image may be NULL) */
+    PcbImage *ref_g;           /* grey, full resolution */
+    PcbReduced rr;             /* reduced grey copy: @rr_owned, @ref_g or the caller's */
+    PcbImage *rr_owned;
+    PcbCoarseRef coarse;
+    PcbRegisterParams params; /* what it was made under */
+    gboolean made;            /* grey, reduced and coarse made (not for aligned pairs) */
+};
+
+PcbRegisterGolden *
+pcb_register_golden_new(const PcbImage *reference, const PcbReduced *ref_reduced,
+                        const PcbRegisterParams *params, GError **error)
+{
+    PcbRegisterParams defaults;
+    if (params == NULL) {
+        pcb_register_params_init(&defaults);
+        params = &defaults;
+    }
+    PcbRegisterGolden *g = g_new0(PcbRegisterGolden, 1);
+    g->reference = reference;
+    g->params = *params;
+    if (ref_reduced != NULL)
+        g->given = *ref_reduced;
+    if (params->aligned)
+        return g;
+    if ((g->ref_g = pcb_image_to_gray(reference, error)) == NULL
+        || !reduced_or_made(ref_reduced, g->ref_g, (int) (params->coarse_side * REG_REDUCED_SIDE),
+                            &g->rr, &g->rr_owned, error)
+        || !pcb_reg_coarse_ref_init(&g->rr, params, &g->coarse, error)) {
+        pcb_register_golden_free(g);
+        return NULL;
+    }
+    g->made = TRUE;
+    return g;
+}
+
+void
+pcb_register_golden_free(PcbRegisterGolden *g)
+{
+    if (g == NULL)
+        return;
+    pcb_reg_coarse_ref_clear(&g->coarse);
+    pcb_image_free(g->rr_owned);
+    pcb_image_free(g->ref_g);
+    g_free(g);
+}
+
+/* Whether what @g holds was made as @params would make it. */
+static gboolean
+golden_fits(const PcbRegisterGolden *g, const PcbRegisterParams *params)
+{
+    const PcbRegisterParams *m = &g->params;
+    return g->made && m->coarse_side == params->coarse_side
+           && m->max_features == params->max_features && m->seed == params->seed;
+}
+
+gboolean
+pcb_register_golden(const PcbRegisterGolden *golden, const PcbImage *photo,
+                    const PcbReduced *photo_reduced, const PcbRegisterParams *params,
+                    PcbRegistration *out, GError **error)
+{
+    PcbRegisterParams defaults;
+    if (params == NULL) {
+        pcb_register_params_init(&defaults);
+        params = &defaults;
+    }
+    if (params->aligned || !golden_fits(golden, params))
+        return pcb_register_reduced(golden->reference, photo,
+                                    golden->given.image != NULL ? &golden->given : NULL,
+                                    photo_reduced, params, out, error);
+    pcb_registration_clear(out);
+    memset(out, 0, sizeof *out);
+    return register_with(golden->reference, golden->ref_g, &golden->rr, &golden->coarse, photo,
+                         photo_reduced, params, pcb_now_ms(), out, error);
 }

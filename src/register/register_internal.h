@@ -24,10 +24,25 @@ typedef struct {
     const char *detector; /* "ORB", "SIFT" or "none" */
 } Coarse;
 
-/* Coarse estimate on reduced grey images: ORB first, SIFT when ORB finds too little. Fills
- * @out (the counts even when nothing fitted); FALSE only on a backend error. The gates on
- * its result are the caller's. */
-gboolean pcb_reg_coarse(const PcbReduced *ref_r, const PcbReduced *pho_r,
+/* The reference's side of the coarse stage, made once for many photos: its copy at the
+ * coarse size and its features for each detector (ORB, SIFT). Immutable once made. */
+typedef struct {
+    const PcbImage *image; /* @owned, or the reduced copy itself when already that small */
+    PcbImage *owned;
+    pcbcv_features *features[2];
+} PcbCoarseRef;
+
+/* Makes @cref from the reference's reduced copy @ref_r (which must outlive it) under
+ * @params; FALSE with PCB_ERROR_BACKEND (then @cref is empty). */
+gboolean pcb_reg_coarse_ref_init(const PcbReduced *ref_r, const PcbRegisterParams *params,
+                                 PcbCoarseRef *cref, GError **error);
+void pcb_reg_coarse_ref_clear(PcbCoarseRef *cref);
+
+/* Coarse estimate on reduced grey images: ORB first, SIFT when ORB finds too little; with
+ * @cref (made under the same params) the reference's side is not made again. Fills @out (the
+ * counts even when nothing fitted); FALSE only on a backend error. The gates on its result are
+ * the caller's. */
+gboolean pcb_reg_coarse(const PcbReduced *ref_r, const PcbCoarseRef *cref, const PcbReduced *pho_r,
                         const PcbRegisterParams *params, Coarse *out, GError **error);
 
 /* A refinement tile, at a node of the grid. */

@@ -246,6 +246,45 @@ test_warp_single_resampling(void)
     pcb_registration_clear(&reg);
 }
 
+/* The golden's side made once (pcb_register_golden) registers a photo exactly as a
+ * registration that makes it again does (pcb_register_reduced): the same coarse counts, the same
+ * homography; and with coarse parameters other than the golden's it still honours them. */
+static void
+test_golden_made_once(void)
+{
+    const int pw = (int) lround(BW * 1.1), ph = (int) lround(BH * 1.1);
+    double h[9];
+    tu_pose(h, BW, BH, pw, ph, 17, 1.0, 2e-5, -1e-5, 0, 0);
+    g_autoptr(PcbImage) photo = tu_photograph(board, h, 0.01, pw, ph, 90);
+    PcbRegisterParams p;
+    pcb_register_params_init(&p);
+    g_autoptr(GError) error = NULL;
+    PcbRegisterGolden *golden = pcb_register_golden_new(board, NULL, &p, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(golden);
+    for (int round = 0; round < 2; round++) {
+        PcbRegisterParams q = p;
+        if (round == 1)
+            q.max_features = p.max_features / 2; /* not what the golden was made with */
+        PcbRegistration a = { 0 }, b = { 0 };
+        g_assert_true(pcb_register_reduced(board, photo, NULL, NULL, &q, &a, &error));
+        g_assert_no_error(error);
+        for (int twice = 0; twice < 2; twice++) { /* the golden is not changed by use */
+            g_assert_true(pcb_register_golden(golden, photo, NULL, &q, &b, &error));
+            g_assert_no_error(error);
+            g_assert_cmpint(a.coarse_matches, ==, b.coarse_matches);
+            g_assert_cmpint(a.coarse_inliers, ==, b.coarse_inliers);
+            g_assert_cmpint(a.inliers, ==, b.inliers);
+            for (int i = 0; i < 9; i++)
+                g_assert_cmpfloat(a.h[i], ==, b.h[i]);
+            g_assert_cmpfloat(a.rms_px, ==, b.rms_px);
+        }
+        pcb_registration_clear(&a);
+        pcb_registration_clear(&b);
+    }
+    pcb_register_golden_free(golden);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -263,6 +302,7 @@ main(int argc, char **argv)
     g_test_add_func("/register/rejects-other-board", test_rejects_other_board);
     g_test_add_func("/register/rejects-small-overlap", test_rejects_small_overlap);
     g_test_add_func("/register/gates-in-params", test_gate_params);
+    g_test_add_func("/register/golden-made-once", test_golden_made_once);
     int rc = g_test_run();
     pcb_image_free(board);
     return rc;
