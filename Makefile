@@ -20,6 +20,10 @@ HOTOPT   :=
 endif
 
 PKGS     := glib-2.0 gio-2.0 json-glib-1.0 libpng libturbojpeg libcrypto
+# front-ends (src/batch, ...): linked into the pcbdiff program, not the library, with the
+# libraries only they need (batch: SQLite for its results database)
+FRONT_C  := $(sort $(wildcard src/batch/*.c))
+FRONT_PKGS := sqlite3
 CV_LIBS  := -lopencv_calib3d -lopencv_features2d -lopencv_flann -lopencv_video -lopencv_imgproc -lopencv_core
 
 WARN_C   := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
@@ -58,11 +62,11 @@ $(BUILD)/gen/review_page.h: src/report/review.html scripts/embed-text.sh
 $(BUILD)/src/report/review.o: $(BUILD)/gen/review_page.h
 $(BUILD)/src/report/review.o: CPPFLAGS += -I$(BUILD)/gen
 
-LIB_C    := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
+LIB_C    := $(sort $(filter-out src/cli/% $(FRONT_C),$(wildcard src/*/*.c)))
 LIB_CXX  := $(sort $(wildcard src/cv/*.cpp))
 CLI_C    := $(sort $(wildcard src/cli/*.c))
 LIB_OBJ  := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cpp=$(BUILD)/%.o)
-CLI_OBJ  := $(CLI_C:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_C:%.c=$(BUILD)/%.o) $(FRONT_C:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libpcbdiff.a
 # the shared library: SONAME libpcbdiff.so.$(SOVER), bumped when the ABI breaks
 VERSION  := $(shell sed -n 's/^\#define PCBDIFF_VERSION "\(.*\)"/\1/p' include/pcbdiff/pcbdiff.h)
@@ -103,6 +107,10 @@ check: $(BIN) $(TESTS) $(STAGE)/bin/pcbdiff
 	PCBDIFF=$(abspath $(BIN)) SRCDIR=$(CURDIR) PCBDIFF_STAGE=$(abspath $(STAGE)) \
 	PCBDIFF_CC="$(CC)" PCBDIFF_CC_FLAGS="$(SANFLAGS) $(if $(SAN),-fsanitize-link-c++-runtime -lstdc++)" prove -j2 $(TESTS) \
 	    $(BROWSER_TESTS)
+
+# the batch tests generate their archive with synthboard and read the database with SQLite
+check: $(SYNTH)
+$(BUILD)/tests/cli/test-batch: LDLIBS += $(shell pkg-config --libs $(FRONT_PKGS) 2>/dev/null)
 
 # what test-install checks: an install under a prefix, and one under DESTDIR
 $(STAGE)/bin/pcbdiff: $(BIN) $(SO) $(LIB) src/pcbdiff.pc.in src/cli/pcbdiff.1 include/pcbdiff/*.h
@@ -190,7 +198,7 @@ $(SO): $(LIB_OBJ)
 # the CLI links the shared library, found beside it (build tree) or in ../lib (installed)
 $(BIN): $(CLI_OBJ) $(SO)
 	$(CXX) $(LDFLAGS) $(CLI_OBJ) -L$(BUILD) -lpcbdiff -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' \
-	    $(PKG_LIBS) -lm -o $@
+	    $(PKG_LIBS) $(shell pkg-config --libs $(FRONT_PKGS) 2>/dev/null) -lm -o $@
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the CLI and its man page, the headers, the shared
 # and static libraries and pcbdiff.pc (pkg-config).

@@ -83,4 +83,8 @@ gboolean cli_write_review(PcbInspection *insp, const PcbBoard *board, const GErr
                           const char *html, GError **error);
 int cmd_register(int argc, char **argv);
 
+/* pcbdiff batch and pcbdiff db (src/batch/) */
+int cmd_batch(int argc, char **argv);
+int cmd_db(int argc, char **argv);
+
 #endif

@@ -16,7 +16,9 @@ usage(FILE *f)
                "  params                    list every parameter, its default and range\n"
                "  keygen --out KEY          an Ed25519 key pair for signed reports\n"
                "  verify REPORT --pubkey K  check a signed report (and --photo, --reference)\n"
-               "  decide REPORT DECISIONS   write a review page's decisions into the report\n\n"
+               "  decide REPORT DECISIONS   write a review page's decisions into the report\n"
+               "  batch --db DB PATH...     inspect a photo archive into a results database\n"
+               "  db merge|export|summary|verify DB   work with batch results databases\n\n"
                "  pcbdiff COMMAND --help    options of a command\n"
                "  pcbdiff --version         version\n\n"
                "Exit status: 0 no findings, 1 findings, 2 usage/input/output trouble, 3 the photo "
@@ -56,6 +58,10 @@ main(int argc, char **argv)
         return cmd_params(argc - 1, argv + 1);
     if (strcmp(cmd, "decide") == 0)
         return cmd_decide(argc - 1, argv + 1);
+    if (strcmp(cmd, "batch") == 0)
+        return cmd_batch(argc - 1, argv + 1);
+    if (strcmp(cmd, "db") == 0)
+        return cmd_db(argc - 1, argv + 1);
     fprintf(stderr, "pcbdiff: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return PCB_EXIT_TROUBLE;
