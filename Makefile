@@ -103,10 +103,12 @@ test: deps
 STAGE    := $(BUILD)/stage
 # tests/browser: the review page in headless Chromium (chromedriver, Python's standard library)
 BROWSER_TESTS := $(sort $(wildcard tests/browser/test-*.py))
+# tests/slurm: a real single-node Slurm runs a batch job array and its merge (as root)
+SLURM_TESTS := $(sort $(wildcard tests/slurm/test-*.sh))
 check: $(BIN) $(TESTS) $(STAGE)/bin/pcbdiff
 	PCBDIFF=$(abspath $(BIN)) SRCDIR=$(CURDIR) PCBDIFF_STAGE=$(abspath $(STAGE)) \
 	PCBDIFF_CC="$(CC)" PCBDIFF_CC_FLAGS="$(SANFLAGS) $(if $(SAN),-fsanitize-link-c++-runtime -lstdc++)" prove -j2 $(TESTS) \
-	    $(BROWSER_TESTS)
+	    $(BROWSER_TESTS) $(SLURM_TESTS)
 
 # the batch tests generate their archive with synthboard and read the database with SQLite
 check: $(SYNTH)

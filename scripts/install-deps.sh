@@ -5,11 +5,12 @@ set -eu
 
 # python3, chromium, chromium-driver: the review page test in a headless browser (tests/browser)
 # libsqlite3-dev: pcbdiff batch's results database (SQLite, WAL)
+# slurm-wlm, munge: tests/slurm brings up a real single-node Slurm for a batch job array
 PKGS="build-essential pkg-config libglib2.0-dev libjson-glib-dev libturbojpeg0-dev libpng-dev
 libssl-dev libopencv-core-dev libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
 libopencv-video-dev libopencv-flann-dev perl clang libclang-rt-14-dev
 python3 chromium chromium-driver
-libsqlite3-dev"
+libsqlite3-dev slurm-wlm munge"
 
 missing=""
 for p in $PKGS; do
