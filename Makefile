@@ -141,11 +141,14 @@ tsan:
 
 # ---- fuzzing: libFuzzer harnesses tests/fuzz/fuzz-NAME.c, seed corpora tests/fuzz/corpus/NAME,
 # every crash ever found kept in tests/fuzz/crashes/NAME (replayed by make test, under ASan+UBSan)
-FUZZERS      := image board
+FUZZERS      := image board manifest
 FUZZ_SECONDS ?= 60
 FUZZ_LIB     := build-san-fuzzer-no-link-address-undefined/libpcbdiff.a
 REPLAY_LIB   := build-san-address-undefined/libpcbdiff.a
 FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
+# a harness of front-end code names the sources it needs on a " * fuzz-sources: " line
+FUZZ_FLAGS   += -Isrc
+FUZZ_SRC      = $$(sed -n 's/^ \* fuzz-sources: //p' tests/fuzz/fuzz-$$f.c)
 
 fuzz-lib:
 	@$(MAKE) --no-print-directory SAN=fuzzer-no-link,address,undefined $(FUZZ_LIB) >/dev/null
@@ -158,7 +161,7 @@ replay-lib:
 fuzz: fuzz-lib
 	@mkdir -p build-fuzz
 	@for f in $(FUZZERS); do \
-	    clang $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -fsanitize-link-c++-runtime tests/fuzz/fuzz-$$f.c $(FUZZ_LIB) \
+	    clang $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -fsanitize-link-c++-runtime tests/fuzz/fuzz-$$f.c $(FUZZ_SRC) $(FUZZ_LIB) \
 	        $(LDLIBS) -lstdc++ -o build-fuzz/fuzz-$$f || exit 1; \
 	    mkdir -p build-fuzz/corpus-$$f; \
 	    echo "== fuzz $$f for $(FUZZ_SECONDS) s"; \
@@ -173,7 +176,7 @@ fuzz-replay: replay-lib
 	@mkdir -p build-fuzz
 	@for f in $(FUZZERS); do \
 	    clang $(FUZZ_FLAGS) -fsanitize=address,undefined -fsanitize-link-c++-runtime -fno-sanitize-recover=all \
-	        tests/fuzz/replay.c tests/fuzz/fuzz-$$f.c $(REPLAY_LIB) $(LDLIBS) -lstdc++ \
+	        tests/fuzz/replay.c tests/fuzz/fuzz-$$f.c $(FUZZ_SRC) $(REPLAY_LIB) $(LDLIBS) -lstdc++ \
 	        -o build-fuzz/replay-$$f || exit 1; \
 	    printf 'fuzz-replay %-6s ' $$f; \
 	    build-fuzz/replay-$$f tests/fuzz/corpus/$$f/* $$(ls tests/fuzz/crashes/$$f/* 2>/dev/null) \
