@@ -17,6 +17,8 @@ usage(FILE *f)
                "  keygen --out KEY          an Ed25519 key pair for signed reports\n"
                "  verify REPORT --pubkey K  check a signed report (and --photo, --reference)\n"
                "  decide REPORT DECISIONS   write a review page's decisions into the report\n"
+               "  watch --board DIR FOLDER  bench mode: inspect each photo dropped into FOLDER,\n"
+               "                            with a live page\n"
                "  batch --db DB PATH...     inspect a photo archive into a results database\n"
                "  db merge|export|summary|verify DB   work with batch results databases\n\n"
                "  pcbdiff COMMAND --help    options of a command\n"
@@ -58,6 +60,8 @@ main(int argc, char **argv)
         return cmd_params(argc - 1, argv + 1);
     if (strcmp(cmd, "decide") == 0)
         return cmd_decide(argc - 1, argv + 1);
+    if (strcmp(cmd, "watch") == 0)
+        return cmd_watch(argc - 1, argv + 1);
     if (strcmp(cmd, "batch") == 0)
         return cmd_batch(argc - 1, argv + 1);
     if (strcmp(cmd, "db") == 0)
