@@ -139,9 +139,8 @@ typedef struct {
     const char *db_path;
     const char *out_dir; /* or NULL */
     const char *sign_key;
-    int jobs;         /* worker threads (>= 1) */
-    int progress;     /* 0 none (-q), 1 default, 2 verbose (-v: a line per photo) */
-    gboolean aligned; /* for the board-less parameter check */
+    int jobs;     /* worker threads (>= 1) */
+    int progress; /* 0 none (-q), 1 default, 2 verbose (-v: a line per photo) */
     /* builds the parameters for a board (the CLI's --set and shorthands over the board's
        overrides) */
     gboolean (*build_params)(gpointer data, const PcbBoard *board, PcbInspectParams *params,
@@ -151,7 +150,10 @@ typedef struct {
 
 /* What a run found. */
 typedef struct {
-    int total, skipped, done, pass, fail, error, unregistered, duplicate;
+    int total;     /* photos given (this shard's) */
+    int skipped;   /* in the database before this run (also counted by verdict) */
+    int duplicate; /* the same bytes and board as a photo before them in this run */
+    int pass, fail, error, unregistered; /* by verdict, this run's and earlier runs' */
     long findings;
     double seconds;
 } BatchSummary;

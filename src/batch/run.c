@@ -211,7 +211,8 @@ prepare_boards(Run *run, GError **error)
         }
         g_hash_table_insert(run->boards, b->name, b);
     }
-    /* the default board is in the table under its own name: drop duplicate frees */
+    /* (the --board may sit in the table twice, under its name and its folder's: batch_run frees
+       each board once) */
     return TRUE;
 }
 
