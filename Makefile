@@ -53,6 +53,7 @@ $(BUILD)/src/diff/%.o $(BUILD)/src/findings/shift_test.o $(BUILD)/src/findings/r
     $(BUILD)/src/findings/parallax_test.o \
     $(BUILD)/src/warp/warp.o: \
     OPT = $(HOTOPT)
+$(BUILD)/src/serve/%.o: CFLAGS += $(SERVE_CFLAGS)
 # the Lab conversion's selects vectorise only when comparisons may not trap
 $(BUILD)/src/diff/lab.o: CFLAGS += -fno-trapping-math
 # the review page's HTML template, embedded as a string
@@ -71,12 +72,19 @@ $(BUILD)/src/watch/%.o: CPPFLAGS += -I$(BUILD)/gen $(shell pkg-config --cflags $
 # the "file is complete" check is tested on its own (it is not in the library)
 $(BUILD)/tests/unit/test-settle: $(BUILD)/src/watch/settle.o
 
-LIB_C    := $(sort $(filter-out src/cli/% src/watch/% $(FRONT_C),$(wildcard src/*/*.c)))
+LIB_C    := $(sort $(filter-out src/cli/% src/watch/% src/serve/% $(FRONT_C),$(wildcard src/*/*.c)))
 LIB_CXX  := $(sort $(wildcard src/cv/*.cpp))
 CLI_C    := $(sort $(wildcard src/cli/*.c))
 # pcbdiff watch (bench mode): a front-end in the CLI, not the library; only it needs libsoup
 WATCH_C  := $(sort $(wildcard src/watch/*.c))
 CLI_C    += $(WATCH_C)
+# pcbdiff serve (src/serve/): libsoup-3 for HTTP, Qpid Proton C for AMQP 1.0; part of the
+# binary, not of libpcbdiff (a line that links the library needs neither)
+SERVE_C  := $(sort $(wildcard src/serve/*.c))
+SERVE_PKGS := libsoup-3.0 libqpid-proton
+SERVE_CFLAGS = $(shell pkg-config --cflags $(SERVE_PKGS) 2>/dev/null)
+SERVE_LIBS   = $(shell pkg-config --libs $(SERVE_PKGS) 2>/dev/null)
+CLI_C    += $(SERVE_C)
 LIB_OBJ  := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cpp=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_C:%.c=$(BUILD)/%.o) $(FRONT_C:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libpcbdiff.a
@@ -117,12 +125,14 @@ STAGE    := $(BUILD)/stage
 BROWSER_TESTS := $(sort $(wildcard tests/browser/test-*.py))
 # tests/watch: pcbdiff watch on a real folder with its real HTTP page (Python's standard library)
 BROWSER_TESTS += $(sort $(wildcard tests/watch/test-*.py))
+# tests/serve: pcbdiff serve over HTTP with a real AMQP 1.0 broker (Qpid Proton's example broker)
+SERVE_TESTS := $(sort $(wildcard tests/serve/test-*.py))
 # tests/slurm: a real single-node Slurm runs a batch job array and its merge (as root)
 SLURM_TESTS := $(sort $(wildcard tests/slurm/test-*.sh))
 check: $(BIN) $(TESTS) $(STAGE)/bin/pcbdiff
 	PCBDIFF=$(abspath $(BIN)) SRCDIR=$(CURDIR) PCBDIFF_STAGE=$(abspath $(STAGE)) \
 	PCBDIFF_CC="$(CC)" PCBDIFF_CC_FLAGS="$(SANFLAGS) $(if $(SAN),-fsanitize-link-c++-runtime -lstdc++)" prove -j2 $(TESTS) \
-	    $(BROWSER_TESTS) $(SLURM_TESTS)
+	    $(BROWSER_TESTS) $(SERVE_TESTS) $(SLURM_TESTS)
 
 # the batch tests generate their archive with synthboard and read the database with SQLite
 check: $(SYNTH)
@@ -156,13 +166,12 @@ tsan:
 # ---- fuzzing: libFuzzer harnesses tests/fuzz/fuzz-NAME.c, seed corpora tests/fuzz/corpus/NAME
 # (and a dictionary tests/fuzz/NAME.dict where there is one),
 # every crash ever found kept in tests/fuzz/crashes/NAME (replayed by make test, under ASan+UBSan)
-FUZZERS      := image board decisions manifest
+FUZZERS      := image board decisions request manifest
 FUZZ_SECONDS ?= 60
 FUZZ_LIB     := build-san-fuzzer-no-link-address-undefined/libpcbdiff.a
 REPLAY_LIB   := build-san-address-undefined/libpcbdiff.a
-FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
+FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(PKG_CFLAGS)
 # a harness of front-end code names the sources it needs on a " * fuzz-sources: " line
-FUZZ_FLAGS   += -Isrc
 FUZZ_SRC      = $$(sed -n 's/^ \* fuzz-sources: //p' tests/fuzz/fuzz-$$f.c)
 
 fuzz-lib:
@@ -219,7 +228,7 @@ $(SO): $(LIB_OBJ)
 # the CLI links the shared library, found beside it (build tree) or in ../lib (installed)
 $(BIN): $(CLI_OBJ) $(SO)
 	$(CXX) $(LDFLAGS) $(CLI_OBJ) -L$(BUILD) -lpcbdiff -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' \
-	    $(PKG_LIBS) $(shell pkg-config --libs $(WATCH_PKGS) $(FRONT_PKGS) 2>/dev/null) -lm -o $@
+	    $(PKG_LIBS) $(shell pkg-config --libs $(WATCH_PKGS) $(SERVE_PKGS) $(FRONT_PKGS) 2>/dev/null) -lm -o $@
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the CLI and its man page, the headers, the shared
 # and static libraries and pcbdiff.pc (pkg-config).

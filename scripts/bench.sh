@@ -146,3 +146,9 @@ fi
 if [ "${BENCH_BATCH:-1}" = 1 ]; then
     BENCH_DIR=$WORK SYNTHBOARD=$SYNTHBOARD "$(dirname "$0")/bench-batch.sh" "$BIN"
 fi
+
+# pcbdiff serve against pcbdiff inspect per photo, side by side: a load of concurrent clients
+# with a broker restart, and one 24 MP photo (scripts/bench-serve.py; SERVE=0 skips it)
+if [ "${SERVE:-1}" = 1 ]; then
+    SYNTHBOARD="$SYNTHBOARD" BENCH_DIR="$WORK" "$PY" scripts/bench-serve.py "$BIN"
+fi

@@ -76,6 +76,7 @@ int cli_fail(const GError *error);
 
 int cmd_inspect(int argc, char **argv);
 int cmd_decide(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Writes the review page @html (pcb_report_write_review()) and records its time as the stage
  * "review" in @insp's timings. */

@@ -19,6 +19,7 @@ usage(FILE *f)
                "  decide REPORT DECISIONS   write a review page's decisions into the report\n"
                "  watch --board DIR FOLDER  bench mode: inspect each photo dropped into FOLDER,\n"
                "                            with a live page\n"
+               "  serve --boards DIR        line service: HTTP, hot folder, IPC-CFX over AMQP\n"
                "  batch --db DB PATH...     inspect a photo archive into a results database\n"
                "  db merge|export|summary|verify DB   work with batch results databases\n\n"
                "  pcbdiff COMMAND --help    options of a command\n"
@@ -62,6 +63,8 @@ main(int argc, char **argv)
         return cmd_decide(argc - 1, argv + 1);
     if (strcmp(cmd, "watch") == 0)
         return cmd_watch(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "batch") == 0)
         return cmd_batch(argc - 1, argv + 1);
     if (strcmp(cmd, "db") == 0)
