@@ -20,6 +20,10 @@ HOTOPT   :=
 endif
 
 PKGS     := glib-2.0 gio-2.0 json-glib-1.0 libpng libturbojpeg libcrypto
+# front-ends (src/batch, ...): linked into the pcbdiff program, not the library, with the
+# libraries only they need (batch: SQLite for its results database)
+FRONT_C  := $(sort $(wildcard src/batch/*.c))
+FRONT_PKGS := sqlite3
 CV_LIBS  := -lopencv_calib3d -lopencv_features2d -lopencv_flann -lopencv_video -lopencv_imgproc -lopencv_core
 
 WARN_C   := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
@@ -68,7 +72,7 @@ $(BUILD)/src/watch/%.o: CPPFLAGS += -I$(BUILD)/gen $(shell pkg-config --cflags $
 # the "file is complete" check is tested on its own (it is not in the library)
 $(BUILD)/tests/unit/test-settle: $(BUILD)/src/watch/settle.o
 
-LIB_C    := $(sort $(filter-out src/cli/% src/watch/% src/serve/%,$(wildcard src/*/*.c)))
+LIB_C    := $(sort $(filter-out src/cli/% src/watch/% src/serve/% $(FRONT_C),$(wildcard src/*/*.c)))
 LIB_CXX  := $(sort $(wildcard src/cv/*.cpp))
 CLI_C    := $(sort $(wildcard src/cli/*.c))
 # pcbdiff watch (bench mode): a front-end in the CLI, not the library; only it needs libsoup
@@ -82,7 +86,7 @@ SERVE_CFLAGS = $(shell pkg-config --cflags $(SERVE_PKGS) 2>/dev/null)
 SERVE_LIBS   = $(shell pkg-config --libs $(SERVE_PKGS) 2>/dev/null)
 CLI_C    += $(SERVE_C)
 LIB_OBJ  := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cpp=$(BUILD)/%.o)
-CLI_OBJ  := $(CLI_C:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_C:%.c=$(BUILD)/%.o) $(FRONT_C:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libpcbdiff.a
 # the shared library: SONAME libpcbdiff.so.$(SOVER), bumped when the ABI breaks
 VERSION  := $(shell sed -n 's/^\#define PCBDIFF_VERSION "\(.*\)"/\1/p' include/pcbdiff/pcbdiff.h)
@@ -123,10 +127,16 @@ BROWSER_TESTS := $(sort $(wildcard tests/browser/test-*.py))
 BROWSER_TESTS += $(sort $(wildcard tests/watch/test-*.py))
 # tests/serve: pcbdiff serve over HTTP with a real AMQP 1.0 broker (Qpid Proton's example broker)
 SERVE_TESTS := $(sort $(wildcard tests/serve/test-*.py))
+# tests/slurm: a real single-node Slurm runs a batch job array and its merge (as root)
+SLURM_TESTS := $(sort $(wildcard tests/slurm/test-*.sh))
 check: $(BIN) $(TESTS) $(STAGE)/bin/pcbdiff
 	PCBDIFF=$(abspath $(BIN)) SRCDIR=$(CURDIR) PCBDIFF_STAGE=$(abspath $(STAGE)) \
 	PCBDIFF_CC="$(CC)" PCBDIFF_CC_FLAGS="$(SANFLAGS) $(if $(SAN),-fsanitize-link-c++-runtime -lstdc++)" prove -j2 $(TESTS) \
-	    $(BROWSER_TESTS) $(SERVE_TESTS)
+	    $(BROWSER_TESTS) $(SERVE_TESTS) $(SLURM_TESTS)
+
+# the batch tests generate their archive with synthboard and read the database with SQLite
+check: $(SYNTH)
+$(BUILD)/tests/cli/test-batch: LDLIBS += $(shell pkg-config --libs $(FRONT_PKGS) 2>/dev/null)
 
 # what test-install checks: an install under a prefix, and one under DESTDIR
 $(STAGE)/bin/pcbdiff: $(BIN) $(SO) $(LIB) src/pcbdiff.pc.in src/cli/pcbdiff.1 include/pcbdiff/*.h
@@ -156,11 +166,13 @@ tsan:
 # ---- fuzzing: libFuzzer harnesses tests/fuzz/fuzz-NAME.c, seed corpora tests/fuzz/corpus/NAME
 # (and a dictionary tests/fuzz/NAME.dict where there is one),
 # every crash ever found kept in tests/fuzz/crashes/NAME (replayed by make test, under ASan+UBSan)
-FUZZERS      := image board decisions request
+FUZZERS      := image board decisions request manifest
 FUZZ_SECONDS ?= 60
 FUZZ_LIB     := build-san-fuzzer-no-link-address-undefined/libpcbdiff.a
 REPLAY_LIB   := build-san-address-undefined/libpcbdiff.a
 FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(PKG_CFLAGS)
+# a harness of front-end code names the sources it needs on a " * fuzz-sources: " line
+FUZZ_SRC      = $$(sed -n 's/^ \* fuzz-sources: //p' tests/fuzz/fuzz-$$f.c)
 
 fuzz-lib:
 	@$(MAKE) --no-print-directory SAN=fuzzer-no-link,address,undefined $(FUZZ_LIB) >/dev/null
@@ -173,7 +185,7 @@ replay-lib:
 fuzz: fuzz-lib
 	@mkdir -p build-fuzz
 	@for f in $(FUZZERS); do \
-	    clang $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -fsanitize-link-c++-runtime tests/fuzz/fuzz-$$f.c $(FUZZ_LIB) \
+	    clang $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -fsanitize-link-c++-runtime tests/fuzz/fuzz-$$f.c $(FUZZ_SRC) $(FUZZ_LIB) \
 	        $(LDLIBS) -lstdc++ -o build-fuzz/fuzz-$$f || exit 1; \
 	    mkdir -p build-fuzz/corpus-$$f; \
 	    echo "== fuzz $$f for $(FUZZ_SECONDS) s"; \
@@ -189,7 +201,7 @@ fuzz-replay: replay-lib
 	@mkdir -p build-fuzz
 	@for f in $(FUZZERS); do \
 	    clang $(FUZZ_FLAGS) -fsanitize=address,undefined -fsanitize-link-c++-runtime -fno-sanitize-recover=all \
-	        tests/fuzz/replay.c tests/fuzz/fuzz-$$f.c $(REPLAY_LIB) $(LDLIBS) -lstdc++ \
+	        tests/fuzz/replay.c tests/fuzz/fuzz-$$f.c $(FUZZ_SRC) $(REPLAY_LIB) $(LDLIBS) -lstdc++ \
 	        -o build-fuzz/replay-$$f || exit 1; \
 	    printf 'fuzz-replay %-6s ' $$f; \
 	    build-fuzz/replay-$$f tests/fuzz/corpus/$$f/* $$(ls tests/fuzz/crashes/$$f/* 2>/dev/null) \
@@ -216,7 +228,7 @@ $(SO): $(LIB_OBJ)
 # the CLI links the shared library, found beside it (build tree) or in ../lib (installed)
 $(BIN): $(CLI_OBJ) $(SO)
 	$(CXX) $(LDFLAGS) $(CLI_OBJ) -L$(BUILD) -lpcbdiff -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' \
-	    $(PKG_LIBS) $(shell pkg-config --libs $(WATCH_PKGS) $(SERVE_PKGS) 2>/dev/null) -lm -o $@
+	    $(PKG_LIBS) $(shell pkg-config --libs $(WATCH_PKGS) $(SERVE_PKGS) $(FRONT_PKGS) 2>/dev/null) -lm -o $@
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the CLI and its man page, the headers, the shared
 # and static libraries and pcbdiff.pc (pkg-config).

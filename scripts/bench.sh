@@ -9,6 +9,8 @@
 # Environment: RUNS (5), BENCH_100 (1: also the 100 MP pair), PEER_RUNS (3), BENCH_DIR,
 # BASELINE (another pcbdiff binary, e.g. the previous commit's: run alternately with this one,
 # run for run, and compared stage by stage: the machine's noise hits both alike).
+# Then scripts/bench-batch.sh: pcbdiff batch against a parallel loop of pcbdiff inspect
+# (BENCH_BATCH=0 skips it; BATCH_PHOTOS, BATCH_24, RUNS_BATCH).
 set -eu
 BIN=${1:-build/pcbdiff}
 BASELINE=${BASELINE:-}
@@ -138,6 +140,11 @@ if [ "${SYNTH:-0}" = 1 ]; then
     fi
     bench_pair "synthetic 24 MP (project generator)" "$WORK/synth24/reference.png" \
         "$WORK/synth24/photo.jpg"
+fi
+
+# pcbdiff batch against a parallel loop of single inspections (BENCH_BATCH=0 skips it)
+if [ "${BENCH_BATCH:-1}" = 1 ]; then
+    BENCH_DIR=$WORK SYNTHBOARD=$SYNTHBOARD "$(dirname "$0")/bench-batch.sh" "$BIN"
 fi
 
 # pcbdiff serve against pcbdiff inspect per photo, side by side: a load of concurrent clients

@@ -8,11 +8,14 @@ set -eu
 # libsoup-3.0-dev, libqpid-proton11-dev: pcbdiff serve (HTTP; IPC-CFX over AMQP 1.0);
 # libqpid-proton11-dev-examples (its example broker.c, built by the test) and python3-qpid-proton
 # (the test's receiver): the serve test's real broker (tests/serve)
+# libsqlite3-dev: pcbdiff batch's results database (SQLite, WAL)
+# slurm-wlm, munge: tests/slurm brings up a real single-node Slurm for a batch job array
 PKGS="build-essential pkg-config libglib2.0-dev libjson-glib-dev libturbojpeg0-dev libpng-dev
 libssl-dev libopencv-core-dev libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
 libopencv-video-dev libopencv-flann-dev perl clang libclang-rt-14-dev
 python3 chromium chromium-driver
-libsoup-3.0-dev libqpid-proton11-dev libqpid-proton11-dev-examples python3-qpid-proton"
+libsoup-3.0-dev libqpid-proton11-dev libqpid-proton11-dev-examples python3-qpid-proton
+libsqlite3-dev slurm-wlm munge"
 
 missing=""
 for p in $PKGS; do
@@ -22,9 +25,9 @@ for p in $PKGS; do
 done
 # pkg-config must also see the libraries (a half-removed package would pass dpkg)
 if [ -z "$missing" ] && ! pkg-config --exists glib-2.0 gio-2.0 json-glib-1.0 libpng libturbojpeg libcrypto \
-    libsoup-3.0 libqpid-proton; then
+    libsoup-3.0 libqpid-proton sqlite3; then
     missing="libglib2.0-dev libjson-glib-dev libpng-dev libturbojpeg0-dev libssl-dev libsoup-3.0-dev
-libqpid-proton11-dev"
+libqpid-proton11-dev libsqlite3-dev"
 fi
 [ -z "$missing" ] && exit 0
 

@@ -86,4 +86,8 @@ int cmd_register(int argc, char **argv);
 /* pcbdiff watch (src/watch/): bench mode on a hot folder with a live page. */
 int cmd_watch(int argc, char **argv);
 
+/* pcbdiff batch and pcbdiff db (src/batch/) */
+int cmd_batch(int argc, char **argv);
+int cmd_db(int argc, char **argv);
+
 #endif

@@ -1,0 +1,285 @@
+/* pcbdiff db: merge shard databases, export, summarise. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <json-glib/json-glib.h>
+#include "batch/batch.h"
+
+typedef struct {
+    BatchDb *out;
+    gint64 taken;
+} Merge;
+
+static gboolean
+merge_row(const BatchRow *row, gpointer data, GError **error)
+{
+    Merge *m = data;
+    g_autoptr(BatchRow) copy = batch_row_new();
+    copy->key = g_strdup(row->key);
+    copy->photo_path = g_strdup(row->photo_path);
+    copy->photo_sha256 = g_strdup(row->photo_sha256);
+    copy->board = g_strdup(row->board);
+    copy->reference_sha256 = g_strdup(row->reference_sha256);
+    copy->params_sha256 = g_strdup(row->params_sha256);
+    copy->unit_id = g_strdup(row->unit_id);
+    copy->verdict = g_strdup(row->verdict);
+    copy->n_findings = row->n_findings;
+    copy->exit_code = row->exit_code;
+    copy->reason = g_strdup(row->reason);
+    copy->report_json = g_strdup(row->report_json);
+    copy->finished_at = g_strdup(row->finished_at);
+    for (guint i = 0; i < row->findings->len; i++) {
+        BatchFinding f = g_array_index(row->findings, BatchFinding, i);
+        f.kind = g_strdup(f.kind);
+        f.zone = g_strdup(f.zone);
+        g_array_append_val(copy->findings, f);
+    }
+    gboolean inserted = FALSE;
+    if (!batch_db_append(m->out, copy, &inserted, error))
+        return FALSE;
+    m->taken += inserted;
+    return TRUE;
+}
+
+gboolean
+batch_db_merge(const char *out_path, char **shards, FILE *report, GError **error)
+{
+    for (char **s = shards; *s != NULL; s++) {
+        g_autofree char *a = g_canonicalize_filename(*s, NULL);
+        g_autofree char *b = g_canonicalize_filename(out_path, NULL);
+        if (strcmp(a, b) == 0) {
+            g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "%s is both the output and a shard", *s);
+            return FALSE;
+        }
+    }
+    /* every shard verifies before anything is written: the merged chain only carries rows
+     * whose own chain held */
+    for (char **s = shards; *s != NULL; s++) {
+        g_autoptr(BatchDb) in = batch_db_open(*s, FALSE, error);
+        gint64 rows = 0;
+        g_autofree char *head = NULL;
+        if (in == NULL || !batch_db_verify(in, &rows, &head, error)) {
+            g_prefix_error(error, "%s: ", *s);
+            return FALSE;
+        }
+    }
+    g_autoptr(BatchDb) out = batch_db_open(out_path, TRUE, error);
+    if (out == NULL)
+        return FALSE;
+    for (char **s = shards; *s != NULL; s++) {
+        g_autoptr(BatchDb) in = batch_db_open(*s, FALSE, error);
+        gint64 rows = 0;
+        g_autofree char *head = NULL;
+        if (in == NULL || !batch_db_head(in, &head, &rows, error))
+            return FALSE;
+        Merge m = { out, 0 };
+        if (!batch_db_foreach(in, "id", merge_row, &m, error)
+            || !batch_db_note_merge(out, *s, head, rows, m.taken, error))
+            return FALSE;
+        fprintf(report, "merged %s: %" G_GINT64_FORMAT " rows, %" G_GINT64_FORMAT " new\n", *s,
+                rows, m.taken);
+    }
+    return TRUE;
+}
+
+/* ---- export ---- */
+
+static void
+csv_field(GString *s, const char *v, gboolean last)
+{
+    if (v != NULL && strpbrk(v, ",\"\r\n") != NULL) {
+        g_string_append_c(s, '"');
+        for (const char *p = v; *p; p++) {
+            if (*p == '"')
+                g_string_append_c(s, '"');
+            g_string_append_c(s, *p);
+        }
+        g_string_append_c(s, '"');
+    }
+    else if (v != NULL)
+        g_string_append(s, v);
+    g_string_append_c(s, last ? '\n' : ',');
+}
+
+typedef struct {
+    FILE *f;
+    gboolean jsonl;
+    gboolean failed;
+} Export;
+
+static gboolean
+export_row(const BatchRow *row, gpointer data, GError **error)
+{
+    Export *e = data;
+    if (!e->jsonl) {
+        g_autoptr(GString) s = g_string_new(NULL);
+        char n[32], c[32], id[32];
+        g_snprintf(id, sizeof id, "%" G_GINT64_FORMAT, row->id);
+        g_snprintf(n, sizeof n, "%d", row->n_findings);
+        g_snprintf(c, sizeof c, "%d", row->exit_code);
+        const char *v[] = { id,
+                            row->photo_path,
+                            row->photo_sha256,
+                            row->board,
+                            row->unit_id,
+                            row->verdict,
+                            n,
+                            c,
+                            row->reason,
+                            row->finished_at,
+                            row->params_sha256,
+                            row->row_hash };
+        for (guint i = 0; i < G_N_ELEMENTS(v); i++)
+            csv_field(s, v[i], i + 1 == G_N_ELEMENTS(v));
+        if (fwrite(s->str, 1, s->len, e->f) != s->len)
+            e->failed = TRUE;
+        return TRUE;
+    }
+    g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+    json_builder_begin_object(b);
+#define STR(k, v)                                \
+    do {                                         \
+        json_builder_set_member_name(b, k);      \
+        if ((v) != NULL)                         \
+            json_builder_add_string_value(b, v); \
+        else                                     \
+            json_builder_add_null_value(b);      \
+    } while (0)
+    json_builder_set_member_name(b, "id");
+    json_builder_add_int_value(b, row->id);
+    STR("photo_path", row->photo_path);
+    STR("photo_sha256", row->photo_sha256);
+    STR("board", row->board);
+    STR("unit_id", row->unit_id);
+    STR("verdict", row->verdict);
+    json_builder_set_member_name(b, "n_findings");
+    json_builder_add_int_value(b, row->n_findings);
+    json_builder_set_member_name(b, "exit_code");
+    json_builder_add_int_value(b, row->exit_code);
+    STR("reason", row->reason);
+    STR("finished_at", row->finished_at);
+    STR("reference_sha256", row->reference_sha256);
+    STR("params_sha256", row->params_sha256);
+    STR("row_hash", row->row_hash);
+    json_builder_set_member_name(b, "findings");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < row->findings->len; i++) {
+        const BatchFinding *f = &g_array_index(row->findings, BatchFinding, i);
+        json_builder_begin_object(b);
+        STR("kind", f->kind);
+        json_builder_set_member_name(b, "bbox");
+        json_builder_begin_array(b);
+        json_builder_add_int_value(b, f->x);
+        json_builder_add_int_value(b, f->y);
+        json_builder_add_int_value(b, f->w);
+        json_builder_add_int_value(b, f->h);
+        json_builder_end_array(b);
+        json_builder_set_member_name(b, "area_mm2");
+        if (f->area_mm2 < 0)
+            json_builder_add_null_value(b);
+        else
+            json_builder_add_double_value(b, f->area_mm2);
+        STR("zone", f->zone);
+        json_builder_set_member_name(b, "score");
+        json_builder_add_double_value(b, f->score);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "report");
+    g_autoptr(JsonNode) report = row->report_json ? json_from_string(row->report_json, NULL) : NULL;
+    if (report != NULL)
+        json_builder_add_value(b, g_steal_pointer(&report));
+    else
+        json_builder_add_null_value(b);
+#undef STR
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autofree char *line = json_to_string(root, FALSE);
+    if (fprintf(e->f, "%s\n", line) < 0)
+        e->failed = TRUE;
+    (void) error;
+    return TRUE;
+}
+
+gboolean
+batch_db_export(BatchDb *db, gboolean jsonl, FILE *f, GError **error)
+{
+    Export e = { f, jsonl, FALSE };
+    if (!jsonl
+        && fputs("id,photo_path,photo_sha256,board,unit_id,verdict,n_findings,exit_code,reason,"
+                 "finished_at,params_sha256,row_hash\n",
+                 f)
+               < 0)
+        e.failed = TRUE;
+    if (!batch_db_foreach(db, "photo_path, board, key", export_row, &e, error))
+        return FALSE;
+    if (fflush(f) != 0 || e.failed) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot write the export: %s",
+                    g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- summary ---- */
+
+gboolean
+batch_db_summary(BatchDb *db, FILE *f, GError **error)
+{
+    sqlite3 *h = batch_db_handle(db);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(
+            h,
+            "SELECT board, count(*), sum(verdict = 'pass'), sum(verdict = 'fail'), "
+            "sum(verdict = 'unregistered'), sum(verdict = 'error'), sum(n_findings), "
+            "min(finished_at), max(finished_at) FROM inspections GROUP BY board "
+            "UNION ALL SELECT NULL, count(*), sum(verdict = 'pass'), sum(verdict = 'fail'), "
+            "sum(verdict = 'unregistered'), sum(verdict = 'error'), sum(n_findings), "
+            "min(finished_at), max(finished_at) FROM inspections",
+            -1, &st, NULL)
+        != SQLITE_OK) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot read: %s", sqlite3_errmsg(h));
+        return FALSE;
+    }
+    fprintf(f, "%-20s %8s %8s %8s %8s %8s %9s\n", "board", "photos", "pass", "fail", "unreg",
+            "error", "findings");
+    g_autofree char *from = NULL, *to = NULL;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *board = (const char *) sqlite3_column_text(st, 0);
+        if (board == NULL) {
+            from = g_strdup((const char *) sqlite3_column_text(st, 7));
+            to = g_strdup((const char *) sqlite3_column_text(st, 8));
+        }
+        fprintf(f, "%-20s %8d %8d %8d %8d %8d %9d\n", board ? board : "(all)",
+                sqlite3_column_int(st, 1), sqlite3_column_int(st, 2), sqlite3_column_int(st, 3),
+                sqlite3_column_int(st, 4), sqlite3_column_int(st, 5), sqlite3_column_int(st, 6));
+    }
+    sqlite3_finalize(st);
+    if (from != NULL)
+        fprintf(f, "finished between %s and %s\n", from, to);
+    /* the commonest reasons a photo was not inspected */
+    if (sqlite3_prepare_v2(h,
+                           "SELECT verdict, count(*), min(reason) FROM inspections WHERE verdict "
+                           "IN ('error', 'unregistered') GROUP BY verdict ORDER BY verdict",
+                           -1, &st, NULL)
+        == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW)
+            fprintf(f, "%s: %d photos (e.g. %s)\n", sqlite3_column_text(st, 0),
+                    sqlite3_column_int(st, 1), sqlite3_column_text(st, 2));
+        sqlite3_finalize(st);
+    }
+    if (sqlite3_prepare_v2(h, "SELECT count(*), sum(taken) FROM merges", -1, &st, NULL)
+        == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0)
+            fprintf(f, "merged from %d shard databases (%d rows taken)\n",
+                    sqlite3_column_int(st, 0), sqlite3_column_int(st, 1));
+        sqlite3_finalize(st);
+    }
+    g_autofree char *head = NULL;
+    gint64 n = 0;
+    if (!batch_db_head(db, &head, &n, error))
+        return FALSE;
+    fprintf(f, "audit chain: %" G_GINT64_FORMAT " rows, head %s (pcbdiff db verify checks it)\n", n,
+            head);
+    return TRUE;
+}
