@@ -61,10 +61,22 @@ $(BUILD)/gen/review_page.h: src/report/review.html scripts/embed-text.sh
 	scripts/embed-text.sh review_page $< > $@.tmp && mv $@.tmp $@
 $(BUILD)/src/report/review.o: $(BUILD)/gen/review_page.h
 $(BUILD)/src/report/review.o: CPPFLAGS += -I$(BUILD)/gen
+# pcbdiff watch: its live page, embedded the same way; libsoup-3 (HTTP) for it alone
+WATCH_PKGS := libsoup-3.0
+$(BUILD)/gen/watch_page.h: src/watch/watch.html scripts/embed-text.sh
+	@mkdir -p $(@D)
+	scripts/embed-text.sh watch_page $< > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/watch/server.o: $(BUILD)/gen/watch_page.h
+$(BUILD)/src/watch/%.o: CPPFLAGS += -I$(BUILD)/gen $(shell pkg-config --cflags $(WATCH_PKGS) 2>/dev/null)
+# the "file is complete" check is tested on its own (it is not in the library)
+$(BUILD)/tests/unit/test-settle: $(BUILD)/src/watch/settle.o
 
-LIB_C    := $(sort $(filter-out src/cli/% $(FRONT_C),$(wildcard src/*/*.c)))
+LIB_C    := $(sort $(filter-out src/cli/% src/watch/% $(FRONT_C),$(wildcard src/*/*.c)))
 LIB_CXX  := $(sort $(wildcard src/cv/*.cpp))
 CLI_C    := $(sort $(wildcard src/cli/*.c))
+# pcbdiff watch (bench mode): a front-end in the CLI, not the library; only it needs libsoup
+WATCH_C  := $(sort $(wildcard src/watch/*.c))
+CLI_C    += $(WATCH_C)
 LIB_OBJ  := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cpp=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_C:%.c=$(BUILD)/%.o) $(FRONT_C:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libpcbdiff.a
@@ -105,6 +117,8 @@ STAGE    := $(BUILD)/stage
 BROWSER_TESTS := $(sort $(wildcard tests/browser/test-*.py))
 # tests/slurm: a real single-node Slurm runs a batch job array and its merge (as root)
 SLURM_TESTS := $(sort $(wildcard tests/slurm/test-*.sh))
+# tests/watch: pcbdiff watch on a real folder with its real HTTP page (Python's standard library)
+BROWSER_TESTS += $(sort $(wildcard tests/watch/test-*.py))
 check: $(BIN) $(TESTS) $(STAGE)/bin/pcbdiff
 	PCBDIFF=$(abspath $(BIN)) SRCDIR=$(CURDIR) PCBDIFF_STAGE=$(abspath $(STAGE)) \
 	PCBDIFF_CC="$(CC)" PCBDIFF_CC_FLAGS="$(SANFLAGS) $(if $(SAN),-fsanitize-link-c++-runtime -lstdc++)" prove -j2 $(TESTS) \
@@ -139,9 +153,10 @@ tsan:
 	SRCDIR=$(CURDIR) TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	    prove build-san-thread/tests/unit/test-prepared
 
-# ---- fuzzing: libFuzzer harnesses tests/fuzz/fuzz-NAME.c, seed corpora tests/fuzz/corpus/NAME,
+# ---- fuzzing: libFuzzer harnesses tests/fuzz/fuzz-NAME.c, seed corpora tests/fuzz/corpus/NAME
+# (and a dictionary tests/fuzz/NAME.dict where there is one),
 # every crash ever found kept in tests/fuzz/crashes/NAME (replayed by make test, under ASan+UBSan)
-FUZZERS      := image board manifest
+FUZZERS      := image board manifest decisions
 FUZZ_SECONDS ?= 60
 FUZZ_LIB     := build-san-fuzzer-no-link-address-undefined/libpcbdiff.a
 REPLAY_LIB   := build-san-address-undefined/libpcbdiff.a
@@ -166,6 +181,7 @@ fuzz: fuzz-lib
 	    mkdir -p build-fuzz/corpus-$$f; \
 	    echo "== fuzz $$f for $(FUZZ_SECONDS) s"; \
 	    build-fuzz/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        $$(test -f tests/fuzz/$$f.dict && echo -dict=tests/fuzz/$$f.dict) \
 	        -artifact_prefix=build-fuzz/crash-$$f- build-fuzz/corpus-$$f tests/fuzz/corpus/$$f \
 	        2>&1 | grep -E '^#[0-9]+.*DONE|stat::number_of_executed_units|cov:|ERROR|SUMMARY' | tail -4 \
 	        || exit 1; \
@@ -203,7 +219,7 @@ $(SO): $(LIB_OBJ)
 # the CLI links the shared library, found beside it (build tree) or in ../lib (installed)
 $(BIN): $(CLI_OBJ) $(SO)
 	$(CXX) $(LDFLAGS) $(CLI_OBJ) -L$(BUILD) -lpcbdiff -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' \
-	    $(PKG_LIBS) $(shell pkg-config --libs $(FRONT_PKGS) 2>/dev/null) -lm -o $@
+	    $(PKG_LIBS) $(shell pkg-config --libs $(FRONT_PKGS) $(WATCH_PKGS) 2>/dev/null) -lm -o $@
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the CLI and its man page, the headers, the shared
 # and static libraries and pcbdiff.pc (pkg-config).

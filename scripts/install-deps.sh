@@ -6,11 +6,12 @@ set -eu
 # python3, chromium, chromium-driver: the review page test in a headless browser (tests/browser)
 # libsqlite3-dev: pcbdiff batch's results database (SQLite, WAL)
 # slurm-wlm, munge: tests/slurm brings up a real single-node Slurm for a batch job array
+# libsoup-3.0-dev: the live page of pcbdiff watch (HTTP server; src/watch/server.c)
 PKGS="build-essential pkg-config libglib2.0-dev libjson-glib-dev libturbojpeg0-dev libpng-dev
 libssl-dev libopencv-core-dev libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
 libopencv-video-dev libopencv-flann-dev perl clang libclang-rt-14-dev
 python3 chromium chromium-driver
-libsqlite3-dev slurm-wlm munge"
+libsqlite3-dev slurm-wlm munge libsoup-3.0-dev"
 
 missing=""
 for p in $PKGS; do
@@ -20,8 +21,9 @@ for p in $PKGS; do
 done
 # pkg-config must also see the libraries (a half-removed package would pass dpkg)
 if [ -z "$missing" ] && ! pkg-config --exists glib-2.0 gio-2.0 json-glib-1.0 libpng libturbojpeg libcrypto \
-    sqlite3; then
-    missing="libglib2.0-dev libjson-glib-dev libpng-dev libturbojpeg0-dev libssl-dev libsqlite3-dev"
+    sqlite3 libsoup-3.0; then
+    missing="libglib2.0-dev libjson-glib-dev libpng-dev libturbojpeg0-dev libssl-dev libsqlite3-dev
+libsoup-3.0-dev"
 fi
 [ -z "$missing" ] && exit 0
 

@@ -40,6 +40,9 @@ typedef struct {
     int radius;                  /* the score's tolerance radius, working px */
     double one_way;              /* the score's one-way weight (PcbDiffParams) */
     double normalise_ms;         /* wall time of the masks and photometric normalisation */
+    double light_change;         /* noise[0] over what the two images' own noise explains: about
+                                    1 under the golden's light, several times that when the light
+                                    on the parts differs */
     struct PcbDiffPrivate *priv; /* private (the reduced copies, the blur map); may be NULL */
 } PcbDiffMap;
 

@@ -46,9 +46,18 @@ typedef struct {
     double max_shift_px;    /* a region that a local shift of the photo by up to this much
                                (reference px, tried in whole working px) explains is dropped,
                                one it explains in part is cut down to the rest (0 = off) */
+    double light_changed;   /* the light differs when the map's light_change reaches this
+                               (0 = never) ... */
+    double min_material;    /* ... and then a finding needs this share of its changed pixels
+                               bare board in one image only (a part put on or taken off) */
 } PcbFindingsParams;
 
 PCB_API void pcb_findings_params_init(PcbFindingsParams *params);
+
+/* Whether the light on the parts differs between the golden and the photo (@map's
+ * light_change reaches @params->light_changed): then findings judge only parts put on or taken
+ * off the board. @params NULL means the defaults. */
+PCB_API gboolean pcb_findings_light_differs(const PcbDiffMap *map, const PcbFindingsParams *params);
 
 /* Returns a new GArray of PcbFinding (g_array_unref() it: its clear func frees each finding's
  * zone), sorted by score, highest first; NULL with PCB_ERROR_BACKEND or PCB_ERROR_LIMIT.

@@ -98,6 +98,9 @@ typedef struct {
     GArray *timings;  /* PcbTiming, in pipeline order */
     double total_ms;
     double noise[3];
+    double light_change;    /* the difference's noise over the images' own (PcbDiffMap) */
+    gboolean light_differs; /* it reached findings.light-changed: only parts put on or taken
+                               off the board were judged, not changes on a part's surface */
     /* kept when params->keep_images: */
     PcbImage *reference; /* RGB8, reference size */
     PcbImage *warped;    /* RGB8, reference size */

@@ -82,6 +82,8 @@ int cmd_decide(int argc, char **argv);
 gboolean cli_write_review(PcbInspection *insp, const PcbBoard *board, const GError *failure,
                           const char *html, GError **error);
 int cmd_register(int argc, char **argv);
+/* pcbdiff watch (src/watch/): bench mode on a hot folder with a live page. */
+int cmd_watch(int argc, char **argv);
 
 /* pcbdiff batch and pcbdiff db (src/batch/) */
 int cmd_batch(int argc, char **argv);

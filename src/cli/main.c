@@ -18,7 +18,9 @@ usage(FILE *f)
                "  verify REPORT --pubkey K  check a signed report (and --photo, --reference)\n"
                "  decide REPORT DECISIONS   write a review page's decisions into the report\n"
                "  batch --db DB PATH...     inspect a photo archive into a results database\n"
-               "  db merge|export|summary|verify DB   work with batch results databases\n\n"
+               "  db merge|export|summary|verify DB   work with batch results databases\n"
+               "  watch --board DIR FOLDER  bench mode: inspect each photo dropped into FOLDER,\n"
+               "                            with a live page\n\n"
                "  pcbdiff COMMAND --help    options of a command\n"
                "  pcbdiff --version         version\n\n"
                "Exit status: 0 no findings, 1 findings, 2 usage/input/output trouble, 3 the photo "
@@ -62,6 +64,8 @@ main(int argc, char **argv)
         return cmd_batch(argc - 1, argv + 1);
     if (strcmp(cmd, "db") == 0)
         return cmd_db(argc - 1, argv + 1);
+    if (strcmp(cmd, "watch") == 0)
+        return cmd_watch(argc - 1, argv + 1);
     fprintf(stderr, "pcbdiff: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return PCB_EXIT_TROUBLE;

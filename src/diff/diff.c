@@ -158,9 +158,10 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
     out->one_way = params->one_way;
     t0 = pcb_now_ms();
     if (!pcb_diff_score(&rv, &pv, &vv, &blur, radius, params->one_way, PCB_DIFF_UNIT, &sv,
-                        out->noise, error))
+                        out->noise, &out->light_change, error))
         return FALSE;
-    g_debug("difference: score %.0f ms", pcb_now_ms() - t0);
+    g_debug("difference: score %.0f ms; noise L %.2f, %.1f times the images' own",
+            pcb_now_ms() - t0, out->noise[0], out->light_change);
     if (params->background_quantile <= 0)
         return TRUE;
     /* what the smooth normalisation cannot follow (glare, tone curves over mixed blocks, dark

@@ -135,10 +135,11 @@ gboolean pcb_local_background(pcbcv_view *score, const pcbcv_view *valid, int ce
  * kept; each channel divided by its robust noise sigma; combined as an RMS. @one_way (0..1)
  * of the larger distance's excess is added where the other image is plain. Smoothed; written
  * as sigmas * @unit into the 1-channel @score (0 where @valid is 0). @noise gets the three
- * sigmas (Lab units). */
+ * sigmas (Lab units), @light the L sigma over what the images' own noise explains. */
 gboolean pcb_diff_score(const pcbcv_view *reference, const pcbcv_view *photo,
                         const pcbcv_view *valid, const PcbBlurMap *blur, int radius, double one_way,
-                        double unit, pcbcv_view *score, double noise[3], GError **error);
+                        double unit, pcbcv_view *score, double noise[3], double *light,
+                        GError **error);
 
 /* ---- the score, defined once (score.c): the band pass and the shift test both use it ---- */
 

@@ -120,6 +120,7 @@ typedef struct {
     const pcbcv_view *ref, *pho, *v; /* v: the eroded valid mask */
     const PcbBlurMap *blur;
     long hist[3 * DIFFS];
+    long own[2 * DIFFS]; /* each image's L differences between horizontal neighbours */
     PcbJob job;
 } NoiseJob;
 
@@ -138,7 +139,7 @@ rows_covered(const pcbcv_view *v, PcbBox r)
 
 /* Adds a group of rows' Lab differences at covered pixels to @h. */
 static gboolean
-noise_group(NoiseJob *j, PcbBox r, PcbBuf bufs[4], long *h)
+noise_group(NoiseJob *j, PcbBox r, PcbBuf bufs[4], long *h, long *own)
 {
     GError *err = NULL;
     pcbcv_view a, b;
@@ -151,10 +152,15 @@ noise_group(NoiseJob *j, PcbBox r, PcbBuf bufs[4], long *h)
     for (int y = 0; y < r.h; y++) {
         const guint8 *p = pcb_view_row(&al, y), *q = pcb_view_row(&bl, y);
         const guint8 *pv = pcb_view_row(j->v, r.y + y);
-        for (int x = 0; x < r.w; x += NOISE_STEP)
-            if (pv[x])
+        for (int x = 0; x + 1 < r.w; x += NOISE_STEP)
+            if (pv[x]) {
                 for (int c = 0; c < 3; c++)
                     h[c * DIFFS + q[3 * x + c] - p[3 * x + c] + DIFF_ZERO]++;
+                if (pv[x + 1]) {
+                    own[p[3 * x + 3] - p[3 * x] + DIFF_ZERO]++;
+                    own[DIFFS + q[3 * x + 3] - q[3 * x] + DIFF_ZERO]++;
+                }
+            }
     }
     return TRUE;
 }
@@ -164,38 +170,53 @@ noise_groups(void *ctx, int begin, int end)
 {
     NoiseJob *j = ctx;
     const int rows = j->ref->height;
-    long *h = g_new0(long, 3 * DIFFS);
+    long *h = g_new0(long, 5 * DIFFS), *own = h + 3 * DIFFS;
     PcbBuf bufs[4] = { { 0 } }; /* matched and Lab rows of both images */
     for (int g = begin; g < end; g++) {
         const PcbBox r
             = { 0, NOISE_EVERY * g, j->ref->width, MIN(NOISE_ROWS, rows - NOISE_EVERY * g) };
-        if (rows_covered(j->v, r) && !noise_group(j, r, bufs, h))
+        if (rows_covered(j->v, r) && !noise_group(j, r, bufs, h, own))
             break;
     }
     g_mutex_lock(&j->job.lock);
     for (int i = 0; i < 3 * DIFFS; i++)
         j->hist[i] += h[i];
+    for (int i = 0; i < 2 * DIFFS; i++)
+        j->own[i] += own[i];
     g_mutex_unlock(&j->job.lock);
     for (int i = 0; i < 4; i++)
         pcb_buf_clear(&bufs[i]);
     g_free(h);
 }
 
+static double
+hist_sigma(const long *hist)
+{
+    long n = 0;
+    for (int i = 0; i < DIFFS; i++)
+        n += hist[i];
+    return hist_mad_sigma(hist, n);
+}
+
 /* Noise: robust sigma per Lab channel from an eighth of the rows (groups of 4 rows every 32:
- * one blur and conversion call per group), every second column. */
+ * one blur and conversion call per group), every second column. *@light: that L sigma over
+ * what the two images' own noise explains (each image's from the differences of neighbouring
+ * pixels, most of which lie on plain surfaces): about 1 when the photo differs from the golden
+ * only by its noise, several when the light on the parts differs. */
 static gboolean
 estimate_noise(const pcbcv_view *ref, const pcbcv_view *pho, const pcbcv_view *v,
-               const PcbBlurMap *blur, double noise[3], GError **error)
+               const PcbBlurMap *blur, double noise[3], double *light, GError **error)
 {
     NoiseJob *j = g_new0(NoiseJob, 1);
     *j = (NoiseJob){ .ref = ref, .pho = pho, .v = v, .blur = blur };
     const int groups = (ref->height + NOISE_EVERY - 1) / NOISE_EVERY;
     gboolean ok = pcb_parallel(groups, noise_groups, j, &j->job, "noise", error);
-    for (int c = 0; ok && c < 3; c++) {
-        long n = 0;
-        for (int i = 0; i < DIFFS; i++)
-            n += j->hist[c * DIFFS + i];
-        noise[c] = MAX(hist_mad_sigma(&j->hist[c * DIFFS], n), noise_floor[c]);
+    for (int c = 0; ok && c < 3; c++)
+        noise[c] = MAX(hist_sigma(&j->hist[c * DIFFS]), noise_floor[c]);
+    if (ok) {
+        /* a neighbour difference holds a pixel's noise twice */
+        double own = hypot(hist_sigma(j->own), hist_sigma(j->own + DIFFS)) / G_SQRT2;
+        *light = noise[0] / MAX(own, noise_floor[0]);
     }
     g_free(j);
     return ok;
@@ -342,7 +363,7 @@ bands(void *ctx, int begin, int end)
 gboolean
 pcb_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcbcv_view *valid,
                const PcbBlurMap *blur, int radius, double one_way, double unit, pcbcv_view *score,
-               double noise[3], GError **error)
+               double noise[3], double *light, GError **error)
 {
     const pcbcv_view *r = reference;
     if (r->channels != 3 || photo->channels != 3 || valid->channels != 1 || score->channels != 1
@@ -359,7 +380,7 @@ pcb_diff_score(const pcbcv_view *reference, const pcbcv_view *photo, const pcbcv
     if (!pcb_cv_check(pcbcv_morph(valid, &v, 0, 2 * (radius + VALID_MARGIN) + 1, PCBCV_BORDER_ZERO,
                                   msg, sizeof msg),
                       msg, "difference", PCB_ERROR_BACKEND, error)
-        || !estimate_noise(reference, photo, &v, blur, noise, error))
+        || !estimate_noise(reference, photo, &v, blur, noise, light, error))
         return FALSE;
     BandJob j = { .ref = reference,
                   .pho = photo,

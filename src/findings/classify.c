@@ -21,6 +21,11 @@
 #define MIN_SLOPE     0.25 /* no light change inverts or wipes out contrast */
 #define RING_WORSE    2.0 /* a light fit that doubles the unchanged ring's squared difference ... */
 #define RING_NOISE    2.0 /* ... beyond 2 noise sigmas a pixel explains nothing */
+#define LAB_ZERO      128 /* a* and b* of 8-bit Lab are offset by this */
+#define SHADE_MIN     0.6 /* bare board in shade or light keeps its chroma in proportion ... */
+#define SHADE_MAX     1.5 /* ... to its lightness, within this range of the ring's */
+#define CHROMA_TOL    10.0 /* a pixel is bare board within this chroma distance (Lab units) ... */
+#define CHROMA_SHARE  0.25 /* ... plus this share of the board's own chroma */
 
 static inline guint
 coarse(const guint8 *p)
@@ -161,6 +166,82 @@ PcbBlurMap
 pcb_blur_of(const PcbDiffMap *map)
 {
     return map->priv != NULL ? map->priv->blur : (PcbBlurMap){ 0, 0, 0, NULL };
+}
+
+/* The Lab colour of an 8-bit RGB colour. */
+static void
+rgb_lab(const double rgb[3], double lab[3])
+{
+    guint8 in[3] = { (guint8) lround(rgb[0]), (guint8) lround(rgb[1]), (guint8) lround(rgb[2]) };
+    guint8 out[3];
+    pcbcv_view iv = { 1, 1, 3, 3, in }, ov = { 1, 1, 3, 3, out };
+    pcb_rgb_to_lab(&iv, &ov);
+    for (int c = 0; c < 3; c++)
+        lab[c] = out[c];
+}
+
+/* Whether Lab pixel @p is bare board of Lab colour @board: its chroma is the board's, scaled
+ * by its lightness against the board's (shade and light change a surface's lightness and its
+ * chroma in proportion, not its hue). */
+static gboolean
+is_bare(const guint8 *p, const double board[3])
+{
+    double k = CLAMP(p[0] / MAX(board[0], 1.0), SHADE_MIN, SHADE_MAX);
+    double ba = board[1] - LAB_ZERO, bb = board[2] - LAB_ZERO;
+    double da = p[1] - LAB_ZERO - k * ba, db = p[2] - LAB_ZERO - k * bb;
+    double tol = CHROMA_TOL + CHROMA_SHARE * sqrt(ba * ba + bb * bb);
+    return da * da + db * db < tol * tol;
+}
+
+double
+pcb_material_change(const PcbDiffMap *map, const PcbRegion *r, guint8 low, int cell, double least)
+{
+    int x0, y0, x1, y1, pad;
+    double rgb[2][3], board[2][3];
+    if (!region_box(map, r, &x0, &y0, &x1, &y1, &pad)
+        || !board_colour(map->ref, x0, y0, x1, y1, pad, rgb[0])
+        || !board_colour(map->photo, x0, y0, x1, y1, pad, rgb[1]))
+        return 1; /* nothing to hold it to: a change of material */
+    const PcbBox box = { x0, y0, x1 - x0, y1 - y0 };
+    g_autoptr(PcbImage) lab0 = pcb_image_new(box.w, box.h, PCB_FORMAT_RGB8, NULL);
+    g_autoptr(PcbImage) lab1 = pcb_image_new(box.w, box.h, PCB_FORMAT_RGB8, NULL);
+    if (lab0 == NULL || lab1 == NULL)
+        return 1;
+    pcbcv_view rv = pcb_view(map->ref), pv = pcb_view(map->photo);
+    pcbcv_view rc = pcb_view_crop(&rv, box), pc = pcb_view_crop(&pv, box);
+    pcbcv_view l0 = pcb_view(lab0), l1 = pcb_view(lab1);
+    pcb_rgb_to_lab(&rc, &l0);
+    pcb_rgb_to_lab(&pc, &l1);
+    rgb_lab(rgb[0], board[0]);
+    rgb_lab(rgb[1], board[1]);
+    cell = MAX(1, cell);
+    const int cols = (box.w + cell - 1) / cell, rows = (box.h + cell - 1) / cell;
+    g_autofree guint *count = g_new0(guint, 2 * (size_t) cols * rows); /* changed, moved */
+    guint n = 0, moved = 0;
+    for (int y = y0; y < y1; y++) {
+        const guint8 *a = pcb_image_row(lab0, y - y0), *b = pcb_image_row(lab1, y - y0);
+        const guint8 *s = pcb_image_row(map->score, y);
+        for (int x = x0; x < x1; x++) {
+            if (s[x] < low)
+                continue;
+            const guint8 *pa = a + 3 * (x - x0), *pb = b + 3 * (x - x0);
+            const double la[3] = { pa[0], pa[1], pa[2] }, lb[3] = { pb[0], pb[1], pb[2] };
+            /* bare board in one image, and not the same surface in shade or light in the other */
+            gboolean m = (is_bare(pa, board[0]) && !is_bare(pb, la))
+                         || (is_bare(pb, board[1]) && !is_bare(pa, lb));
+            guint *c = count + 2 * ((size_t) ((y - y0) / cell) * cols + (x - x0) / cell);
+            c[0]++;
+            c[1] += m;
+            n++;
+            moved += m;
+        }
+    }
+    /* a new part merged with the shade beside it: its cells still change material */
+    double share = n > 0 ? (double) moved / n : 1;
+    for (int i = 0; i < cols * rows; i++)
+        if (count[2 * i + 1] >= least)
+            share = MAX(share, (double) count[2 * i + 1] / count[2 * i]);
+    return share;
 }
 
 /* A least-squares line Y = slope X + off through the covered pixels of channel @c (@src to

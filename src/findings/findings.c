@@ -198,6 +198,46 @@ too_small(const Judge *jd, const PcbRegion *r)
     return FALSE;
 }
 
+/* Whether the light on the parts differs between the golden and the photo: then a surface lit
+ * otherwise (shading, a highlight, a shadow on a part) can look as changed as a new part, and
+ * only a change of material counts. */
+gboolean
+pcb_findings_light_differs(const PcbDiffMap *map, const PcbFindingsParams *params)
+{
+    PcbFindingsParams defaults;
+    if (params == NULL) {
+        pcb_findings_params_init(&defaults);
+        params = &defaults;
+    }
+    return params->light_changed > 0 && map->light_change >= params->light_changed;
+}
+
+static gboolean
+light_differs(const Judge *jd)
+{
+    return pcb_findings_light_differs(jd->map, jd->params);
+}
+
+#define MATERIAL_CELL_MM 2.0 /* the cells a change of material is judged in: a small part, mm */
+#define MATERIAL_CELL_PX 24  /* ... or px when the scale is unknown */
+
+/* Whether region @r puts a part on the bare board or takes one off (see light_differs). */
+static gboolean
+changes_material(const Judge *jd, const PcbRegion *r)
+{
+    /* cells of a small part's size, half of it changing material */
+    const double scale = jd->map->scale;
+    int cell = jd->px_per_mm > 0 ? (int) lround(MATERIAL_CELL_MM * jd->px_per_mm / scale)
+                                 : MATERIAL_CELL_PX;
+    double m = pcb_material_change(jd->map, r, jd->low, cell, 0.5 * cell * cell);
+    if (m >= jd->params->min_material)
+        return TRUE;
+    g_debug("findings: region at %.0f,%.0f %.0fx%.0f px: the light differs and it is the same "
+            "surface in both (%.0f%% changes material)",
+            r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, 100 * m);
+    return FALSE;
+}
+
 /* The finding of region @r; FALSE when it is too small or thin, when parallax explains it (a
  * part off the board plane seen from another pose; it may also be cut down to the rest), or a
  * change of light (glare, gain, tone) explains it. */
@@ -216,6 +256,9 @@ finding_of(const Judge *jd, PcbRegion *r, PcbFinding *f)
                 r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, r->peak / PCB_DIFF_UNIT, 100 * u);
         return FALSE;
     }
+    /* as light, on the whole region: a cut-down part of a new part may be mostly its shadow */
+    if (light_differs(jd) && !changes_material(jd, r))
+        return FALSE;
     if (jd->parallax != NULL) {
         if (!pcb_parallax_test(jd->parallax, r, jd->low)) {
             g_debug("findings: region at %.0f,%.0f %.0fx%.0f px: parallax explains it", r->x0,

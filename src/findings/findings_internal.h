@@ -80,6 +80,13 @@ PcbBlurMap pcb_blur_of(const PcbDiffMap *map);
  * board around them (classify.c). */
 PcbKind pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low);
 
+/* The share of a region's changed pixels (>= @low) that are bare board in one image and not in
+ * the other: a part put on or taken off the board, not a surface lit otherwise; or the largest
+ * such share of a @cell x @cell px cell (working px) where at least @least pixels change
+ * material (classify.c). */
+double pcb_material_change(const PcbDiffMap *map, const PcbRegion *r, guint8 low, int cell,
+                           double least);
+
 /* The larger share of a region's changed pixels' squared difference that a local affine
  * change of light leaves unexplained (classify.c). */
 double pcb_unexplained(const PcbDiffMap *map, const PcbRegion *r, guint8 low);

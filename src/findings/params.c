@@ -22,6 +22,12 @@ const PcbParamSpec pcb_findings_param_specs[] = {
       "fragments closer than this merge, mm (4 reference px when the scale is unknown)"),
     P("min-unexplained", DOUBLE, min_unexplained, 0.4, 0, 1,
       "share of a finding's difference a local change of light must leave unexplained (0: off)"),
+    P("light-changed", DOUBLE, light_changed, 3.0, 0, 1000,
+      "the light differs when the difference's noise is this many times the images' own "
+      "(0: never)"),
+    P("min-material", DOUBLE, min_material, 0.5, 0, 1,
+      "when the light differs, this share of a finding's changed pixels must be bare board in "
+      "one image only"),
     P("max-shift-px", DOUBLE, max_shift_px, 3.0, 0, 16,
       "a region a local shift of the photo by up to this much explains is dropped, reference px"),
 };

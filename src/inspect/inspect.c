@@ -291,6 +291,8 @@ difference_and_findings(Run *run, const PcbImage *ref, PcbImage *warped, const P
     if (!pcb_difference(ref, warped, valid, ignore, &run->params->diff, &map, error))
         return FALSE;
     memcpy(insp->noise, map.noise, sizeof insp->noise);
+    insp->light_change = map.light_change;
+    insp->light_differs = pcb_findings_light_differs(&map, &run->params->find);
     stage_time(run, "normalise", map.normalise_ms);
     stage_time(run, "difference", pcb_now_ms() - t0 - map.normalise_ms);
     t0 = pcb_now_ms();

@@ -31,7 +31,9 @@ parse(const char *text, const char *what, GError **error)
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) perr = NULL;
     if (!json_parser_load_from_data(parser, text, -1, &perr)) {
-        bad(error, "%s is not JSON: %s", what, perr->message);
+        /* json-glib quotes the bad text, which may itself be invalid UTF-8 */
+        g_autofree char *msg = g_utf8_make_valid(perr->message, -1);
+        bad(error, "%s is not JSON: %s", what, msg);
         return NULL;
     }
     JsonNode *root = json_parser_get_root(parser);
@@ -206,6 +208,21 @@ pcb_report_apply_decisions(const char *report_json, const char *decisions_json, 
     json_generator_set_indent(gen, 2);
     g_autofree char *raw = json_generator_to_data(gen, NULL);
     g_autofree char *tidy = pcb_report_json_tidy(raw);
+    /* json-glib reads what it cannot write back: an unpaired \uD800-\uDFFF escape becomes
+     * invalid UTF-8, a number out of range infinity (found by tests/fuzz/fuzz-decisions.c).
+     * Such a report was not written by pcbdiff; refuse it rather than write one nobody can
+     * read. */
+    if (!g_utf8_validate(tidy, -1, NULL)) {
+        bad(error, "report or decisions: a string is not valid Unicode (an unpaired "
+                   "\\uD800-\\uDFFF escape)");
+        return NULL;
+    }
+    g_autoptr(JsonParser) check = json_parser_new();
+    if (!json_parser_load_from_data(check, tidy, -1, NULL)) {
+        bad(error, "report: holds a value that cannot be written back as JSON (a number out of "
+                   "range, such as 1e400)");
+        return NULL;
+    }
     return g_strconcat(tidy, "\n", NULL);
 }
 

@@ -293,6 +293,13 @@ build_report(const PcbInspection *insp, const GError *failure)
         add_number(b, round_dec(insp->noise[c], 3));
     json_builder_end_array(b);
 
+    json_builder_set_member_name(b, "light");
+    json_builder_begin_object(b);
+    member_number(b, "noise_over_own", insp->registered ? round_dec(insp->light_change, 2) : NAN);
+    json_builder_set_member_name(b, "differs");
+    json_builder_add_boolean_value(b, insp->light_differs);
+    json_builder_end_object(b);
+
     add_timings(b, insp);
     json_builder_end_object(b);
     return json_builder_get_root(b);

@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include "pcbdiff/image.h"
+#include "pcbdiff/inspect.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,10 @@ char *pcb_report_json_tidy(const char *json);
 void pcb_json_member_int(JsonBuilder *b, const char *name, gint64 v);
 void pcb_json_member_string(JsonBuilder *b, const char *name, const char *s);
 void pcb_json_member_ints(JsonBuilder *b, const char *name, const int *v, int n);
+
+/* What the summary and the review page say when the light differs from the golden's (the
+ * findings then judged only parts put on or taken off), or NULL; g_free() it (text.c). */
+char *pcb_report_light_warning(const PcbInspection *insp);
 
 G_END_DECLS
 

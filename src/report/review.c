@@ -328,6 +328,9 @@ build_page(const PcbInspection *insp, const PcbBoard *board, const GError *failu
                         g_strdup_printf("crops for the first %d findings only", MAX_CROPS));
     if (n > 0 && insp->warped == NULL)
         g_ptr_array_add(warnings, g_strdup("the registered photo was not kept: no photo crops"));
+    char *light = pcb_report_light_warning(insp);
+    if (light != NULL)
+        g_ptr_array_add(warnings, light);
     json_builder_set_member_name(b, "warnings");
     json_builder_begin_array(b);
     for (guint i = 0; i < warnings->len; i++)

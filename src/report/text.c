@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 #include "pcbdiff/pcbdiff.h"
+#include "report/report_internal.h"
 
 /* @s (UTF-8, or anything) cut to at most @max characters, with "..." when cut. */
 static char *
@@ -92,6 +93,17 @@ context(const PcbInspection *insp, glong width)
     return g_strdup_printf("(%s vs %s; %s)", photo, ref, reg);
 }
 
+char *
+pcb_report_light_warning(const PcbInspection *insp)
+{
+    if (!insp->light_differs)
+        return NULL;
+    return g_strdup_printf("the light differs from the golden's (%.1fx the images' own noise): "
+                           "only parts put on or taken off were judged; for markings and parts "
+                           "changed in place, photograph under the golden's light",
+                           insp->light_change);
+}
+
 void
 pcb_report_print_text(const PcbInspection *insp, FILE *out)
 {
@@ -114,4 +126,7 @@ pcb_report_print_text(const PcbInspection *insp, FILE *out)
             fprintf(out, "NOT JUDGED  zone %s: %s (%d finding%s withheld); take another photo\n",
                     z->name, z->why, z->withheld, z->withheld == 1 ? "" : "s");
     }
+    g_autofree char *light = pcb_report_light_warning(insp);
+    if (light != NULL)
+        fprintf(out, "NOTE  %s\n", light);
 }

@@ -2,6 +2,8 @@
 """The review page (pcbdiff inspect --html) in Debian's headless Chromium, driven through
 chromedriver's W3C WebDriver HTTP API with the standard library only (no npm, no selenium).
 
+Also the live page of pcbdiff watch: it follows a session as photos arrive, with the same hooks.
+
 Prints TAP for prove. Needs $PCBDIFF (the binary) and $SRCDIR (the source tree), which
 `make check` sets. Starts and stops its own chromedriver (in its own process group, so the
 browsers it started go with it) on a free port, with a fresh profile in a temporary folder.
@@ -24,7 +26,7 @@ SRCDIR = os.environ.get("SRCDIR", ".")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver")
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
-DEADLINE_S = 90  # the whole test; it takes a few seconds
+DEADLINE_S = 150  # the whole test; it takes a few seconds
 
 count = 0
 failed = 0
@@ -245,6 +247,59 @@ def test_review_flow(wd, tmp):
        "decide refuses decisions for another report (exit 2, one line)", r.stderr)
 
 
+def test_watch_page(wd, tmp):
+    """pcbdiff watch's live page: it follows the session as photos arrive (polling)."""
+    folder = os.path.join(tmp, "camera")
+    os.mkdir(folder)
+    err = open(os.path.join(tmp, "watch.stderr"), "w")
+    watch = subprocess.Popen([PCBDIFF, "watch", "--board",
+                              os.path.join(SRCDIR, "reference-boards", "demo"), folder,
+                              "--out", os.path.join(tmp, "watch-out"), "--listen", "127.0.0.1:0",
+                              "--settle", "0.2"], stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        url = None
+        end = time.time() + 30
+        while url is None and time.time() < end and watch.poll() is None:
+            with open(err.name) as f:
+                for line in f:
+                    if "page http://" in line:
+                        url = line.split("page ", 1)[1].split(";")[0]
+            time.sleep(0.05)
+        if url is None:
+            raise RuntimeError("pcbdiff watch did not start")
+        wd.go(url)
+        wd.wait("return document.body.dataset.ready === 'true'", "the watch page's first poll")
+        ok(wd.js("return document.querySelector('[data-verdict]').dataset.verdict") == "",
+           "watch page: no verdict before the first photo")
+        shutil.copy(os.path.join(SRCDIR, "samples", "implant-bmc.jpg"),
+                    os.path.join(folder, "board-1.jpg"))
+        wd.wait("return document.body.dataset.results === '1'", "the first result", timeout=60)
+        ok(wd.js("return document.querySelector('[data-verdict]').dataset.verdict") == "fail",
+           "watch page: the latest verdict appears live (fail)")
+        kinds = wd.js("return [...document.querySelectorAll('#findings [data-finding-index]')]"
+                      ".map(e => e.dataset.kind)")
+        ok(kinds == ["added"], "watch page: its finding, with data-kind", kinds)
+        shutil.copy(os.path.join(SRCDIR, "samples", "clean-rotated.jpg"),
+                    os.path.join(folder, "board-2.jpg"))
+        wd.wait("return document.body.dataset.results === '2'", "the second result", timeout=60)
+        ok(wd.js("return document.querySelector('#verdict').dataset.verdict") == "pass"
+           and wd.js("return document.querySelectorAll('#history tr[data-seq]').length") == 2,
+           "watch page: the next photo replaces it (pass), the history has both")
+        href = wd.js("return document.querySelector('#review').href")
+        wd.go(href)
+        wd.wait("return document.body.dataset.ready === 'true'", "the review page over HTTP")
+        ok(wd.js("return document.querySelector('[data-verdict]').dataset.verdict") == "pass",
+           "watch page: its link opens the photo's review page")
+    finally:
+        watch.send_signal(signal.SIGTERM)
+        try:
+            watch.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            watch.kill()
+        err.close()
+    ok(watch.returncode == 0, "watch stops on SIGTERM with exit 0", watch.returncode)
+
+
 def main():
     if not CHROMEDRIVER or not os.path.exists(CHROMIUM):
         print("1..0 # SKIP chromium or chromedriver not installed (scripts/install-deps.sh)")
@@ -274,6 +329,7 @@ def main():
         wd.session(os.path.join(tmp, "profile"))
         test_pass_page(wd, tmp)
         test_review_flow(wd, tmp)
+        test_watch_page(wd, tmp)
     except Exception as e:  # report it as a failure, then clean up
         ok(False, "the browser test ran to the end", repr(e))
         log.flush()

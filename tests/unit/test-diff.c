@@ -114,6 +114,42 @@ test_lighting_alone(void)
     g_assert_cmpuint(f->len, ==, 0);
 }
 
+/* How much the light on the parts differs: the difference's noise over the images' own. About
+ * 1 for the same scene under smoothly changed light; several times that when every surface is
+ * shaded otherwise (a light from another side: a pattern of gains finer than the light
+ * normalisation's blocks). */
+static double
+light_change_of(const PcbImage *ref, const PcbImage *photo)
+{
+    PcbDiffMap map;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PcbImage) work = pcb_image_copy(photo, &error);
+    g_assert_nonnull(work);
+    g_assert_true(pcb_difference(ref, work, NULL, NULL, NULL, &map, &error));
+    double light = map.light_change;
+    g_test_message("noise L %.2f, light change %.2f", map.noise[0], light);
+    pcb_diff_map_clear(&map);
+    return light;
+}
+
+static void
+test_light_change_measured(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    g_autoptr(PcbImage) same = relit(ref, 1.25, 0.25, 2.0);
+    g_assert_cmpfloat(light_change_of(ref, same), <, 2.0);
+    g_autoptr(PcbImage) shaded = pcb_image_copy(same, NULL);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            double g = 1 + 0.35 * sin(x / 5.0) * sin(y / 7.0);
+            for (int c = 0; c < 3; c++) {
+                guint8 *p = pcb_image_row(shaded, y) + 3 * x + c;
+                *p = (guint8) CLAMP(lround(*p * g), 0, 255);
+            }
+        }
+    g_assert_cmpfloat(light_change_of(ref, shaded), >=, 3.0);
+}
+
 static void
 test_one_pixel_shift(void)
 {
@@ -571,6 +607,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     pcb_init(2);
     g_test_add_func("/diff/lab-conversion-matches-formula", test_lab_conversion);
+    g_test_add_func("/diff/light-change-measured", test_light_change_measured);
     g_test_add_func("/diff/lighting-change-alone-gives-nothing", test_lighting_alone);
     g_test_add_func("/diff/white-board-compares-white", test_white_board);
     g_test_add_func("/diff/one-pixel-shift-gives-nothing", test_one_pixel_shift);

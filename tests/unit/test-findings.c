@@ -78,12 +78,15 @@ maps_init(Maps *m)
     m->valid = image(PCB_FORMAT_GRAY8, &full);
 }
 
-/* The findings of @m (whose score and valid the map takes) at @scale. */
+/* The findings of @m (whose score and valid the map takes) at @scale, the light on the parts
+ * differing @light times over the images' noise (0: not measured). */
 static GArray *
-extract(Maps *m, double scale, const PcbBoard *board, const PcbFindingsParams *params)
+extract_lit(Maps *m, double scale, double light, const PcbBoard *board,
+            const PcbFindingsParams *params)
 {
     PcbDiffMap map;
     make_map(&map, g_steal_pointer(&m->score), m->ref, m->photo, g_steal_pointer(&m->valid), scale);
+    map.light_change = light;
     g_autoptr(GError) error = NULL;
     GArray *f = pcb_findings_extract(&map, board, PPM, NULL, params, &error);
     g_assert_no_error(error);
@@ -92,6 +95,12 @@ extract(Maps *m, double scale, const PcbBoard *board, const PcbFindingsParams *p
     g_clear_pointer(&m->ref, pcb_image_free);
     g_clear_pointer(&m->photo, pcb_image_free);
     return f;
+}
+
+static GArray *
+extract(Maps *m, double scale, const PcbBoard *board, const PcbFindingsParams *params)
+{
+    return extract_lit(m, scale, 0, board, params);
 }
 
 /* Only the region logic: the shift and light filters off. */
@@ -347,6 +356,50 @@ test_light_change_dropped(void)
     g_assert_cmpuint(relit_region(0.4), ==, 0);
 }
 
+/* Under another light a part's own surface can change as much as a new part: shading on a
+ * curved top, a highlight, a shadow across the board. Then only a change of material (bare
+ * board in one image, something else in the other) is a finding: a part put on the board
+ * stays, a part lit otherwise and a shadow on the board go. Under the golden's light (1x the
+ * noise) all three are findings. */
+static guint
+lit_regions(double light, gboolean *implant_kept)
+{
+    PcbFindingsParams p;
+    pcb_findings_params_init(&p);
+    p.max_shift_px = 0;
+    p.min_unexplained = 0; /* only the material rule */
+    Maps m;
+    maps_init(&m);
+    const guint8 part_lit[3] = { 70, 70, 76 }, shade[3] = { 20, 58, 30 }; /* 0.6 x BOARD */
+    fill(m.ref, 8, 8, 20, 14, PART);                                      /* a part lit otherwise */
+    fill(m.photo, 8, 8, 20, 14, part_lit);
+    blob(m.score, 8, 8, 20, 14, 12);
+    fill(m.photo, 40, 44, 24, 10, shade); /* a shadow on the board */
+    blob(m.score, 40, 44, 24, 10, 12);
+    fill(m.photo, 64, 12, 12, 8, PART); /* a part put on the board */
+    blob(m.score, 64, 12, 12, 8, 12);
+    g_autoptr(GArray) f = extract_lit(&m, 1, light, NULL, &p);
+    *implant_kept = FALSE;
+    for (guint i = 0; i < f->len; i++)
+        *implant_kept |= at(f, i)->bbox.x == 64 && at(f, i)->kind == PCB_KIND_ADDED;
+    return f->len;
+}
+
+static void
+test_other_light_judges_material(void)
+{
+    gboolean implant;
+    g_assert_cmpuint(lit_regions(1.0, &implant), ==, 3);
+    g_assert_true(implant);
+    g_assert_cmpuint(lit_regions(6.0, &implant), ==, 1);
+    g_assert_true(implant);
+    PcbDiffMap map = { 0 };
+    map.light_change = 2.9;
+    g_assert_false(pcb_findings_light_differs(&map, NULL));
+    map.light_change = 3.0;
+    g_assert_true(pcb_findings_light_differs(&map, NULL));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -364,5 +417,6 @@ main(int argc, char **argv)
     g_test_add_func("/findings/score-order-and-range", test_score_order);
     g_test_add_func("/findings/zone-name-and-sensitivity", test_zone);
     g_test_add_func("/findings/light-change-dropped", test_light_change_dropped);
+    g_test_add_func("/findings/other-light-judges-material", test_other_light_judges_material);
     return g_test_run();
 }

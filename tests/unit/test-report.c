@@ -171,6 +171,9 @@ test_json_pass(void)
     JsonArray *noise = array_member(o, "noise_sigma");
     g_assert_cmpuint(json_array_get_length(noise), ==, 3);
     g_assert_cmpfloat(json_array_get_double_element(noise, 1), ==, 1.25);
+    JsonObject *light = object_member(o, "light");
+    g_assert_false(json_object_get_boolean_member(light, "differs"));
+    g_assert_true(json_object_has_member(light, "noise_over_own"));
 
     /* doubles are spelled short, not json-glib's %.17g */
     g_assert_null(strstr(text, "0000000"));

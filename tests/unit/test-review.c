@@ -134,6 +134,29 @@ test_review_files(void)
     g_assert_cmpint(json_array_get_int_element(c, 2), >=, 160);
     g_assert_cmpint(json_array_get_int_element(c, 0), <=, 40);
     g_assert_cmpint(json_array_get_int_element(c, 0) + json_array_get_int_element(c, 2), >=, 52);
+    g_assert_cmpuint(json_array_get_length(json_object_get_array_member(p, "warnings")), ==, 0);
+}
+
+/* Under another light the page warns that only parts put on or taken off were judged. */
+static void
+test_review_light_warning(void)
+{
+    g_autoptr(PcbInspection) insp = make_inspection(400, 300);
+    insp->light_change = 6.5;
+    insp->light_differs = TRUE;
+    g_autofree char *dir = fresh_dir("light");
+    g_autofree char *page = g_build_filename(dir, "review.html", NULL);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(pcb_report_write_review(insp, NULL, NULL, page, &error));
+    g_assert_no_error(error);
+    g_autofree char *html = NULL;
+    g_assert_true(g_file_get_contents(page, &html, NULL, NULL));
+    g_autoptr(JsonNode) pnode = embedded(html, "pcbdiff-page");
+    JsonArray *w = json_object_get_array_member(json_node_get_object(pnode), "warnings");
+    g_assert_cmpuint(json_array_get_length(w), ==, 1);
+    const char *text = json_array_get_string_element(w, 0);
+    g_assert_nonnull(strstr(text, "the light differs from the golden's (6.5x"));
+    g_assert_nonnull(strstr(text, "only parts put on or taken off were judged"));
 }
 
 /* A page written again replaces the old one and its folder (no file of the old folder stays);
@@ -269,6 +292,14 @@ test_decisions_refused(void)
     assert_refused(report, "{\"version\": 2}", "version");
     assert_refused("{\"version\": 1}", other, "findings");
     assert_refused(report, "{nope", "not JSON");
+    /* what json-glib reads but cannot write back (found by tests/fuzz/fuzz-decisions.c) */
+    g_autofree char *none = decisions(SHA_B, "Ada", at, "");
+    g_autofree char *surrogate = decisions(SHA_B, "Ada \\ud800x", at,
+                                           "{\"index\": 0, \"verification\": \"DefectConfirmed\"}");
+    assert_refused(report, surrogate, "not valid Unicode");
+    const char *huge = "{\"version\": 1, \"inputs\": {\"photo\": {\"sha256\": \"" SHA_B "\"}}, "
+                       "\"findings\": [], \"x\": 1e400}";
+    assert_refused(huge, none, "cannot be written back");
 }
 
 /* The file front-end: written atomically to --out; on a refusal nothing is written. */
@@ -310,6 +341,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/review/page/files", test_review_files);
+    g_test_add_func("/review/page/light-warning", test_review_light_warning);
     g_test_add_func("/review/page/replace-and-error", test_review_replace_and_error);
     g_test_add_func("/review/page/unwritable", test_review_unwritable);
     g_test_add_func("/review/decisions/apply", test_decisions_apply);
