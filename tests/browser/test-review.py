@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -343,6 +344,30 @@ def test_index_page(wd, tmp):
     ok(wd.js("return %s.length" % shown) == 1, "index: a minimum score filters rows")
     wd.click("#f-clear")
     ok(wd.js("return %s.length" % shown) == 4, "index: clear shows every row again")
+    # a large database: the first 500 rows, then 500 more on a click (rows copied in SQLite)
+    big = os.path.join(tmp, "big.sqlite")
+    shutil.copy(db, big)
+    with sqlite3.connect(big) as con:
+        cols = ("photo_path, photo_sha256, board, reference_sha256, params_sha256, unit_id, "
+                "verdict, n_findings, exit_code, reason, report_json, finished_at, prev_hash, "
+                "row_hash")
+        for i in range(150):
+            con.execute("INSERT INTO inspections (key, %s) SELECT key || '-%d', %s FROM "
+                        "inspections WHERE id <= 4" % (cols, i, cols))
+    big_out = os.path.join(tmp, "big-index")
+    r = run("db", "review", "--pages", out, big, big_out)
+    ok(r.returncode == 0 and "604 photos" in r.stdout, "db review of 604 rows", r.stdout + r.stderr)
+    wd.go("file://" + os.path.join(big_out, "index.html"))
+    wd.wait("return document.body.dataset.ready === 'true'", "the large index page")
+    first = wd.js("return [%s.length, +document.body.dataset.matches]" % shown)
+    wd.click("#more")
+    ok(first == [500, 604] and wd.js("return %s.length" % shown) == 604
+       and wd.js("return document.getElementById('more-bar').hidden"),
+       "index: 500 rows of 604 first, the rest on Show more", first)
+    wd.go("file://" + os.path.join(out, "index.html"))
+    wd.wait("return document.body.dataset.ready === 'true'", "the index page again")
+    wd.click("#photos th[data-key='score']")
+    wd.click("#photos th[data-key='score']")
     # follow the top-scoring fail's link to its review page
     href = wd.js("return %s[0].querySelector('a').getAttribute('href')" % shown)
     wd.click("#photos tbody tr:not([hidden]) a")
