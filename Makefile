@@ -62,6 +62,12 @@ $(BUILD)/gen/review_page.h: src/report/review.html scripts/embed-text.sh
 	scripts/embed-text.sh review_page $< > $@.tmp && mv $@.tmp $@
 $(BUILD)/src/report/review.o: $(BUILD)/gen/review_page.h
 $(BUILD)/src/report/review.o: CPPFLAGS += -I$(BUILD)/gen
+# pcbdiff db review: the batch index page's template, embedded the same way
+$(BUILD)/gen/index_page.h: src/batch/index.html scripts/embed-text.sh
+	@mkdir -p $(@D)
+	scripts/embed-text.sh index_page $< > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/batch/index.o: $(BUILD)/gen/index_page.h
+$(BUILD)/src/batch/index.o: CPPFLAGS += -I$(BUILD)/gen
 # pcbdiff watch: its live page, embedded the same way; libsoup-3 (HTTP) for it alone
 WATCH_PKGS := libsoup-3.0
 $(BUILD)/gen/watch_page.h: src/watch/watch.html scripts/embed-text.sh

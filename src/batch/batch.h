@@ -146,6 +146,7 @@ typedef struct {
     gboolean (*build_params)(gpointer data, const PcbBoard *board, PcbInspectParams *params,
                              GError **error);
     gpointer build_data;
+    gboolean html; /* with out_dir: also each photo's review page (OUT/NAME.html + NAME.html.d/) */
 } BatchOptions;
 
 /* What a run found. */
@@ -171,5 +172,26 @@ int batch_exit_code(const BatchSummary *s);
 
 /* The parameter hash of @params for a reference whose golden hashes to @golden_sha256. */
 char *batch_params_hash(const PcbInspectParams *params, const char *golden_sha256);
+
+/* ---- the batch index page (index.c) ---- */
+
+/* The name --out gives a photo's files (NAME.json, NAME.overlay.jpg, NAME.html): the photo's
+ * file name without its extension, the first 12 hex digits of its SHA-256 ("unread" when it
+ * could not be read) and the board. g_free it. */
+char *batch_out_name(const char *photo_path, const char *photo_sha256, const char *board);
+
+typedef struct {
+    int rows, pass, fail, unregistered, error;
+    int linked; /* rows with a link to their review page */
+    char *path; /* the page written (g_free it) */
+} BatchReviewSummary;
+
+/* Writes @out_dir/index.html (made if missing; replaced atomically): every row of @db (named
+ * @db_path on the page) with its photo, board, unit, verdict, findings, their zones, the
+ * highest score and when it finished, sortable and filterable, each linking (relative to
+ * @out_dir) to its review page NAME.html in @pages_dir (NULL: @out_dir) when that file exists.
+ * FALSE with PCB_ERROR_IO when the folder or the page cannot be written. */
+gboolean batch_db_review(BatchDb *db, const char *db_path, const char *out_dir,
+                         const char *pages_dir, BatchReviewSummary *summary, GError **error);
 
 #endif

@@ -332,12 +332,7 @@ not_judged(const PcbInspection *insp)
 static char *
 out_stem(const Run *run, const Job *j)
 {
-    g_autofree char *base = g_path_get_basename(j->item->path);
-    char *dot = strrchr(base, '.');
-    if (dot != NULL && dot != base)
-        *dot = '\0';
-    g_autofree char *name
-        = g_strdup_printf("%s-%.12s-%s", base, j->sha256 ? j->sha256 : "unread", j->board->name);
+    g_autofree char *name = batch_out_name(j->item->path, j->sha256, j->board->name);
     return g_build_filename(run->opts->out_dir, name, NULL);
 }
 
@@ -401,6 +396,15 @@ inspect_job(Run *run, Job *j)
         if (error == NULL && insp->reference != NULL) {
             g_autofree char *overlay = g_strconcat(stem, ".overlay.jpg", NULL);
             if (!pcb_report_write_overlay(insp, overlay, &werr))
+                g_warning("%s", werr->message);
+        }
+        g_clear_error(&werr);
+        /* --html: its review page (written atomically, like the JSON, before the row: a run
+           killed in between inspects the photo again and replaces the page) */
+        if (run->opts->html) {
+            g_autofree char *page = g_strconcat(stem, ".html", NULL);
+            const PcbBoard *pb = j->board->ref ? pcb_reference_board(j->board->ref) : NULL;
+            if (!pcb_report_write_review(insp, pb, error, page, &werr))
                 g_warning("%s", werr->message);
         }
     }

@@ -45,6 +45,7 @@ cmd_batch(int argc, char **argv)
     g_autofree char *board = NULL, *boards = NULL, *db = NULL, *out = NULL, *shard = NULL;
     g_autofree char *sign_key = NULL;
     int jobs = 0;
+    gboolean html = FALSE;
     GOptionEntry entries[] = {
         { "board", 'b', 0, G_OPTION_ARG_FILENAME, &board,
           "Board folder (golden + board.ini) or golden image for every photo a manifest does not "
@@ -56,6 +57,10 @@ cmd_batch(int argc, char **argv)
           "RESULTS.sqlite" },
         { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
           "Also write each photo's JSON report and overlay here", "DIR" },
+        { "html", 0, 0, G_OPTION_ARG_NONE, &html,
+          "With --out: also each photo's review page (NAME.html and its NAME.html.d folder), "
+          "for pcbdiff db review",
+          NULL },
         { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Photos inspected at once (default: the cores)",
           "N" },
         { "shard", 0, 0, G_OPTION_ARG_STRING, &shard,
@@ -76,6 +81,10 @@ cmd_batch(int argc, char **argv)
     if (db == NULL || argc < 2) {
         g_printerr("pcbdiff batch: expected --db RESULTS.sqlite and at least one PATH (see "
                    "pcbdiff batch --help)\n");
+        return PCB_EXIT_TROUBLE;
+    }
+    if (html && out == NULL) {
+        g_printerr("pcbdiff batch: --html needs --out DIR (the pages go beside the reports)\n");
         return PCB_EXIT_TROUBLE;
     }
     int cores = (int) g_get_num_processors();
@@ -129,7 +138,8 @@ cmd_batch(int argc, char **argv)
                           .jobs = jobs,
                           .progress = common.quiet ? 0 : 1 + common.verbose,
                           .build_params = build_params,
-                          .build_data = &bd };
+                          .build_data = &bd,
+                          .html = html };
     BatchSummary s;
     if (!batch_run(&opts, items, &s, &error))
         return cli_fail(error);

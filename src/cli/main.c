@@ -21,7 +21,7 @@ usage(FILE *f)
                "                            with a live page\n"
                "  serve --boards DIR        line service: HTTP, hot folder, IPC-CFX over AMQP\n"
                "  batch --db DB PATH...     inspect a photo archive into a results database\n"
-               "  db merge|export|summary|verify DB   work with batch results databases\n\n"
+               "  db merge|export|summary|verify|review DB   batch results databases\n\n"
                "  pcbdiff COMMAND --help    options of a command\n"
                "  pcbdiff --version         version\n\n"
                "Exit status: 0 no findings, 1 findings, 2 usage/input/output trouble, 3 the photo "

@@ -2,7 +2,8 @@
 """The review page (pcbdiff inspect --html) in Debian's headless Chromium, driven through
 chromedriver's W3C WebDriver HTTP API with the standard library only (no npm, no selenium).
 
-Also the live page of pcbdiff watch: it follows a session as photos arrive, with the same hooks.
+Also the live page of pcbdiff watch: it follows a session as photos arrive, with the same hooks;
+and the batch index page of pcbdiff db review: rows, filters, sorting, links to review pages.
 
 Prints TAP for prove. Needs $PCBDIFF (the binary) and $SRCDIR (the source tree), which
 `make check` sets. Starts and stops its own chromedriver (in its own process group, so the
@@ -14,6 +15,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -300,6 +302,82 @@ def test_watch_page(wd, tmp):
     ok(watch.returncode == 0, "watch stops on SIGTERM with exit 0", watch.returncode)
 
 
+def test_index_page(wd, tmp):
+    """pcbdiff db review's index of a batch (batch --out --html): rows, filter, sort, a link."""
+    photos = os.path.join(tmp, "batch-photos")
+    os.mkdir(photos)
+    for name in ("clean-rotated.jpg", "removed-passive.jpg", "implant-bmc.jpg"):
+        shutil.copy(os.path.join(SRCDIR, "samples", name), photos)
+    with open(os.path.join(photos, "corrupt.jpg"), "wb") as f:
+        f.write(b"\xff\xd8\xff not a JPEG")
+    db = os.path.join(tmp, "batch.sqlite")
+    out = os.path.join(tmp, "batch-out")
+    r = run("batch", "--board", os.path.join(SRCDIR, "reference-boards", "demo"), "--db", db,
+            "--out", out, "--html", "-q", photos)
+    if r.returncode != 2:  # the corrupt photo
+        raise RuntimeError("pcbdiff batch exit %d: %s" % (r.returncode, r.stderr))
+    r = run("db", "review", db, out)
+    ok(r.returncode == 0 and "4 with a review page" in r.stdout, "db review exits 0",
+       r.stdout + r.stderr)
+    wd.go("file://" + os.path.join(out, "index.html"))
+    wd.wait("return document.body.dataset.ready === 'true'", "the index page's script")
+    rows = "[...document.querySelectorAll('#photos tbody tr')]"
+    shown = rows + ".filter(t => !t.hidden)"
+    ok(wd.js("return %s.length" % rows) == 4, "index: one row per photo (4)")
+    ok(sorted(wd.js("return %s.map(t => t.dataset.verdict)" % rows))
+       == ["error", "fail", "fail", "pass"] and
+       wd.js("return %s.every(t => t.dataset.board === 'demo')" % rows),
+       "index: data-verdict and data-board on each row")
+    wd.js("const s = document.getElementById('f-verdict'); s.value = 'fail';"
+          "s.dispatchEvent(new Event('change'))")
+    ok(wd.js("return %s.map(t => t.dataset.verdict)" % shown) == ["fail", "fail"],
+       "index: the verdict filter leaves the two fails")
+    wd.click("#photos th[data-key='score']")
+    up = wd.js("return %s.map(t => +t.children[6].textContent)" % shown)
+    wd.click("#photos th[data-key='score']")
+    down = wd.js("return %s.map(t => +t.children[6].textContent)" % shown)
+    ok(up == sorted(up) and down == sorted(up, reverse=True) and up[0] < up[1],
+       "index: the score column sorts up, then down", [up, down])
+    wd.js("const s = document.getElementById('f-verdict'); s.value = '';"
+          "s.dispatchEvent(new Event('change'))")
+    wd.type_into("#f-score", "%.3f" % ((up[0] + up[1]) / 2))  # between the two fails' scores
+    ok(wd.js("return %s.length" % shown) == 1, "index: a minimum score filters rows")
+    wd.click("#f-clear")
+    ok(wd.js("return %s.length" % shown) == 4, "index: clear shows every row again")
+    # a large database: the first 500 rows, then 500 more on a click (rows copied in SQLite)
+    big = os.path.join(tmp, "big.sqlite")
+    shutil.copy(db, big)
+    with sqlite3.connect(big) as con:
+        cols = ("photo_path, photo_sha256, board, reference_sha256, params_sha256, unit_id, "
+                "verdict, n_findings, exit_code, reason, report_json, finished_at, prev_hash, "
+                "row_hash")
+        for i in range(150):
+            con.execute("INSERT INTO inspections (key, %s) SELECT key || '-%d', %s FROM "
+                        "inspections WHERE id <= 4" % (cols, i, cols))
+    big_out = os.path.join(tmp, "big-index")
+    r = run("db", "review", "--pages", out, big, big_out)
+    ok(r.returncode == 0 and "604 photos" in r.stdout, "db review of 604 rows", r.stdout + r.stderr)
+    wd.go("file://" + os.path.join(big_out, "index.html"))
+    wd.wait("return document.body.dataset.ready === 'true'", "the large index page")
+    first = wd.js("return [%s.length, +document.body.dataset.matches]" % shown)
+    wd.click("#more")
+    ok(first == [500, 604] and wd.js("return %s.length" % shown) == 604
+       and wd.js("return document.getElementById('more-bar').hidden"),
+       "index: 500 rows of 604 first, the rest on Show more", first)
+    wd.go("file://" + os.path.join(out, "index.html"))
+    wd.wait("return document.body.dataset.ready === 'true'", "the index page again")
+    wd.click("#photos th[data-key='score']")
+    wd.click("#photos th[data-key='score']")
+    # follow the top-scoring fail's link to its review page
+    href = wd.js("return %s[0].querySelector('a').getAttribute('href')" % shown)
+    wd.click("#photos tbody tr:not([hidden]) a")
+    wd.wait("return document.body.dataset.ready === 'true' && !!document.getElementById('list')",
+            "the review page from the index")
+    ok(wd.js("return location.href").endswith("/" + href)
+       and wd.js("return document.querySelector('#verdict').dataset.verdict") == "fail",
+       "index: a row's link opens that photo's review page", href)
+
+
 def main():
     if not CHROMEDRIVER or not os.path.exists(CHROMIUM):
         print("1..0 # SKIP chromium or chromedriver not installed (scripts/install-deps.sh)")
@@ -330,6 +408,7 @@ def main():
         test_pass_page(wd, tmp)
         test_review_flow(wd, tmp)
         test_watch_page(wd, tmp)
+        test_index_page(wd, tmp)
     except Exception as e:  # report it as a failure, then clean up
         ok(False, "the browser test ran to the end", repr(e))
         log.flush()
