@@ -325,7 +325,11 @@ def main():
         while svc.metric("pcbdiff_queue_depth") != 1.0 and time.time() < deadline:
             time.sleep(0.05)
         svc.proc.send_signal(signal.SIGTERM)
-        time.sleep(0.2)
+        # the next request once the service has taken the signal (it logs it), while the queued
+        # work is still under way: not a fixed sleep, which a fast or a loaded machine outruns
+        deadline = time.time() + 30
+        while not any("stopping:" in line for line in list(svc.log)) and time.time() < deadline:
+            time.sleep(0.005)
         late = svc.inspect("demo", photo, unit="LATE")
         for t in threads:
             t.join()
