@@ -136,7 +136,8 @@ char *batch_decision_hash(const BatchDecision *d);
 
 /* Appends @decisions (BatchDecision; sets their id, prev_hash, row_hash) in one transaction,
  * chained to the last decision row. With @skip_known, a decision already recorded (the same
- * inspection, finding, verification, operator and decided_at) is not added again (merge).
+ * inspection, finding, verification, operator, decided_at and recorded_at) is not added again
+ * (merge).
  * *@added: the rows written. */
 gboolean batch_db_add_decisions(BatchDb *db, GArray *decisions, gboolean skip_known, guint *added,
                                 GError **error);

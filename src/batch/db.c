@@ -653,10 +653,11 @@ batch_db_add_decisions(BatchDb *db, GArray *decisions, gboolean skip_known, guin
                            "(?, ?, ?, ?, ?, ?, ?, ?)",
                            -1, &ins, NULL)
             != SQLITE_OK
-        || sqlite3_prepare_v2(db->db,
-                              "SELECT 1 FROM decisions WHERE inspection_id = ? AND idx = ? AND "
-                              "verification = ? AND operator = ? AND decided_at = ?",
-                              -1, &known, NULL)
+        || sqlite3_prepare_v2(
+               db->db,
+               "SELECT 1 FROM decisions WHERE inspection_id = ? AND idx = ? AND "
+               "verification = ? AND operator = ? AND decided_at = ? AND recorded_at = ?",
+               -1, &known, NULL)
                != SQLITE_OK) {
         sqlite3_finalize(ins);
         return db_fail(db, error, "cannot prepare a statement");
@@ -679,6 +680,7 @@ batch_db_add_decisions(BatchDb *db, GArray *decisions, gboolean skip_known, guin
             sqlite3_bind_text(known, 3, d->verification, -1, SQLITE_STATIC);
             sqlite3_bind_text(known, 4, d->operator_name, -1, SQLITE_STATIC);
             sqlite3_bind_text(known, 5, d->decided_at, -1, SQLITE_STATIC);
+            sqlite3_bind_text(known, 6, d->recorded_at, -1, SQLITE_STATIC);
             if (sqlite3_step(known) == SQLITE_ROW)
                 continue;
         }

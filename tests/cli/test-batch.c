@@ -579,26 +579,33 @@ test_decide(void)
     assert_contains(v.out, "verified, 11 rows");
     assert_contains(v.out, "2 decision rows");
 
+    /* the first file again: recorded again, and it is the latest (here and after a merge) */
+    g_auto(TuRun) d3 = { 0 };
+    tu_run(&d3, "db", "decide", db, first, NULL);
+    g_assert_cmpint(d3.status, ==, 0);
+    g_autoptr(JsonNode) row4 = exported(db, sha);
+    g_assert_cmpstr(finding_verification(row4, 0), ==, "DefectConfirmed");
+
     /* merge carries the decisions, once */
     g_autofree char *merged = db_path("decided-merged.sqlite");
     for (int pass = 0; pass < 2; pass++) {
         g_auto(TuRun) m = { 0 };
         tu_run(&m, "db", "merge", merged, db, NULL);
         g_assert_cmpint(m.status, ==, 0);
-        assert_contains(m.out, pass == 0 ? ", 2 new decisions" : ", 0 new decisions");
+        assert_contains(m.out, pass == 0 ? ", 3 new decisions" : ", 0 new decisions");
     }
     g_autoptr(JsonNode) row3 = exported(merged, sha);
-    g_assert_cmpstr(finding_verification(row3, 0), ==, "DefectRejected");
+    g_assert_cmpstr(finding_verification(row3, 0), ==, "DefectConfirmed");
     g_auto(TuRun) mv = { 0 };
     tu_run(&mv, "db", "verify", merged, NULL);
     g_assert_cmpint(mv.status, ==, 0);
-    assert_contains(mv.out, "2 decision rows");
+    assert_contains(mv.out, "3 decision rows");
 
     /* an edited decision row is named; so are deleted last ones */
     sql(db, "UPDATE decisions SET verification = 'DefectAccepted' WHERE id = 1");
     assert_verify_fails(db, "decision row 1 ", "was edited");
-    sql(merged, "DELETE FROM decisions WHERE id = 2");
-    assert_verify_fails(merged, "decisions chain ends after 1 rows", "deleted");
+    sql(merged, "DELETE FROM decisions WHERE id = 3");
+    assert_verify_fails(merged, "decisions chain ends after 2 rows", "deleted");
     /* a database from before decisions gets the table when opened (single_db, verified above) */
     g_auto(TuRun) ok = { 0 };
     tu_run(&ok, "db", "verify", single_db, NULL);
