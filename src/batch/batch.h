@@ -114,6 +114,55 @@ gboolean batch_db_note_merge(BatchDb *db, const char *source, const char *head, 
 /* The SQLite connection of @db (for read-only queries). */
 sqlite3 *batch_db_handle(BatchDb *db);
 
+/* ---- operators' decisions (db.c, decide.c) ---- */
+
+/* One decision row: finding @idx of inspection @inspection_id takes @verification (an IPC-CFX
+ * name, as pcbdiff decide writes), decided by @operator_name at @decided_at (the decisions
+ * file's), recorded at @recorded_at. */
+typedef struct {
+    gint64 id, inspection_id;
+    int idx;
+    char *verification, *operator_name, *decided_at, *recorded_at;
+    char *prev_hash, *row_hash;
+} BatchDecision;
+
+void batch_decision_clear(BatchDecision *d);
+
+/* A GArray of BatchDecision that clears its elements. */
+GArray *batch_decisions_new(void);
+
+/* The hash of a decision row: its content and @d->prev_hash (hex SHA-256; g_free it). */
+char *batch_decision_hash(const BatchDecision *d);
+
+/* Appends @decisions (BatchDecision; sets their id, prev_hash, row_hash) in one transaction,
+ * chained to the last decision row. With @skip_known, a decision already recorded (the same
+ * inspection, finding, verification, operator, decided_at and recorded_at) is not added again
+ * (merge).
+ * *@added: the rows written. */
+gboolean batch_db_add_decisions(BatchDb *db, GArray *decisions, gboolean skip_known, guint *added,
+                                GError **error);
+
+/* Every decision row of @db, in the order recorded, appended to @out (batch_decisions_new()). */
+gboolean batch_db_decisions(BatchDb *db, GArray *out, GError **error);
+
+/* Checks the decisions' hash chain (batch_db_verify() does too): FALSE with PCB_ERROR_VERIFY
+ * naming the first bad decision row. */
+gboolean batch_db_verify_decisions(BatchDb *db, gint64 *rows, GError **error);
+
+typedef struct {
+    gint64 inspection_id;
+    char *photo_path, *board;           /* g_free them */
+    guint recorded;                     /* decision rows added */
+    int counts[PCB_VERIFICATION_COUNT]; /* what the file decides, per verification */
+} BatchDecideSummary;
+
+/* pcbdiff db decide: records the decisions file @decisions_json (the review page's export) for
+ * the one inspection of its photo (on @board, when not NULL) in @db, validated against that
+ * inspection's report as pcbdiff decide does. FALSE with PCB_ERROR_USAGE (no or several
+ * inspections of the photo, invalid decisions) or PCB_ERROR_IO. */
+gboolean batch_db_decide(BatchDb *db, const char *decisions_json, const char *board,
+                         BatchDecideSummary *summary, GError **error);
+
 /* ---- db commands (dbtools.c) ---- */
 
 /* Appends the rows of each shard database (NULL-terminated @shards, in that order, each in

@@ -53,6 +53,23 @@ static const char schema[]
       "  id INTEGER PRIMARY KEY, source TEXT NOT NULL, source_head TEXT NOT NULL,\n"
       "  source_rows INTEGER NOT NULL, taken INTEGER NOT NULL, merged_at TEXT NOT NULL);\n";
 
+/* operators' decisions (pcbdiff db decide): append-only, with their own hash chain; made on open
+ * in databases written before it existed */
+static const char decisions_schema[]
+    = "CREATE TABLE IF NOT EXISTS decisions (\n"
+      "  id INTEGER PRIMARY KEY,\n"
+      "  inspection_id INTEGER NOT NULL REFERENCES inspections (id),\n"
+      "  idx INTEGER NOT NULL,\n"
+      "  verification TEXT NOT NULL,\n"
+      "  operator TEXT NOT NULL,\n"
+      "  decided_at TEXT NOT NULL,\n"
+      "  recorded_at TEXT NOT NULL,\n"
+      "  prev_hash TEXT NOT NULL,\n"
+      "  row_hash TEXT NOT NULL);\n"
+      "CREATE INDEX IF NOT EXISTS decisions_inspection ON decisions (inspection_id);\n"
+      "INSERT OR IGNORE INTO meta VALUES ('decisions_head', '" GENESIS "'),"
+      "('decisions_length', '0');\n";
+
 static gboolean
 db_fail(BatchDb *db, GError **error, const char *what)
 {
@@ -143,7 +160,7 @@ batch_db_open(const char *path, gboolean create, GError **error)
         return NULL;
     }
     sqlite3_stmt *probe = NULL;
-    gboolean has_meta = FALSE, has_tables = FALSE;
+    gboolean has_meta = FALSE, has_tables = FALSE, has_decisions = FALSE;
     if (sqlite3_prepare_v2(db->db, "SELECT name FROM sqlite_master WHERE type = 'table'", -1,
                            &probe, NULL)
         != SQLITE_OK) {
@@ -153,6 +170,7 @@ batch_db_open(const char *path, gboolean create, GError **error)
     while (sqlite3_step(probe) == SQLITE_ROW) {
         has_tables = TRUE;
         has_meta |= g_strcmp0((const char *) sqlite3_column_text(probe, 0), "meta") == 0;
+        has_decisions |= g_strcmp0((const char *) sqlite3_column_text(probe, 0), "decisions") == 0;
     }
     sqlite3_finalize(probe);
     if (has_tables && !has_meta) {
@@ -186,6 +204,12 @@ batch_db_open(const char *path, gboolean create, GError **error)
         g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE,
                     "%s: results schema %s, this pcbdiff reads schema " SCHEMA_VERSION, path,
                     version ? version : "(none)");
+        return NULL;
+    }
+    if (!has_decisions && !exec(db, "BEGIN IMMEDIATE", error))
+        return NULL;
+    if (!has_decisions && (!exec(db, decisions_schema, error) || !exec(db, "COMMIT", error))) {
+        sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
         return NULL;
     }
     if (!prepare(db, &db->exists, "SELECT 1 FROM inspections WHERE key = ?", error)
@@ -545,6 +569,10 @@ batch_db_verify(BatchDb *db, gint64 *rows, char **head, GError **error)
                     w.rows, want_n);
         ok = FALSE;
     }
+    /* the operators' decisions have their own chain */
+    gint64 decided = 0;
+    if (ok)
+        ok = batch_db_verify_decisions(db, &decided, error);
     *rows = w.rows;
     *head = g_steal_pointer(&w.prev);
     if (!ok)
@@ -576,4 +604,202 @@ sqlite3 *
 batch_db_handle(BatchDb *db)
 {
     return db->db;
+}
+
+/* ---- decisions (pcbdiff db decide) ----
+ *
+ * Each decision row carries prev_hash (the row_hash of the decision row before it, 64 zeros
+ * for the first) and row_hash = SHA-256 of its content and prev_hash; the head and length are
+ * in meta (decisions_head, decisions_length). Inspection rows are never touched. */
+
+void
+batch_decision_clear(BatchDecision *d)
+{
+    g_free(d->verification);
+    g_free(d->operator_name);
+    g_free(d->decided_at);
+    g_free(d->recorded_at);
+    g_free(d->prev_hash);
+    g_free(d->row_hash);
+    memset(d, 0, sizeof *d);
+}
+
+char *
+batch_decision_hash(const BatchDecision *d)
+{
+    GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+    put(c, "pcbdiff-decision-1");
+    put(c, d->prev_hash);
+    put_num(c, (double) d->inspection_id, TRUE);
+    put_num(c, d->idx, TRUE);
+    put(c, d->verification);
+    put(c, d->operator_name);
+    put(c, d->decided_at);
+    put(c, d->recorded_at);
+    char *hex = g_strdup(g_checksum_get_string(c));
+    g_checksum_free(c);
+    return hex;
+}
+
+gboolean
+batch_db_add_decisions(BatchDb *db, GArray *decisions, gboolean skip_known, guint *added,
+                       GError **error)
+{
+    *added = 0;
+    sqlite3_stmt *ins = NULL, *known = NULL;
+    if (sqlite3_prepare_v2(db->db,
+                           "INSERT INTO decisions (inspection_id, idx, verification, operator, "
+                           "decided_at, recorded_at, prev_hash, row_hash) VALUES "
+                           "(?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &ins, NULL)
+            != SQLITE_OK
+        || sqlite3_prepare_v2(
+               db->db,
+               "SELECT 1 FROM decisions WHERE inspection_id = ? AND idx = ? AND "
+               "verification = ? AND operator = ? AND decided_at = ? AND recorded_at = ?",
+               -1, &known, NULL)
+               != SQLITE_OK) {
+        sqlite3_finalize(ins);
+        return db_fail(db, error, "cannot prepare a statement");
+    }
+    gboolean ok = exec(db, "BEGIN IMMEDIATE", error);
+    g_autofree char *head = ok ? get_meta(db, "decisions_head") : NULL;
+    g_autofree char *length = ok ? get_meta(db, "decisions_length") : NULL;
+    if (ok && (head == NULL || length == NULL)) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE, "%s: the decisions chain head is missing",
+                    db->path);
+        ok = rollback(db);
+    }
+    gint64 n = ok ? g_ascii_strtoll(length, NULL, 10) : 0;
+    for (guint i = 0; ok && i < decisions->len; i++) {
+        BatchDecision *d = &g_array_index(decisions, BatchDecision, i);
+        if (skip_known) {
+            sqlite3_reset(known);
+            sqlite3_bind_int64(known, 1, d->inspection_id);
+            sqlite3_bind_int(known, 2, d->idx);
+            sqlite3_bind_text(known, 3, d->verification, -1, SQLITE_STATIC);
+            sqlite3_bind_text(known, 4, d->operator_name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(known, 5, d->decided_at, -1, SQLITE_STATIC);
+            sqlite3_bind_text(known, 6, d->recorded_at, -1, SQLITE_STATIC);
+            if (sqlite3_step(known) == SQLITE_ROW)
+                continue;
+        }
+        g_free(d->prev_hash);
+        d->prev_hash = g_strdup(head);
+        g_free(d->row_hash);
+        d->row_hash = batch_decision_hash(d);
+        sqlite3_reset(ins);
+        sqlite3_bind_int64(ins, 1, d->inspection_id);
+        sqlite3_bind_int(ins, 2, d->idx);
+        bind_text(ins, 3, d->verification);
+        bind_text(ins, 4, d->operator_name);
+        bind_text(ins, 5, d->decided_at);
+        bind_text(ins, 6, d->recorded_at);
+        bind_text(ins, 7, d->prev_hash);
+        bind_text(ins, 8, d->row_hash);
+        if (sqlite3_step(ins) != SQLITE_DONE) {
+            ok = db_fail(db, error, "cannot write a decision") || rollback(db);
+            break;
+        }
+        d->id = sqlite3_last_insert_rowid(db->db);
+        g_free(head);
+        head = g_strdup(d->row_hash);
+        n++;
+        (*added)++;
+    }
+    sqlite3_finalize(ins);
+    sqlite3_finalize(known);
+    if (!ok)
+        return FALSE;
+    g_autofree char *ns = g_strdup_printf("%" G_GINT64_FORMAT, n);
+    if (!set_meta(db, "decisions_head", head, error) || !set_meta(db, "decisions_length", ns, error)
+        || !exec(db, "COMMIT", error))
+        return rollback(db);
+    return TRUE;
+}
+
+gboolean
+batch_db_decisions(BatchDb *db, GArray *out, GError **error)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->db,
+                           "SELECT id, inspection_id, idx, verification, operator, decided_at, "
+                           "recorded_at, prev_hash, row_hash FROM decisions ORDER BY id",
+                           -1, &st, NULL)
+        != SQLITE_OK)
+        return db_fail(db, error, "cannot read the decisions");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        BatchDecision d = { 0 };
+        d.id = sqlite3_column_int64(st, 0);
+        d.inspection_id = sqlite3_column_int64(st, 1);
+        d.idx = sqlite3_column_int(st, 2);
+        d.verification = col_text(st, 3);
+        d.operator_name = col_text(st, 4);
+        d.decided_at = col_text(st, 5);
+        d.recorded_at = col_text(st, 6);
+        d.prev_hash = col_text(st, 7);
+        d.row_hash = col_text(st, 8);
+        g_array_append_val(out, d);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || db_fail(db, error, "cannot read the decisions");
+}
+
+GArray *
+batch_decisions_new(void)
+{
+    GArray *a = g_array_new(FALSE, TRUE, sizeof(BatchDecision));
+    g_array_set_clear_func(a, (GDestroyNotify) batch_decision_clear);
+    return a;
+}
+
+gboolean
+batch_db_verify_decisions(BatchDb *db, gint64 *rows, GError **error)
+{
+    *rows = 0;
+    g_autofree char *want = get_meta(db, "decisions_head");
+    g_autofree char *n = get_meta(db, "decisions_length");
+    if (want == NULL || n == NULL) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_VERIFY,
+                    "%s: the decisions chain head is missing from the meta table", db->path);
+        return FALSE;
+    }
+    g_autoptr(GArray) all = batch_decisions_new();
+    if (!exec(db, "BEGIN", error))
+        return FALSE;
+    gboolean ok = batch_db_decisions(db, all, error);
+    sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+    if (!ok)
+        return FALSE;
+    const char *prev = GENESIS;
+    for (guint i = 0; i < all->len; i++) {
+        const BatchDecision *d = &g_array_index(all, BatchDecision, i);
+        const char *what = NULL;
+        if (g_strcmp0(d->prev_hash, prev) != 0)
+            what = i == 0 ? "is not the first of the decisions chain: a decision before it was "
+                            "deleted"
+                          : "does not follow the decision before it: a decision was deleted or "
+                            "the decisions were reordered";
+        g_autofree char *h = batch_decision_hash(d);
+        if (what == NULL && g_strcmp0(h, d->row_hash) != 0)
+            what = "was edited: its content no longer matches its hash";
+        if (what != NULL) {
+            g_set_error(error, PCB_ERROR, PCB_ERROR_VERIFY,
+                        "decision row %" G_GINT64_FORMAT " (inspection %" G_GINT64_FORMAT
+                        ", finding %d, %s) %s",
+                        d->id, d->inspection_id, d->idx, d->verification, what);
+            return FALSE;
+        }
+        prev = d->row_hash;
+    }
+    if (g_strcmp0(prev, want) != 0 || (gint64) all->len != g_ascii_strtoll(n, NULL, 10)) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_VERIFY,
+                    "the decisions chain ends after %u rows, but %s were recorded: the last "
+                    "decisions were deleted (or the head was edited)",
+                    all->len, n);
+        return FALSE;
+    }
+    *rows = all->len;
+    return TRUE;
 }

@@ -8,7 +8,14 @@
 typedef struct {
     BatchDb *out;
     gint64 taken;
+    GHashTable *ids; /* the shard's inspection id -> the output's (gint64 *) */
 } Merge;
+
+static gint64 *
+id_dup(gint64 v)
+{
+    return g_memdup2(&v, sizeof v);
+}
 
 static gboolean
 merge_row(const BatchRow *row, gpointer data, GError **error)
@@ -38,7 +45,44 @@ merge_row(const BatchRow *row, gpointer data, GError **error)
     if (!batch_db_append(m->out, copy, &inserted, error))
         return FALSE;
     m->taken += inserted;
+    gint64 out_id = copy->id;
+    if (!inserted) { /* already there: its id in the output */
+        sqlite3 *h = batch_db_handle(m->out);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(h, "SELECT id FROM inspections WHERE key = ?", -1, &st, NULL)
+            != SQLITE_OK) {
+            g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot read: %s", sqlite3_errmsg(h));
+            return FALSE;
+        }
+        sqlite3_bind_text(st, 1, row->key, -1, SQLITE_STATIC);
+        out_id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_finalize(st);
+    }
+    g_hash_table_insert(m->ids, id_dup(row->id), id_dup(out_id));
     return TRUE;
+}
+
+/* the shard's decisions, each on the output's inspection, chained anew in the output; those
+ * already there (merged before) are not added again */
+static gboolean
+merge_decisions(BatchDb *in, Merge *m, guint *added, GError **error)
+{
+    g_autoptr(GArray) all = batch_decisions_new();
+    if (!batch_db_decisions(in, all, error))
+        return FALSE;
+    for (guint i = 0; i < all->len; i++) {
+        BatchDecision *d = &g_array_index(all, BatchDecision, i);
+        const gint64 *to = g_hash_table_lookup(m->ids, &d->inspection_id);
+        if (to == NULL || *to == 0) {
+            g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE,
+                        "decision row %" G_GINT64_FORMAT " is for inspection %" G_GINT64_FORMAT
+                        ", which is not in the shard",
+                        d->id, d->inspection_id);
+            return FALSE;
+        }
+        d->inspection_id = *to;
+    }
+    return batch_db_add_decisions(m->out, all, TRUE, added, error);
 }
 
 gboolean
@@ -72,12 +116,18 @@ batch_db_merge(const char *out_path, char **shards, FILE *report, GError **error
         g_autofree char *head = NULL;
         if (in == NULL || !batch_db_head(in, &head, &rows, error))
             return FALSE;
-        Merge m = { out, 0 };
+        g_autoptr(GHashTable) ids
+            = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+        Merge m = { out, 0, ids };
+        guint decided = 0;
         if (!batch_db_foreach(in, "id", merge_row, &m, error)
+            || !merge_decisions(in, &m, &decided, error)
             || !batch_db_note_merge(out, *s, head, rows, m.taken, error))
             return FALSE;
-        fprintf(report, "merged %s: %" G_GINT64_FORMAT " rows, %" G_GINT64_FORMAT " new\n", *s,
-                rows, m.taken);
+        fprintf(report,
+                "merged %s: %" G_GINT64_FORMAT " rows, %" G_GINT64_FORMAT
+                " new, %u new decisions\n",
+                *s, rows, m.taken, decided);
     }
     return TRUE;
 }
@@ -105,7 +155,19 @@ typedef struct {
     FILE *f;
     gboolean jsonl;
     gboolean failed;
+    GArray *decisions;  /* every decision row, in the order recorded */
+    GHashTable *latest; /* "INSPECTION/INDEX" -> the finding's latest verification */
+    GHashTable *review; /* inspection id -> its latest BatchDecision (operator, time) */
 } Export;
+
+/* the latest verification of finding @idx of inspection @id, or NULL */
+static const char *
+latest(const Export *e, gint64 id, int idx)
+{
+    char key[64];
+    g_snprintf(key, sizeof key, "%" G_GINT64_FORMAT "/%d", id, idx);
+    return g_hash_table_lookup(e->latest, key);
+}
 
 static gboolean
 export_row(const BatchRow *row, gpointer data, GError **error)
@@ -113,8 +175,17 @@ export_row(const BatchRow *row, gpointer data, GError **error)
     Export *e = data;
     if (!e->jsonl) {
         g_autoptr(GString) s = g_string_new(NULL);
-        char n[32], c[32], id[32];
+        char n[32], c[32], id[32], counts[3][16];
         g_snprintf(id, sizeof id, "%" G_GINT64_FORMAT, row->id);
+        int k[3] = { 0, 0, 0 };
+        for (int i = 0; i < row->n_findings; i++) {
+            const char *v = latest(e, row->id, i);
+            k[0] += g_strcmp0(v, "DefectConfirmed") == 0;
+            k[1] += g_strcmp0(v, "DefectRejected") == 0;
+            k[2] += g_strcmp0(v, "DefectAccepted") == 0;
+        }
+        for (int i = 0; i < 3; i++)
+            g_snprintf(counts[i], sizeof counts[i], "%d", k[i]);
         g_snprintf(n, sizeof n, "%d", row->n_findings);
         g_snprintf(c, sizeof c, "%d", row->exit_code);
         const char *v[] = { id,
@@ -128,7 +199,10 @@ export_row(const BatchRow *row, gpointer data, GError **error)
                             row->reason,
                             row->finished_at,
                             row->params_sha256,
-                            row->row_hash };
+                            row->row_hash,
+                            counts[0],
+                            counts[1],
+                            counts[2] };
         for (guint i = 0; i < G_N_ELEMENTS(v); i++)
             csv_field(s, v[i], i + 1 == G_N_ELEMENTS(v));
         if (fwrite(s->str, 1, s->len, e->f) != s->len)
@@ -182,9 +256,23 @@ export_row(const BatchRow *row, gpointer data, GError **error)
         STR("zone", f->zone);
         json_builder_set_member_name(b, "score");
         json_builder_add_double_value(b, f->score);
+        const char *v = latest(e, row->id, (int) i);
+        STR("verification", v != NULL ? v : "NotVerifiedYet");
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+    /* who decided last on this inspection (pcbdiff db decide), and when */
+    const BatchDecision *last = g_hash_table_lookup(e->review, &row->id);
+    json_builder_set_member_name(b, "review");
+    if (last != NULL) {
+        json_builder_begin_object(b);
+        STR("operator", last->operator_name);
+        STR("decided_at", last->decided_at);
+        STR("recorded_at", last->recorded_at);
+        json_builder_end_object(b);
+    }
+    else
+        json_builder_add_null_value(b);
     json_builder_set_member_name(b, "report");
     g_autoptr(JsonNode) report = row->report_json ? json_from_string(row->report_json, NULL) : NULL;
     if (report != NULL)
@@ -204,10 +292,22 @@ export_row(const BatchRow *row, gpointer data, GError **error)
 gboolean
 batch_db_export(BatchDb *db, gboolean jsonl, FILE *f, GError **error)
 {
-    Export e = { f, jsonl, FALSE };
+    g_autoptr(GArray) decisions = batch_decisions_new();
+    if (!batch_db_decisions(db, decisions, error))
+        return FALSE;
+    g_autoptr(GHashTable) by_finding = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GHashTable) review = g_hash_table_new(g_int64_hash, g_int64_equal);
+    for (guint i = 0; i < decisions->len; i++) { /* in the order recorded: the latest wins */
+        BatchDecision *d = &g_array_index(decisions, BatchDecision, i);
+        g_hash_table_insert(by_finding,
+                            g_strdup_printf("%" G_GINT64_FORMAT "/%d", d->inspection_id, d->idx),
+                            d->verification);
+        g_hash_table_insert(review, &d->inspection_id, d);
+    }
+    Export e = { f, jsonl, FALSE, decisions, by_finding, review };
     if (!jsonl
         && fputs("id,photo_path,photo_sha256,board,unit_id,verdict,n_findings,exit_code,reason,"
-                 "finished_at,params_sha256,row_hash\n",
+                 "finished_at,params_sha256,row_hash,confirmed,rejected,accepted\n",
                  f)
                < 0)
         e.failed = TRUE;

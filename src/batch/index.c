@@ -58,7 +58,45 @@ typedef struct {
     const char *out_abs;   /* OUTDIR */
     const char *pages_abs; /* where the review pages are */
     BatchReviewSummary *sum;
+    GHashTable *decided; /* inspection id -> Decided, from pcbdiff db decide */
 } Index;
+
+/* how many of an inspection's findings are confirmed, rejected, accepted (their latest
+ * decision) */
+typedef struct {
+    gint64 id;
+    int confirmed, rejected, accepted;
+} Decided;
+
+static GHashTable *
+decided_counts(BatchDb *db, GError **error)
+{
+    sqlite3 *h = batch_db_handle(db);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(h,
+                           "SELECT inspection_id, sum(verification = 'DefectConfirmed'), "
+                           "sum(verification = 'DefectRejected'), "
+                           "sum(verification = 'DefectAccepted') FROM decisions d WHERE id = "
+                           "(SELECT max(id) FROM decisions WHERE inspection_id = d.inspection_id "
+                           "AND idx = d.idx) GROUP BY inspection_id",
+                           -1, &st, NULL)
+        != SQLITE_OK) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "cannot read the decisions: %s",
+                    sqlite3_errmsg(h));
+        return NULL;
+    }
+    GHashTable *t = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        Decided *d = g_new(Decided, 1);
+        d->id = sqlite3_column_int64(st, 0);
+        d->confirmed = sqlite3_column_int(st, 1);
+        d->rejected = sqlite3_column_int(st, 2);
+        d->accepted = sqlite3_column_int(st, 3);
+        g_hash_table_insert(t, &d->id, d);
+    }
+    sqlite3_finalize(st);
+    return t;
+}
 
 static gboolean
 add_row(const BatchRow *row, gpointer data, GError **error)
@@ -100,6 +138,17 @@ add_row(const BatchRow *row, gpointer data, GError **error)
     json_builder_add_string_value(b, row->finished_at);
     json_builder_set_member_name(b, "reason");
     json_builder_add_string_value(b, row->reason);
+    /* the operators' decisions (null: none recorded) */
+    const Decided *d = g_hash_table_lookup(ix->decided, &row->id);
+    const char *names[] = { "confirmed", "rejected", "accepted" };
+    const int counts[] = { d ? d->confirmed : 0, d ? d->rejected : 0, d ? d->accepted : 0 };
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        json_builder_set_member_name(b, names[i]);
+        if (d != NULL)
+            json_builder_add_int_value(b, counts[i]);
+        else
+            json_builder_add_null_value(b);
+    }
     /* its review page, if batch --html wrote one */
     g_autofree char *name = batch_out_name(row->photo_path, row->photo_sha256, row->board);
     g_autofree char *file = g_strconcat(name, ".html", NULL);
@@ -158,8 +207,11 @@ batch_db_review(BatchDb *db, const char *db_path, const char *out_dir, const cha
     }
     g_autofree char *out_abs = absolute(out_dir);
     g_autofree char *pages_abs = absolute(pages_dir != NULL ? pages_dir : out_dir);
+    g_autoptr(GHashTable) decided = decided_counts(db, error);
+    if (decided == NULL)
+        return FALSE;
     g_autoptr(JsonBuilder) b = json_builder_new();
-    Index ix = { b, out_abs, pages_abs, summary };
+    Index ix = { b, out_abs, pages_abs, summary, decided };
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "version");
     json_builder_add_int_value(b, 1);

@@ -153,6 +153,44 @@ test_index_links_review_pages(void)
         g_autofree char *page = link_target(elsewhere, href);
         g_assert_true(g_file_test(page, G_FILE_TEST_IS_REGULAR));
     }
+
+    /* an operator's decisions (pcbdiff db decide) are counted per photo */
+    const char *implant = NULL;
+    for (guint i = 0; i < 5; i++) {
+        const char *p
+            = json_object_get_string_member(json_array_get_object_element(rows2, i), "photo");
+        if (strstr(p, "implant-bmc") != NULL)
+            implant = p;
+    }
+    g_assert_nonnull(implant);
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(implant, &bytes, &len, NULL));
+    g_autofree char *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *) bytes, len);
+    g_autofree char *decisions = g_build_filename(dir, "decisions.json", NULL);
+    g_autofree char *body = g_strdup_printf(
+        "{\"version\": 1, \"report\": \"%s\", \"operator\": \"Ana\", \"decided_at\": "
+        "\"2026-12-06T04:00:00Z\", \"findings\": [{\"index\": 0, \"verification\": "
+        "\"DefectConfirmed\"}]}",
+        sha);
+    g_assert_true(g_file_set_contents(decisions, body, -1, NULL));
+    g_auto(TuRun) d = { 0 };
+    tu_run(&d, "db", "decide", db, decisions, NULL);
+    g_assert_cmpint(d.status, ==, 0);
+    g_auto(TuRun) r3 = { 0 };
+    tu_run(&r3, "db", "review", "--pages", out, db, elsewhere, NULL);
+    g_assert_cmpint(r3.status, ==, 0);
+    g_autoptr(JsonNode) node3 = index_data(index2);
+    JsonArray *rows3 = json_object_get_array_member(json_node_get_object(node3), "rows");
+    for (guint i = 0; i < json_array_get_length(rows3); i++) {
+        JsonObject *row = json_array_get_object_element(rows3, i);
+        if (strstr(json_object_get_string_member(row, "photo"), "implant-bmc") != NULL) {
+            g_assert_cmpint(json_object_get_int_member(row, "confirmed"), ==, 1);
+            g_assert_cmpint(json_object_get_int_member(row, "rejected"), ==, 0);
+        }
+        else
+            g_assert_true(json_object_get_null_member(row, "confirmed"));
+    }
 }
 
 static void

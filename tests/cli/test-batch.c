@@ -449,6 +449,170 @@ test_verify_detects_tampering(void)
     g_assert_cmpint(foreign.status, ==, 2);
 }
 
+/* a decisions file (the review page's export) in the test folder */
+static char *
+decisions_file(const char *name, const char *sha, const char *findings)
+{
+    char *path = db_path(name);
+    g_autofree char *body
+        = g_strdup_printf("{\"version\": 1, \"report\": \"%s\", \"operator\": \" Ana \", "
+                          "\"decided_at\": \"2026-12-06T04:00:00.000Z\", \"findings\": [%s]}\n",
+                          sha, findings);
+    g_assert_true(g_file_set_contents(path, body, -1, NULL));
+    return path;
+}
+
+/* the export --jsonl line of the inspection of photo @sha */
+static JsonNode *
+exported(const char *db, const char *sha)
+{
+    g_auto(TuRun) r = { 0 };
+    tu_run(&r, "db", "export", "--jsonl", db, NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    g_auto(GStrv) lines = g_strsplit(r.out, "\n", -1);
+    for (char **l = lines; *l != NULL; l++) {
+        if (**l == '\0')
+            continue;
+        JsonNode *node = json_from_string(*l, NULL);
+        if (g_strcmp0(json_object_get_string_member(json_node_get_object(node), "photo_sha256"),
+                      sha)
+            == 0)
+            return node;
+        json_node_unref(node);
+    }
+    g_error("no row of photo %s in the export of %s", sha, db);
+}
+
+static const char *
+finding_verification(JsonNode *row, guint i)
+{
+    JsonArray *f = json_object_get_array_member(json_node_get_object(row), "findings");
+    return json_object_get_string_member(json_array_get_object_element(f, i), "verification");
+}
+
+static void
+sql(const char *path, const char *statement)
+{
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, statement, NULL, NULL, &msg) != SQLITE_OK)
+        g_error("%s: %s", statement, msg);
+    sqlite3_close(db);
+}
+
+static void
+test_decide(void)
+{
+    g_autofree char *db = tampered("decided.sqlite", "SELECT 1");
+    /* a failed inspection: its photo and findings */
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    g_assert_cmpint(sqlite3_open(db, &h), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_prepare_v2(h,
+                                       "SELECT photo_sha256, n_findings FROM inspections WHERE "
+                                       "verdict = 'fail' ORDER BY id LIMIT 1",
+                                       -1, &st, NULL),
+                    ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+    g_autofree char *sha = g_strdup((const char *) sqlite3_column_text(st, 0));
+    int n = sqlite3_column_int(st, 1);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    g_assert_cmpint(n, >=, 1);
+
+    g_autofree char *first = decisions_file(
+        "first.json", sha, "{\"index\": 0, \"verification\": \"DefectConfirmed\"}");
+    g_auto(TuRun) d = { 0 };
+    tu_run(&d, "db", "decide", db, first, NULL);
+    g_assert_cmpint(d.status, ==, 0);
+    assert_contains(d.out, "1 decisions recorded (1 confirmed");
+    g_autoptr(JsonNode) row = exported(db, sha);
+    g_assert_cmpstr(finding_verification(row, 0), ==, "DefectConfirmed");
+    JsonObject *review = json_object_get_object_member(json_node_get_object(row), "review");
+    g_assert_cmpstr(json_object_get_string_member(review, "operator"), ==, "Ana");
+    g_assert_cmpstr(json_object_get_string_member(review, "decided_at"), ==,
+                    "2026-12-06T04:00:00.000Z");
+    if (n > 1)
+        g_assert_cmpstr(finding_verification(row, 1), ==, "NotVerifiedYet");
+    /* a later decision on the same finding wins; the first stays recorded */
+    g_autofree char *second = decisions_file(
+        "second.json", sha, "{\"index\": 0, \"verification\": \"DefectRejected\"}");
+    g_auto(TuRun) d2 = { 0 };
+    tu_run(&d2, "db", "decide", db, second, NULL);
+    g_assert_cmpint(d2.status, ==, 0);
+    g_autoptr(JsonNode) row2 = exported(db, sha);
+    g_assert_cmpstr(finding_verification(row2, 0), ==, "DefectRejected");
+    g_auto(TuRun) csv = { 0 };
+    tu_run(&csv, "db", "export", "--csv", db, NULL);
+    assert_contains(csv.out, "row_hash,confirmed,rejected,accepted\n");
+    assert_contains(csv.out, ",0,1,0\n");
+
+    /* refused, one line each, nothing written */
+    g_autofree char *range_body
+        = g_strdup_printf("{\"index\": %d, \"verification\": \"DefectConfirmed\"}", n);
+    g_autofree char *range = decisions_file("range.json", sha, range_body);
+    g_autofree char *name
+        = decisions_file("name.json", sha, "{\"index\": 0, \"verification\": \"Maybe\"}");
+    g_autofree char *unknown = decisions_file(
+        "unknown.json", "00000000000000000000000000000000000000000000000000000000000000ab", "");
+    struct {
+        const char *file, *board, *want;
+    } bad[] = { { unknown, NULL, "no inspection of photo 0000" },
+                { range, NULL, "is out of range" },
+                { name, NULL, "unknown verification \"Maybe\"" },
+                { first, "beta", "on board beta" } };
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_auto(TuRun) r = { 0 };
+        if (bad[i].board != NULL)
+            tu_run(&r, "db", "decide", "--board", bad[i].board, db, bad[i].file, NULL);
+        else
+            tu_run(&r, "db", "decide", db, bad[i].file, NULL);
+        g_assert_cmpint(r.status, ==, 2);
+        assert_contains(r.err, bad[i].want);
+        g_assert_null(strchr(r.err, '\n') == NULL ? NULL : strchr(strchr(r.err, '\n') + 1, '\n'));
+    }
+    /* both chains verify: the inspections' rows were not touched */
+    g_auto(TuRun) v = { 0 };
+    tu_run(&v, "db", "verify", db, NULL);
+    g_assert_cmpint(v.status, ==, 0);
+    assert_contains(v.out, "verified, 11 rows");
+    assert_contains(v.out, "2 decision rows");
+
+    /* the first file again: recorded again, and it is the latest (here and after a merge) */
+    g_auto(TuRun) d3 = { 0 };
+    tu_run(&d3, "db", "decide", db, first, NULL);
+    g_assert_cmpint(d3.status, ==, 0);
+    g_autoptr(JsonNode) row4 = exported(db, sha);
+    g_assert_cmpstr(finding_verification(row4, 0), ==, "DefectConfirmed");
+
+    /* merge carries the decisions, once */
+    g_autofree char *merged = db_path("decided-merged.sqlite");
+    for (int pass = 0; pass < 2; pass++) {
+        g_auto(TuRun) m = { 0 };
+        tu_run(&m, "db", "merge", merged, db, NULL);
+        g_assert_cmpint(m.status, ==, 0);
+        assert_contains(m.out, pass == 0 ? ", 3 new decisions" : ", 0 new decisions");
+    }
+    g_autoptr(JsonNode) row3 = exported(merged, sha);
+    g_assert_cmpstr(finding_verification(row3, 0), ==, "DefectConfirmed");
+    g_auto(TuRun) mv = { 0 };
+    tu_run(&mv, "db", "verify", merged, NULL);
+    g_assert_cmpint(mv.status, ==, 0);
+    assert_contains(mv.out, "3 decision rows");
+
+    /* an edited decision row is named; so are deleted last ones */
+    sql(db, "UPDATE decisions SET verification = 'DefectAccepted' WHERE id = 1");
+    assert_verify_fails(db, "decision row 1 ", "was edited");
+    sql(merged, "DELETE FROM decisions WHERE id = 3");
+    assert_verify_fails(merged, "decisions chain ends after 2 rows", "deleted");
+    /* a database from before decisions gets the table when opened (single_db, verified above) */
+    g_auto(TuRun) ok = { 0 };
+    tu_run(&ok, "db", "verify", single_db, NULL);
+    g_assert_cmpint(ok.status, ==, 0);
+    assert_contains(ok.out, "0 decision rows");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -461,5 +625,6 @@ main(int argc, char **argv)
     g_test_add_func("/batch/manifest-names-boards", test_manifest_names_boards);
     g_test_add_func("/batch/bad-options", test_bad_options);
     g_test_add_func("/db/verify-detects-tampering", test_verify_detects_tampering);
+    g_test_add_func("/db/decide", test_decide);
     return g_test_run();
 }
