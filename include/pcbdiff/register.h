@@ -131,7 +131,7 @@ PCB_API gboolean pcb_register_reduced(const PcbImage *reference, const PcbImage 
                                       GError **error);
 
 /* What registration computes of a reference alone — its grey copy, its reduced copy and its
- * coarse features — made once for many photos (a prepared reference's). Immutable once made:
+ * ORB features — made once for many photos (a prepared reference's). Immutable once made:
  * any number of threads may register photos against it at once. @reference and @ref_reduced's
  * image are borrowed and must outlive it. NULL with PCB_ERROR_BACKEND or PCB_ERROR_LIMIT. */
 typedef struct _PcbRegisterGolden PcbRegisterGolden;

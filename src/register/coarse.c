@@ -226,7 +226,9 @@ pcb_reg_coarse_ref_init(const PcbReduced *ref_r, const PcbRegisterParams *params
     if (cref->image == NULL)
         return FALSE;
     pcbcv_view r = pcb_view(cref->image);
-    for (int d = 0; d < 2; d++) {
+    /* ORB's only: SIFT, tried when ORB finds too little, is made per photo when needed (its
+     * scale space of a golden takes about 80 MB a board for a moment, kept by the heap after) */
+    for (int d = 0; d < 1; d++) {
         SpreadRule rule;
         const pcbcv_match_opts o = match_opts(detectors[d], params, &rule);
         char msg[256] = "";

@@ -25,11 +25,12 @@ typedef struct {
 } Coarse;
 
 /* The reference's side of the coarse stage, made once for many photos: its copy at the
- * coarse size and its features for each detector (ORB, SIFT). Immutable once made. */
+ * coarse size and its ORB features (SIFT's, the fallback, are made per photo when needed).
+ * Immutable once made. */
 typedef struct {
     const PcbImage *image; /* @owned, or the reduced copy itself when already that small */
     PcbImage *owned;
-    pcbcv_features *features[2];
+    pcbcv_features *features[2]; /* ORB's; SIFT's NULL */
 } PcbCoarseRef;
 
 /* Makes @cref from the reference's reduced copy @ref_r (which must outlive it) under
