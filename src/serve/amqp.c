@@ -232,22 +232,72 @@ close_soon(ServeAmqp *a)
     pn_connection_wake(a->conn);
 }
 
+/* A new connection: its session and the sender link to the address. */
+static void
+open_sender(ServeAmqp *a, pn_connection_t *c)
+{
+    pn_connection_open(c);
+    pn_session_t *s = pn_session(c);
+    pn_session_open(s);
+    a->sender = pn_sender(s, "pcbdiff-cfx");
+    pn_terminus_set_address(pn_link_target(a->sender), a->address);
+    pn_link_set_snd_settle_mode(a->sender, PN_SND_UNSETTLED);
+    pn_link_open(a->sender);
+}
+
+/* The connection is gone: what was in flight goes back to the spool's queue, and a new
+ * connection is tried after the backoff. FALSE when the thread is done (stopping). */
+static gboolean
+transport_closed(ServeAmqp *a, pn_transport_t *t)
+{
+    if (!a->stop_seen)
+        log_condition(a, pn_transport_condition(t));
+    a->conn = NULL;
+    a->sender = NULL;
+    a->close_wanted = FALSE;
+    g_mutex_lock(&a->lock);
+    a->connected = FALSE;
+    g_mutex_unlock(&a->lock);
+    requeue_inflight(a);
+    if (a->stop_seen)
+        return FALSE;
+    pn_proactor_set_timeout(a->proactor, a->backoff_ms);
+    a->backoff_ms = MIN(a->backoff_ms * 2, BACKOFF_MAX_MS);
+    return TRUE;
+}
+
+/* Woken by the service: new messages to take, or the stop (then what is sent is closed at
+ * once, else after the grace period). FALSE when the thread is done. */
+static gboolean
+interrupted(ServeAmqp *a)
+{
+    take_incoming(a);
+    g_mutex_lock(&a->lock);
+    gboolean stopping = a->stopping;
+    guint grace = a->grace_ms;
+    g_mutex_unlock(&a->lock);
+    if (stopping && !a->stop_seen) {
+        a->stop_seen = TRUE;
+        if (a->conn == NULL)
+            return FALSE;
+        if (a->sender == NULL || !(pn_link_state(a->sender) & PN_REMOTE_ACTIVE) || all_sent(a))
+            close_soon(a);
+        else
+            pn_proactor_set_timeout(a->proactor, grace);
+    }
+    if (a->conn != NULL)
+        pn_connection_wake(a->conn); /* pump in the connection's batch */
+    return TRUE;
+}
+
 /* FALSE when the thread is done. */
 static gboolean
 handle(ServeAmqp *a, pn_event_t *e)
 {
     switch (pn_event_type(e)) {
-    case PN_CONNECTION_INIT: {
-        pn_connection_t *c = pn_event_connection(e);
-        pn_connection_open(c);
-        pn_session_t *s = pn_session(c);
-        pn_session_open(s);
-        a->sender = pn_sender(s, "pcbdiff-cfx");
-        pn_terminus_set_address(pn_link_target(a->sender), a->address);
-        pn_link_set_snd_settle_mode(a->sender, PN_SND_UNSETTLED);
-        pn_link_open(a->sender);
+    case PN_CONNECTION_INIT:
+        open_sender(a, pn_event_connection(e));
         break;
-    }
     case PN_CONNECTION_REMOTE_OPEN:
         g_mutex_lock(&a->lock);
         a->connected = TRUE;
@@ -283,20 +333,7 @@ handle(ServeAmqp *a, pn_event_t *e)
         pn_connection_close(pn_event_connection(e));
         break;
     case PN_TRANSPORT_CLOSED:
-        if (!a->stop_seen)
-            log_condition(a, pn_transport_condition(pn_event_transport(e)));
-        a->conn = NULL;
-        a->sender = NULL;
-        a->close_wanted = FALSE;
-        g_mutex_lock(&a->lock);
-        a->connected = FALSE;
-        g_mutex_unlock(&a->lock);
-        requeue_inflight(a);
-        if (a->stop_seen)
-            return FALSE;
-        pn_proactor_set_timeout(a->proactor, a->backoff_ms);
-        a->backoff_ms = MIN(a->backoff_ms * 2, BACKOFF_MAX_MS);
-        break;
+        return transport_closed(a, pn_event_transport(e));
     case PN_PROACTOR_TIMEOUT:
         if (a->stop_seen) { /* the grace period is over */
             if (a->conn == NULL)
@@ -314,25 +351,8 @@ handle(ServeAmqp *a, pn_event_t *e)
         else
             pump(a);
         break;
-    case PN_PROACTOR_INTERRUPT: {
-        take_incoming(a);
-        g_mutex_lock(&a->lock);
-        gboolean stopping = a->stopping;
-        guint grace = a->grace_ms;
-        g_mutex_unlock(&a->lock);
-        if (stopping && !a->stop_seen) {
-            a->stop_seen = TRUE;
-            if (a->conn == NULL)
-                return FALSE;
-            if (a->sender == NULL || !(pn_link_state(a->sender) & PN_REMOTE_ACTIVE) || all_sent(a))
-                close_soon(a);
-            else
-                pn_proactor_set_timeout(a->proactor, grace);
-        }
-        if (a->conn != NULL)
-            pn_connection_wake(a->conn); /* pump in the connection's batch */
-        break;
-    }
+    case PN_PROACTOR_INTERRUPT:
+        return interrupted(a);
     case PN_PROACTOR_INACTIVE:
         if (a->stop_seen)
             return FALSE;
