@@ -168,45 +168,14 @@ describe_findings(GString *line, const PcbInspection *insp)
         g_string_append(line, ", ...");
 }
 
-static void
-run_job(WatchSession *s, Job *job)
+/* The result of @job as the page and the session file show it: @error NULL when the inspection
+ * succeeded; @report NULL when its outputs were not written (@werr says why). */
+static JsonNode *
+job_result(const Job *job, const PcbInspection *insp, const GError *error, double ms,
+           const char *report, const char *review, const char *review_path, const GError *werr)
 {
-    g_autoptr(PcbInspection) insp = pcb_inspection_new();
-    g_autoptr(GError) error = NULL;
-    PcbInspectParams params = s->params;
-    params.keep_images = TRUE;
-    gint64 t0 = g_get_monotonic_time();
-    gboolean ok;
-    if (job->bytes != NULL) {
-        gsize len = 0;
-        const guint8 *data = g_bytes_get_data(job->bytes, &len);
-        ok = pcb_inspect_buffer(s->ref, job->path, data, len, &params, insp, &error);
-    }
-    else
-        ok = pcb_inspect_file(s->ref, job->path, &params, insp, &error);
-    if (!ok && job->note != NULL) {
-        char *msg = g_strdup_printf("%s (%s)", error->message, job->note);
-        g_free(error->message);
-        error->message = msg;
-    }
-    if (insp->photo_path == NULL)
-        insp->photo_path = g_strdup(job->path);
+    const gboolean ok = error == NULL;
     const char *verdict = ok ? pcb_inspection_verdict(insp) : "error";
-
-    g_autofree char *base = g_strdup_printf("%04d-%s", job->seq, job->name);
-    g_autofree char *report = g_strconcat(base, ".json", NULL);
-    g_autofree char *review = g_strconcat(base, ".html", NULL);
-    g_autofree char *report_path = g_build_filename(s->out, report, NULL);
-    g_autofree char *review_path = g_build_filename(s->out, review, NULL);
-    const GError *failure = ok ? NULL : error;
-    g_autoptr(GError) werr = NULL;
-    gboolean wrote
-        = pcb_report_write_review(insp, pcb_reference_board(s->ref), failure, review_path, &werr)
-          && (s->sign_key != NULL
-                  ? pcb_report_write_json_signed(insp, failure, report_path, s->sign_key, &werr)
-                  : pcb_report_write_json(insp, failure, report_path, &werr));
-    double ms = (g_get_monotonic_time() - t0) / 1e3;
-
     JsonObject *o = json_object_new();
     json_object_set_int_member(o, "seq", job->seq);
     json_object_set_string_member(o, "photo", job->name);
@@ -237,7 +206,7 @@ run_job(WatchSession *s, Job *job)
     }
     if (job->note != NULL)
         json_object_set_string_member(o, "note", job->note);
-    if (wrote) {
+    if (report != NULL) {
         json_object_set_string_member(o, "report", report);
         json_object_set_string_member(o, "review", review);
         g_autofree char *ov = g_strconcat(review_path, ".d/overview.jpg", NULL);
@@ -248,9 +217,18 @@ run_job(WatchSession *s, Job *job)
     }
     else
         json_object_set_string_member(o, "output_error", werr->message);
-    job->result = json_node_init_object(json_node_alloc(), o);
+    JsonNode *node = json_node_init_object(json_node_alloc(), o);
     json_object_unref(o);
+    return node;
+}
 
+/* The progress line of @job (@error and @werr as for job_result). */
+static char *
+job_line(const Job *job, const PcbInspection *insp, const GError *error, double ms,
+         const GError *werr)
+{
+    const gboolean ok = error == NULL, wrote = werr == NULL;
+    const char *verdict = ok ? pcb_inspection_verdict(insp) : "error";
     GString *line = g_string_new(NULL);
     g_string_append_printf(line, "[%04d] %s: %s", job->seq, job->name, verdict);
     if (ok)
@@ -262,7 +240,51 @@ run_job(WatchSession *s, Job *job)
     g_string_append_printf(line, " [%.1f s]", ms / 1e3);
     if (!wrote)
         g_string_append_printf(line, "; OUTPUTS NOT WRITTEN: %s", werr->message);
-    job->line = g_string_free(line, FALSE);
+    return g_string_free(line, FALSE);
+}
+
+static void
+run_job(WatchSession *s, Job *job)
+{
+    g_autoptr(PcbInspection) insp = pcb_inspection_new();
+    g_autoptr(GError) error = NULL;
+    PcbInspectParams params = s->params;
+    params.keep_images = TRUE;
+    gint64 t0 = g_get_monotonic_time();
+    gboolean ok;
+    if (job->bytes != NULL) {
+        gsize len = 0;
+        const guint8 *data = g_bytes_get_data(job->bytes, &len);
+        ok = pcb_inspect_buffer(s->ref, job->path, data, len, &params, insp, &error);
+    }
+    else
+        ok = pcb_inspect_file(s->ref, job->path, &params, insp, &error);
+    if (!ok && job->note != NULL) {
+        char *msg = g_strdup_printf("%s (%s)", error->message, job->note);
+        g_free(error->message);
+        error->message = msg;
+    }
+    if (insp->photo_path == NULL)
+        insp->photo_path = g_strdup(job->path);
+
+    g_autofree char *base = g_strdup_printf("%04d-%s", job->seq, job->name);
+    g_autofree char *report = g_strconcat(base, ".json", NULL);
+    g_autofree char *review = g_strconcat(base, ".html", NULL);
+    g_autofree char *report_path = g_build_filename(s->out, report, NULL);
+    g_autofree char *review_path = g_build_filename(s->out, review, NULL);
+    const GError *failure = ok ? NULL : error;
+    g_autoptr(GError) werr = NULL;
+    gboolean wrote
+        = pcb_report_write_review(insp, pcb_reference_board(s->ref), failure, review_path, &werr)
+          && (s->sign_key != NULL
+                  ? pcb_report_write_json_signed(insp, failure, report_path, s->sign_key, &werr)
+                  : pcb_report_write_json(insp, failure, report_path, &werr));
+    double ms = (g_get_monotonic_time() - t0) / 1e3;
+
+    /* what the page and the session file show of it, and its progress line */
+    job->result
+        = job_result(job, insp, failure, ms, wrote ? report : NULL, review, review_path, werr);
+    job->line = job_line(job, insp, failure, ms, werr);
 }
 
 static gboolean job_done(gpointer data);
