@@ -169,78 +169,66 @@ latest(const Export *e, gint64 id, int idx)
     return g_hash_table_lookup(e->latest, key);
 }
 
-static gboolean
-export_row(const BatchRow *row, gpointer data, GError **error)
+/* @k = @v, or null. */
+static void
+member_str(JsonBuilder *b, const char *k, const char *v)
 {
-    Export *e = data;
-    if (!e->jsonl) {
-        g_autoptr(GString) s = g_string_new(NULL);
-        char n[32], c[32], id[32], counts[3][16];
-        g_snprintf(id, sizeof id, "%" G_GINT64_FORMAT, row->id);
-        int k[3] = { 0, 0, 0 };
-        for (int i = 0; i < row->n_findings; i++) {
-            const char *v = latest(e, row->id, i);
-            k[0] += g_strcmp0(v, "DefectConfirmed") == 0;
-            k[1] += g_strcmp0(v, "DefectRejected") == 0;
-            k[2] += g_strcmp0(v, "DefectAccepted") == 0;
-        }
-        for (int i = 0; i < 3; i++)
-            g_snprintf(counts[i], sizeof counts[i], "%d", k[i]);
-        g_snprintf(n, sizeof n, "%d", row->n_findings);
-        g_snprintf(c, sizeof c, "%d", row->exit_code);
-        const char *v[] = { id,
-                            row->photo_path,
-                            row->photo_sha256,
-                            row->board,
-                            row->unit_id,
-                            row->verdict,
-                            n,
-                            c,
-                            row->reason,
-                            row->finished_at,
-                            row->params_sha256,
-                            row->row_hash,
-                            counts[0],
-                            counts[1],
-                            counts[2] };
-        for (guint i = 0; i < G_N_ELEMENTS(v); i++)
-            csv_field(s, v[i], i + 1 == G_N_ELEMENTS(v));
-        if (fwrite(s->str, 1, s->len, e->f) != s->len)
-            e->failed = TRUE;
-        return TRUE;
+    json_builder_set_member_name(b, k);
+    if (v != NULL)
+        json_builder_add_string_value(b, v);
+    else
+        json_builder_add_null_value(b);
+}
+
+/* One CSV line: the row's columns and its findings' confirmed, rejected, accepted counts. */
+static void
+export_csv_row(Export *e, const BatchRow *row)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    char n[32], c[32], id[32], counts[3][16];
+    g_snprintf(id, sizeof id, "%" G_GINT64_FORMAT, row->id);
+    int k[3] = { 0, 0, 0 };
+    for (int i = 0; i < row->n_findings; i++) {
+        const char *v = latest(e, row->id, i);
+        k[0] += g_strcmp0(v, "DefectConfirmed") == 0;
+        k[1] += g_strcmp0(v, "DefectRejected") == 0;
+        k[2] += g_strcmp0(v, "DefectAccepted") == 0;
     }
-    g_autoptr(JsonBuilder) b = json_builder_new_immutable();
-    json_builder_begin_object(b);
-#define STR(k, v)                                \
-    do {                                         \
-        json_builder_set_member_name(b, k);      \
-        if ((v) != NULL)                         \
-            json_builder_add_string_value(b, v); \
-        else                                     \
-            json_builder_add_null_value(b);      \
-    } while (0)
-    json_builder_set_member_name(b, "id");
-    json_builder_add_int_value(b, row->id);
-    STR("photo_path", row->photo_path);
-    STR("photo_sha256", row->photo_sha256);
-    STR("board", row->board);
-    STR("unit_id", row->unit_id);
-    STR("verdict", row->verdict);
-    json_builder_set_member_name(b, "n_findings");
-    json_builder_add_int_value(b, row->n_findings);
-    json_builder_set_member_name(b, "exit_code");
-    json_builder_add_int_value(b, row->exit_code);
-    STR("reason", row->reason);
-    STR("finished_at", row->finished_at);
-    STR("reference_sha256", row->reference_sha256);
-    STR("params_sha256", row->params_sha256);
-    STR("row_hash", row->row_hash);
+    for (int i = 0; i < 3; i++)
+        g_snprintf(counts[i], sizeof counts[i], "%d", k[i]);
+    g_snprintf(n, sizeof n, "%d", row->n_findings);
+    g_snprintf(c, sizeof c, "%d", row->exit_code);
+    const char *v[] = { id,
+                        row->photo_path,
+                        row->photo_sha256,
+                        row->board,
+                        row->unit_id,
+                        row->verdict,
+                        n,
+                        c,
+                        row->reason,
+                        row->finished_at,
+                        row->params_sha256,
+                        row->row_hash,
+                        counts[0],
+                        counts[1],
+                        counts[2] };
+    for (guint i = 0; i < G_N_ELEMENTS(v); i++)
+        csv_field(s, v[i], i + 1 == G_N_ELEMENTS(v));
+    if (fwrite(s->str, 1, s->len, e->f) != s->len)
+        e->failed = TRUE;
+}
+
+/* The row's findings, each with its latest verification. */
+static void
+export_findings(JsonBuilder *b, Export *e, const BatchRow *row)
+{
     json_builder_set_member_name(b, "findings");
     json_builder_begin_array(b);
     for (guint i = 0; i < row->findings->len; i++) {
         const BatchFinding *f = &g_array_index(row->findings, BatchFinding, i);
         json_builder_begin_object(b);
-        STR("kind", f->kind);
+        member_str(b, "kind", f->kind);
         json_builder_set_member_name(b, "bbox");
         json_builder_begin_array(b);
         json_builder_add_int_value(b, f->x);
@@ -253,22 +241,52 @@ export_row(const BatchRow *row, gpointer data, GError **error)
             json_builder_add_null_value(b);
         else
             json_builder_add_double_value(b, f->area_mm2);
-        STR("zone", f->zone);
+        member_str(b, "zone", f->zone);
         json_builder_set_member_name(b, "score");
         json_builder_add_double_value(b, f->score);
         const char *v = latest(e, row->id, (int) i);
-        STR("verification", v != NULL ? v : "NotVerifiedYet");
+        member_str(b, "verification", v != NULL ? v : "NotVerifiedYet");
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+}
+
+static gboolean
+export_row(const BatchRow *row, gpointer data, GError **error)
+{
+    Export *e = data;
+    (void) error;
+    if (!e->jsonl) {
+        export_csv_row(e, row);
+        return TRUE;
+    }
+    g_autoptr(JsonBuilder) b = json_builder_new_immutable();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_int_value(b, row->id);
+    member_str(b, "photo_path", row->photo_path);
+    member_str(b, "photo_sha256", row->photo_sha256);
+    member_str(b, "board", row->board);
+    member_str(b, "unit_id", row->unit_id);
+    member_str(b, "verdict", row->verdict);
+    json_builder_set_member_name(b, "n_findings");
+    json_builder_add_int_value(b, row->n_findings);
+    json_builder_set_member_name(b, "exit_code");
+    json_builder_add_int_value(b, row->exit_code);
+    member_str(b, "reason", row->reason);
+    member_str(b, "finished_at", row->finished_at);
+    member_str(b, "reference_sha256", row->reference_sha256);
+    member_str(b, "params_sha256", row->params_sha256);
+    member_str(b, "row_hash", row->row_hash);
+    export_findings(b, e, row);
     /* who decided last on this inspection (pcbdiff db decide), and when */
     const BatchDecision *last = g_hash_table_lookup(e->review, &row->id);
     json_builder_set_member_name(b, "review");
     if (last != NULL) {
         json_builder_begin_object(b);
-        STR("operator", last->operator_name);
-        STR("decided_at", last->decided_at);
-        STR("recorded_at", last->recorded_at);
+        member_str(b, "operator", last->operator_name);
+        member_str(b, "decided_at", last->decided_at);
+        member_str(b, "recorded_at", last->recorded_at);
         json_builder_end_object(b);
     }
     else
@@ -279,13 +297,11 @@ export_row(const BatchRow *row, gpointer data, GError **error)
         json_builder_add_value(b, g_steal_pointer(&report));
     else
         json_builder_add_null_value(b);
-#undef STR
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     g_autofree char *line = json_to_string(root, FALSE);
     if (fprintf(e->f, "%s\n", line) < 0)
         e->failed = TRUE;
-    (void) error;
     return TRUE;
 }
 
