@@ -508,6 +508,68 @@ batch_exit_code(const BatchSummary *s)
     return s->fail > 0 ? PCB_EXIT_FINDINGS : PCB_EXIT_PASS;
 }
 
+/* One finished job, in order: counted, its row appended (a database that cannot be written
+ * stops the run: *@ok FALSE, @error set; what is written stays valid). Frees @j. */
+static void
+take_result(Run *run, BatchDb *db, Job *j, BatchSummary *summary, Progress *prog, gboolean *ok,
+            GError **error)
+{
+    const BatchOptions *opts = run->opts;
+    if (j->duplicate) {
+        summary->duplicate++;
+        if (opts->progress >= 2)
+            g_message("%s: the same photo as one before it (same bytes, same board)",
+                      j->item->path);
+    }
+    else if (j->done_code > 0) {
+        summary->skipped++;
+        count(summary, (j->done_code - 1) & 7, (j->done_code - 1) >> 3);
+    }
+    else {
+        gboolean inserted = FALSE;
+        g_autoptr(GError) werr = NULL;
+        if (*ok && !batch_db_append(db, j->row, &inserted, &werr)) {
+            g_propagate_error(error, g_steal_pointer(&werr));
+            *ok = FALSE;
+            g_atomic_int_set(&run->stopping, 1);
+        }
+        prog->inspected++;
+        count(summary, j->row->exit_code, j->row->n_findings);
+        if (opts->progress >= 2)
+            g_message("%s: %s%s%s", j->item->path, j->row->verdict, j->row->reason ? ": " : "",
+                      j->row->reason ? j->row->reason : "");
+    }
+    job_free(j);
+}
+
+/* Frees what @run holds once its threads are joined. */
+static void
+run_clear(Run *run)
+{
+    if (run->work)
+        g_async_queue_unref(run->work);
+    if (run->results)
+        g_async_queue_unref(run->results);
+    if (run->boards != NULL) {
+        /* boards named twice (the --board under its folder name) are freed once */
+        GHashTableIter it;
+        gpointer k, v;
+        g_autoptr(GHashTable) uniq = g_hash_table_new(NULL, NULL);
+        g_hash_table_iter_init(&it, run->boards);
+        while (g_hash_table_iter_next(&it, &k, &v))
+            g_hash_table_add(uniq, v);
+        g_hash_table_steal_all(run->boards);
+        g_hash_table_unref(run->boards);
+        g_hash_table_iter_init(&it, uniq);
+        while (g_hash_table_iter_next(&it, &k, &v))
+            board_free(k);
+    }
+    if (run->done)
+        g_hash_table_unref(run->done);
+    g_mutex_clear(&run->lock);
+    g_cond_clear(&run->room);
+}
+
 gboolean
 batch_run(const BatchOptions *opts, GPtrArray *items, BatchSummary *summary, GError **error)
 {
@@ -541,33 +603,7 @@ batch_run(const BatchOptions *opts, GPtrArray *items, BatchSummary *summary, GEr
     prog.start = t0;
     ok = TRUE;
     for (int n = 0; n < summary->total; n++) {
-        Job *j = g_async_queue_pop(run.results);
-        if (j->duplicate) {
-            summary->duplicate++;
-            if (opts->progress >= 2)
-                g_message("%s: the same photo as one before it (same bytes, same board)",
-                          j->item->path);
-        }
-        else if (j->done_code > 0) {
-            summary->skipped++;
-            count(summary, (j->done_code - 1) & 7, (j->done_code - 1) >> 3);
-        }
-        else {
-            gboolean inserted = FALSE;
-            g_autoptr(GError) werr = NULL;
-            if (ok && !batch_db_append(db, j->row, &inserted, &werr)) {
-                /* the database cannot be written: stop (what is written stays valid) */
-                g_propagate_error(error, g_steal_pointer(&werr));
-                ok = FALSE;
-                g_atomic_int_set(&run.stopping, 1);
-            }
-            prog.inspected++;
-            count(summary, j->row->exit_code, j->row->n_findings);
-            if (opts->progress >= 2)
-                g_message("%s: %s%s%s", j->item->path, j->row->verdict, j->row->reason ? ": " : "",
-                          j->row->reason ? j->row->reason : "");
-        }
-        job_free(j);
+        take_result(&run, db, g_async_queue_pop(run.results), summary, &prog, &ok, error);
         if (ok && opts->progress >= 1)
             progress_draw(&prog, summary, FALSE);
     }
@@ -578,28 +614,7 @@ batch_run(const BatchOptions *opts, GPtrArray *items, BatchSummary *summary, GEr
         g_thread_join(g_ptr_array_index(workers, i));
 out:
     g_ptr_array_unref(workers);
-    if (run.work)
-        g_async_queue_unref(run.work);
-    if (run.results)
-        g_async_queue_unref(run.results);
-    if (run.boards != NULL) {
-        /* boards named twice (the --board under its folder name) are freed once */
-        GHashTableIter it;
-        gpointer k, v;
-        g_autoptr(GHashTable) uniq = g_hash_table_new(NULL, NULL);
-        g_hash_table_iter_init(&it, run.boards);
-        while (g_hash_table_iter_next(&it, &k, &v))
-            g_hash_table_add(uniq, v);
-        g_hash_table_steal_all(run.boards);
-        g_hash_table_unref(run.boards);
-        g_hash_table_iter_init(&it, uniq);
-        while (g_hash_table_iter_next(&it, &k, &v))
-            board_free(k);
-    }
-    if (run.done)
-        g_hash_table_unref(run.done);
-    g_mutex_clear(&run.lock);
-    g_cond_clear(&run.room);
+    run_clear(&run);
     summary->seconds = (g_get_monotonic_time() - t0) / 1e6;
     return ok;
 }
