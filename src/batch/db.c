@@ -135,6 +135,40 @@ set_meta(BatchDb *db, const char *key, const char *value, GError **error)
     return rc == SQLITE_DONE || db_fail(db, error, "cannot write");
 }
 
+/* Which tables the file holds: any, the meta table, the decisions table. */
+static gboolean
+probe_tables(BatchDb *db, gboolean *tables, gboolean *meta, gboolean *decisions, GError **error)
+{
+    sqlite3_stmt *probe = NULL;
+    if (sqlite3_prepare_v2(db->db, "SELECT name FROM sqlite_master WHERE type = 'table'", -1,
+                           &probe, NULL)
+        != SQLITE_OK)
+        return db_fail(db, error, "not a results database");
+    while (sqlite3_step(probe) == SQLITE_ROW) {
+        const char *name = (const char *) sqlite3_column_text(probe, 0);
+        *tables = TRUE;
+        *meta |= g_strcmp0(name, "meta") == 0;
+        *decisions |= g_strcmp0(name, "decisions") == 0;
+    }
+    sqlite3_finalize(probe);
+    return TRUE;
+}
+
+/* The statements a run appends rows with. */
+static gboolean
+prepare_rows(BatchDb *db, GError **error)
+{
+    return prepare(db, &db->exists, "SELECT 1 FROM inspections WHERE key = ?", error)
+           && prepare(db, &db->insert,
+                      "INSERT INTO inspections (key, photo_path, photo_sha256, board, "
+                      "reference_sha256, params_sha256, unit_id, verdict, n_findings, exit_code, "
+                      "reason, report_json, finished_at, prev_hash, row_hash) VALUES "
+                      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      error)
+           && prepare(db, &db->insert_finding,
+                      "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+}
+
 BatchDb *
 batch_db_open(const char *path, gboolean create, GError **error)
 {
@@ -159,20 +193,9 @@ batch_db_open(const char *path, gboolean create, GError **error)
         g_prefix_error(error, "not a results database: ");
         return NULL;
     }
-    sqlite3_stmt *probe = NULL;
     gboolean has_meta = FALSE, has_tables = FALSE, has_decisions = FALSE;
-    if (sqlite3_prepare_v2(db->db, "SELECT name FROM sqlite_master WHERE type = 'table'", -1,
-                           &probe, NULL)
-        != SQLITE_OK) {
-        db_fail(db, error, "not a results database");
+    if (!probe_tables(db, &has_tables, &has_meta, &has_decisions, error))
         return NULL;
-    }
-    while (sqlite3_step(probe) == SQLITE_ROW) {
-        has_tables = TRUE;
-        has_meta |= g_strcmp0((const char *) sqlite3_column_text(probe, 0), "meta") == 0;
-        has_decisions |= g_strcmp0((const char *) sqlite3_column_text(probe, 0), "decisions") == 0;
-    }
-    sqlite3_finalize(probe);
     if (has_tables && !has_meta) {
         g_set_error(error, PCB_ERROR, PCB_ERROR_USAGE,
                     "%s: an SQLite database, but not pcbdiff's results (no meta table)", path);
@@ -212,15 +235,7 @@ batch_db_open(const char *path, gboolean create, GError **error)
         sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
         return NULL;
     }
-    if (!prepare(db, &db->exists, "SELECT 1 FROM inspections WHERE key = ?", error)
-        || !prepare(db, &db->insert,
-                    "INSERT INTO inspections (key, photo_path, photo_sha256, board, "
-                    "reference_sha256, params_sha256, unit_id, verdict, n_findings, exit_code, "
-                    "reason, report_json, finished_at, prev_hash, row_hash) VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    error)
-        || !prepare(db, &db->insert_finding,
-                    "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error))
+    if (!prepare_rows(db, error))
         return NULL;
     return g_steal_pointer(&db);
 }
