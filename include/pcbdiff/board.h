@@ -56,6 +56,10 @@ typedef struct {
 PCB_API PcbBoard *pcb_board_load(const char *dir, GError **error);
 /* A board with no profile: just a golden image (zones and ignores empty); pcb_board_free() it. */
 PCB_API PcbBoard *pcb_board_new_from_image(const char *golden_path, double px_per_mm);
+/* What a front-end's REFERENCE or --board names: a board folder (pcb_board_load) or a golden
+ * image (pcb_board_new_from_image with @px_per_mm); NULL with PCB_ERROR_IO when it is neither
+ * there, or with pcb_board_load's error. */
+PCB_API PcbBoard *pcb_board_open(const char *reference, double px_per_mm, GError **error);
 PCB_API void pcb_board_free(PcbBoard *board);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcbBoard, pcb_board_free)
 

@@ -42,7 +42,7 @@ PCB_API gboolean pcb_report_write_review(const PcbInspection *insp, const PcbBoa
 
 /* The four IPC-CFX verification names a finding's decision takes, and the count. */
 #define PCB_VERIFICATION_COUNT 4
-extern const char *const pcb_verification_names[PCB_VERIFICATION_COUNT];
+PCB_API extern const char *const pcb_verification_names[PCB_VERIFICATION_COUNT];
 
 /* A report with the operator's decisions applied: @report_json (a version 1 report) and
  * @decisions_json (what the review page exports: {"version": 1, "report": the photo's sha256,

@@ -5,10 +5,6 @@
 #include <json-glib/json-glib.h>
 #include "batch/batch.h"
 
-/* pcb_verification_names (libpcbdiff keeps it internal), in the same order, for the counts */
-static const char *const verifications[PCB_VERIFICATION_COUNT]
-    = { "DefectConfirmed", "DefectRejected", "DefectAccepted", "NotVerifiedYet" };
-
 static gboolean
 bad(GError **error, const char *msg)
 {
@@ -131,7 +127,7 @@ batch_db_decide(BatchDb *db, const char *decisions_json, const char *board,
         r.decided_at = g_strdup(at);
         r.recorded_at = g_strdup(recorded_at);
         for (int v = 0; v < PCB_VERIFICATION_COUNT; v++)
-            summary->counts[v] += strcmp(r.verification, verifications[v]) == 0;
+            summary->counts[v] += strcmp(r.verification, pcb_verification_names[v]) == 0;
         g_array_append_val(rows, r);
     }
     return batch_db_add_decisions(db, rows, FALSE, &summary->recorded, error);

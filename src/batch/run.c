@@ -103,18 +103,6 @@ batch_params_hash(const PcbInspectParams *params, const char *golden_sha256)
     return hex;
 }
 
-static PcbBoard *
-open_board(const char *reference, double px_per_mm, GError **error)
-{
-    if (g_file_test(reference, G_FILE_TEST_IS_DIR))
-        return pcb_board_load(reference, error);
-    if (!g_file_test(reference, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "%s: No such file or directory", reference);
-        return NULL;
-    }
-    return pcb_board_new_from_image(reference, px_per_mm);
-}
-
 /* Loads and prepares the board at @path for rows named @name; NULL with @error. */
 static Board *
 prepare_board(const BatchOptions *opts, const char *name, const char *path, GError **error)
@@ -122,7 +110,7 @@ prepare_board(const BatchOptions *opts, const char *name, const char *path, GErr
     PcbInspectParams params;
     if (!opts->build_params(opts->build_data, NULL, &params, error))
         return NULL;
-    PcbBoard *pb = open_board(path, params.px_per_mm, error);
+    PcbBoard *pb = pcb_board_open(path, params.px_per_mm, error);
     if (pb == NULL)
         return NULL;
     if (!opts->build_params(opts->build_data, pb, &params, error)) {

@@ -715,6 +715,18 @@ pcb_board_new_from_image(const char *golden_path, double px_per_mm)
     return board;
 }
 
+PcbBoard *
+pcb_board_open(const char *reference, double px_per_mm, GError **error)
+{
+    if (g_file_test(reference, G_FILE_TEST_IS_DIR))
+        return pcb_board_load(reference, error);
+    if (!g_file_test(reference, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "%s: No such file or directory", reference);
+        return NULL;
+    }
+    return pcb_board_new_from_image(reference, px_per_mm);
+}
+
 static gboolean
 overlaps(const PcbRect *r, int width, int height)
 {

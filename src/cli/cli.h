@@ -35,9 +35,6 @@ gboolean cli_check_distinct(const char *const *paths, const char *const *names, 
  * does not end in an unwritable output. NULL @path is fine. */
 gboolean cli_check_writable(const char *path, const char *what, GError **error);
 
-/* A board from REFERENCE: a board folder (with board.ini) or a golden image file. */
-PcbBoard *cli_open_board(const char *reference, double px_per_mm, GError **error);
-
 /* The parameter options every command that inspects takes: --set KEY=VALUE (repeatable) and
  * the shorthands --sensitivity and --px-per-mm. */
 typedef struct {

@@ -90,7 +90,7 @@ cmd_inspect(int argc, char **argv)
         return cli_fail(error);
 
     g_autoptr(PcbBoard) board
-        = cli_open_board(board_dir ? board_dir : argv[1], params.px_per_mm, &error);
+        = pcb_board_open(board_dir ? board_dir : argv[1], params.px_per_mm, &error);
     g_autoptr(PcbInspection) insp = pcb_inspection_new();
     gboolean ok = board != NULL && cli_params_build(&cp, board, &params, &error);
     params.keep_images = overlay != NULL || html != NULL;

@@ -54,7 +54,7 @@ cmd_register(int argc, char **argv)
         || !cli_check_writable(out, "warped image", &error)
         || !cli_check_writable(json, "report", &error))
         return cli_fail(error);
-    g_autoptr(PcbBoard) board = cli_open_board(argv[1], params.px_per_mm, &error);
+    g_autoptr(PcbBoard) board = pcb_board_open(argv[1], params.px_per_mm, &error);
     g_autoptr(PcbInspection) insp = pcb_inspection_new();
     gboolean ok = board != NULL && cli_params_build(&cp, board, &params, &error);
     params.keep_images = TRUE;

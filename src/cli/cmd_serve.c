@@ -58,7 +58,7 @@ load_boards(const char *dir, const CliParams *cp, GError **error)
         ServeBoard *b = g_new0(ServeBoard, 1);
         b->name = g_strdup(name);
         g_ptr_array_add(boards, b);
-        PcbBoard *board = cli_open_board(path, 0, error);
+        PcbBoard *board = pcb_board_open(path, 0, error);
         if (board == NULL || !cli_params_build(cp, board, &b->params, error)) {
             pcb_board_free(board);
             g_prefix_error(error, "board %s: ", name);

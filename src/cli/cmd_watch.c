@@ -85,7 +85,7 @@ cmd_watch(int argc, char **argv)
     if (sign_key != NULL && !pcb_sign_key_check(sign_key, &error))
         return cli_fail(error);
 
-    PcbBoard *board = cli_open_board(board_dir, params.px_per_mm, &error);
+    PcbBoard *board = pcb_board_open(board_dir, params.px_per_mm, &error);
     if (board == NULL || !cli_params_build(&cp, board, &params, &error)) {
         pcb_board_free(board);
         return cli_fail(error);

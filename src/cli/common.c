@@ -144,18 +144,6 @@ cli_check_writable(const char *path, const char *what, GError **error)
     return TRUE;
 }
 
-PcbBoard *
-cli_open_board(const char *reference, double px_per_mm, GError **error)
-{
-    if (g_file_test(reference, G_FILE_TEST_IS_DIR))
-        return pcb_board_load(reference, error);
-    if (!g_file_test(reference, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, PCB_ERROR, PCB_ERROR_IO, "%s: No such file or directory", reference);
-        return NULL;
-    }
-    return pcb_board_new_from_image(reference, px_per_mm);
-}
-
 int
 cli_fail(const GError *error)
 {
