@@ -92,113 +92,149 @@ read_token(const char *path, GError **error)
     return text;
 }
 
-int
-cmd_serve(int argc, char **argv)
+/* What the command line says. */
+typedef struct {
+    char *boards_dir, *listen, *token_file, *watch, *sign_key, *amqp, *amqp_address, *spool;
+    char *handle;
+    gboolean allow_remote;
+    int workers, queue, spool_max;
+    double max_body_mb, grace;
+} ServeArgs;
+
+static void
+serve_args_clear(ServeArgs *a)
 {
-    CliCommon common = { 0 };
-    g_auto(CliParams) cp = { 0 };
-    g_autofree char *boards_dir = NULL, *listen = NULL, *token_file = NULL, *watch = NULL;
-    g_autofree char *sign_key = NULL, *amqp = NULL, *amqp_address = NULL, *spool = NULL;
-    g_autofree char *handle = NULL;
-    gboolean allow_remote = FALSE;
-    int workers = 2, queue = 16, spool_max = 10000;
-    double max_body_mb = 64, grace = 5;
+    char **strs[] = { &a->boards_dir, &a->listen,       &a->token_file, &a->watch, &a->sign_key,
+                      &a->amqp,       &a->amqp_address, &a->spool,      &a->handle };
+    for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
+        g_clear_pointer(strs[i], g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ServeArgs, serve_args_clear)
+
+/* The usage errors of @a (@argc: the arguments left); -1 when there are none. */
+static int
+check_args(const ServeArgs *a, int argc)
+{
+    if (argc != 1 || a->boards_dir == NULL) {
+        g_printerr("pcbdiff serve: expected --boards DIR and no other arguments (see pcbdiff "
+                   "serve --help)\n");
+        return PCB_EXIT_TROUBLE;
+    }
+    if (a->workers < 1 || a->workers > PCB_MAX_THREADS || a->queue < 0 || a->queue > 100000
+        || !(a->max_body_mb > 0 && a->max_body_mb <= 4096) || a->spool_max < 1
+        || !(a->grace >= 0 && a->grace <= 3600)) {
+        g_printerr("pcbdiff serve: --workers must be 1..%d, --queue 0..100000, --max-body-mb "
+                   "0..4096, --amqp-spool-max >= 1, --drain-seconds 0..3600\n",
+                   PCB_MAX_THREADS);
+        return PCB_EXIT_TROUBLE;
+    }
+    if ((a->amqp == NULL) != (a->amqp_address == NULL)) {
+        g_printerr("pcbdiff serve: --amqp and --amqp-address go together\n");
+        return PCB_EXIT_TROUBLE;
+    }
+    if (a->watch != NULL && !g_file_test(a->watch, G_FILE_TEST_IS_DIR)) {
+        g_printerr("pcbdiff serve: --watch %s: not a folder\n", a->watch);
+        return PCB_EXIT_TROUBLE;
+    }
+    return -1;
+}
+
+/* Parses the command line into @a, @cp and @common; -1, or the exit status of a usage error. */
+static int
+parse_args(int *argc, char ***argv, ServeArgs *a, CliParams *cp, CliCommon *common)
+{
     GOptionEntry entries[] = {
-        { "boards", 0, 0, G_OPTION_ARG_FILENAME, &boards_dir,
+        { "boards", 0, 0, G_OPTION_ARG_FILENAME, &a->boards_dir,
           "Folder of board folders (each with board.ini); a board's name is its folder's", "DIR" },
-        { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
+        { "listen", 'l', 0, G_OPTION_ARG_STRING, &a->listen,
           "Address to listen on (default 127.0.0.1:8080; port 0: any free port)", "HOST:PORT" },
-        { "allow-remote", 0, 0, G_OPTION_ARG_NONE, &allow_remote,
+        { "allow-remote", 0, 0, G_OPTION_ARG_NONE, &a->allow_remote,
           "Allow a --listen address that is not loopback", NULL },
-        { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &token_file,
+        { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &a->token_file,
           "Require 'Authorization: Bearer TOKEN' (the file's one word) on /v1 and /metrics",
           "FILE" },
-        { "workers", 'w', 0, G_OPTION_ARG_INT, &workers, "Inspections at once (default 2)", "N" },
-        { "queue", 0, 0, G_OPTION_ARG_INT, &queue,
+        { "workers", 'w', 0, G_OPTION_ARG_INT, &a->workers, "Inspections at once (default 2)",
+          "N" },
+        { "queue", 0, 0, G_OPTION_ARG_INT, &a->queue,
           "Inspections that may wait for a worker; more get 503 (default 16)", "N" },
-        { "max-body-mb", 0, 0, G_OPTION_ARG_DOUBLE, &max_body_mb,
+        { "max-body-mb", 0, 0, G_OPTION_ARG_DOUBLE, &a->max_body_mb,
           "Largest photo accepted, MB; larger get 413 (default 64)", "MB" },
-        { "watch", 0, 0, G_OPTION_ARG_FILENAME, &watch,
+        { "watch", 0, 0, G_OPTION_ARG_FILENAME, &a->watch,
           "Hot folder: photos dropped in DIR/BOARD/ are inspected once completely written; "
           "report and photo go to DIR/BOARD/done/ (failed/ on errors)",
           "DIR" },
-        { "sign", 0, 0, G_OPTION_ARG_FILENAME, &sign_key,
+        { "sign", 0, 0, G_OPTION_ARG_FILENAME, &a->sign_key,
           "Sign every report with this Ed25519 private key (pcbdiff keygen)", "KEY" },
-        { "amqp", 0, 0, G_OPTION_ARG_STRING, &amqp, "Publish CFX results to this AMQP 1.0 broker",
-          "amqp://[USER:PASS@]HOST[:PORT]" },
-        { "amqp-address", 0, 0, G_OPTION_ARG_STRING, &amqp_address,
+        { "amqp", 0, 0, G_OPTION_ARG_STRING, &a->amqp,
+          "Publish CFX results to this AMQP 1.0 broker", "amqp://[USER:PASS@]HOST[:PORT]" },
+        { "amqp-address", 0, 0, G_OPTION_ARG_STRING, &a->amqp_address,
           "Target address (queue or exchange) of the CFX messages (needed with --amqp)", "ADDR" },
-        { "amqp-spool", 0, 0, G_OPTION_ARG_FILENAME, &spool,
+        { "amqp-spool", 0, 0, G_OPTION_ARG_FILENAME, &a->spool,
           "Where messages wait for the broker (default ./pcbdiff-cfx-spool)", "DIR" },
-        { "amqp-spool-max", 0, 0, G_OPTION_ARG_INT, &spool_max,
+        { "amqp-spool-max", 0, 0, G_OPTION_ARG_INT, &a->spool_max,
           "Messages that may wait; when full, inspections get 503 (default 10000)", "N" },
-        { "cfx-handle", 0, 0, G_OPTION_ARG_STRING, &handle,
+        { "cfx-handle", 0, 0, G_OPTION_ARG_STRING, &a->handle,
           "The CFX Source of the messages (default pcbdiff.serve.HOSTNAME)", "HANDLE" },
-        { "drain-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &grace,
+        { "drain-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &a->grace,
           "At exit, how long the broker gets to take the spool (default 5)", "S" },
         G_OPTION_ENTRY_NULL
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("--boards DIR [--listen HOST:PORT]");
     g_option_context_set_summary(ctx, summary);
     g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_add_group(ctx, cli_params_group(&cp));
-    g_option_context_add_group(ctx, cli_common_group(&common));
-    if (!cli_parse(ctx, "serve", &argc, &argv))
+    g_option_context_add_group(ctx, cli_params_group(cp));
+    g_option_context_add_group(ctx, cli_common_group(common));
+    if (!cli_parse(ctx, "serve", argc, argv))
         return PCB_EXIT_TROUBLE;
+    return -1;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+    CliCommon common = { 0 };
+    g_auto(CliParams) cp = { 0 };
+    g_auto(ServeArgs) a
+        = { .workers = 2, .queue = 16, .spool_max = 10000, .max_body_mb = 64, .grace = 5 };
+    int rc = parse_args(&argc, &argv, &a, &cp, &common);
+    if (rc >= 0)
+        return rc;
     g_autoptr(GError) error = NULL;
     if (!cli_common_apply(&common, &error))
         return cli_fail(error);
-    if (argc != 1 || boards_dir == NULL) {
-        g_printerr("pcbdiff serve: expected --boards DIR and no other arguments (see pcbdiff "
-                   "serve --help)\n");
-        return PCB_EXIT_TROUBLE;
-    }
-    if (workers < 1 || workers > PCB_MAX_THREADS || queue < 0 || queue > 100000
-        || !(max_body_mb > 0 && max_body_mb <= 4096) || spool_max < 1
-        || !(grace >= 0 && grace <= 3600)) {
-        g_printerr("pcbdiff serve: --workers must be 1..%d, --queue 0..100000, --max-body-mb "
-                   "0..4096, --amqp-spool-max >= 1, --drain-seconds 0..3600\n",
-                   PCB_MAX_THREADS);
-        return PCB_EXIT_TROUBLE;
-    }
-    if ((amqp == NULL) != (amqp_address == NULL)) {
-        g_printerr("pcbdiff serve: --amqp and --amqp-address go together\n");
-        return PCB_EXIT_TROUBLE;
-    }
-    if (sign_key != NULL && !pcb_sign_key_check(sign_key, &error))
+    if ((rc = check_args(&a, argc)) >= 0)
+        return rc;
+    if (a.sign_key != NULL && !pcb_sign_key_check(a.sign_key, &error))
         return cli_fail(error);
-    if (watch != NULL && !g_file_test(watch, G_FILE_TEST_IS_DIR)) {
-        g_printerr("pcbdiff serve: --watch %s: not a folder\n", watch);
-        return PCB_EXIT_TROUBLE;
-    }
-    g_autofree char *token = token_file ? read_token(token_file, &error) : NULL;
-    if (token_file != NULL && token == NULL)
+    g_autofree char *token = a.token_file ? read_token(a.token_file, &error) : NULL;
+    if (a.token_file != NULL && token == NULL)
         return cli_fail(error);
     PcbInspectParams probe;
     if (!cli_params_build(&cp, NULL, &probe, &error))
         return cli_fail(error);
-    g_autoptr(GPtrArray) boards = load_boards(boards_dir, &cp, &error);
+    g_autoptr(GPtrArray) boards = load_boards(a.boards_dir, &cp, &error);
     if (boards == NULL)
         return cli_fail(error);
-    if (handle == NULL) {
+    if (a.handle == NULL) {
         g_autofree char *host = g_strdup(g_get_host_name());
         g_strdelimit(host, ". ", '-');
-        handle = g_strdup_printf("pcbdiff.serve.%s", host);
+        a.handle = g_strdup_printf("pcbdiff.serve.%s", host);
     }
     ServeConfig cfg = { .boards = boards,
-                        .listen = listen ? listen : "127.0.0.1:8080",
-                        .allow_remote = allow_remote,
+                        .listen = a.listen ? a.listen : "127.0.0.1:8080",
+                        .allow_remote = a.allow_remote,
                         .token = token,
-                        .workers = workers,
-                        .queue = queue,
-                        .max_body = (gint64) (max_body_mb * 1024 * 1024),
-                        .watch_dir = watch,
-                        .sign_key = sign_key,
-                        .amqp_url = amqp,
-                        .amqp_address = amqp_address,
-                        .amqp_spool = spool ? spool : "pcbdiff-cfx-spool",
-                        .amqp_spool_max = (guint) spool_max,
-                        .cfx_handle = handle,
-                        .drain_grace_ms = (guint) (grace * 1000) };
+                        .workers = a.workers,
+                        .queue = a.queue,
+                        .max_body = (gint64) (a.max_body_mb * 1024 * 1024),
+                        .watch_dir = a.watch,
+                        .sign_key = a.sign_key,
+                        .amqp_url = a.amqp,
+                        .amqp_address = a.amqp_address,
+                        .amqp_spool = a.spool ? a.spool : "pcbdiff-cfx-spool",
+                        .amqp_spool_max = (guint) a.spool_max,
+                        .cfx_handle = a.handle,
+                        .drain_grace_ms = (guint) (a.grace * 1000) };
     return serve_run(&cfg);
 }

@@ -16,6 +16,36 @@ static const char summary[]
       "address in use or an unwritable out folder (one line on stderr), or the folder went\n"
       "away.";
 
+/* The usage errors of the command line (@argc, @argv: what is left); -1 when there are none. */
+static int
+check_args(int argc, char **argv, const char *board_dir, double quiet_s, double give_up_s)
+{
+    if (argc != 2 || board_dir == NULL) {
+        g_printerr("pcbdiff watch: expected --board DIR FOLDER (see pcbdiff watch --help)\n");
+        return PCB_EXIT_TROUBLE;
+    }
+    if (!(quiet_s >= WATCH_QUIET_MIN && quiet_s <= WATCH_QUIET_MAX)) {
+        g_printerr("pcbdiff watch: --settle %g: out of range (%g to %g seconds)\n", quiet_s,
+                   WATCH_QUIET_MIN, WATCH_QUIET_MAX);
+        return PCB_EXIT_TROUBLE;
+    }
+    if (!(give_up_s >= quiet_s && give_up_s <= WATCH_GIVE_UP_MAX)) {
+        g_printerr("pcbdiff watch: --give-up %g: out of range (--settle, %g, to %g seconds)\n",
+                   give_up_s, quiet_s, WATCH_GIVE_UP_MAX);
+        return PCB_EXIT_TROUBLE;
+    }
+    const char *folder = argv[1];
+    if (!g_file_test(folder, G_FILE_TEST_EXISTS)) {
+        g_printerr("pcbdiff watch: %s: no such folder\n", folder);
+        return PCB_EXIT_TROUBLE;
+    }
+    if (!g_file_test(folder, G_FILE_TEST_IS_DIR)) {
+        g_printerr("pcbdiff watch: %s: not a folder\n", folder);
+        return PCB_EXIT_TROUBLE;
+    }
+    return -1;
+}
+
 int
 cmd_watch(int argc, char **argv)
 {
@@ -56,32 +86,13 @@ cmd_watch(int argc, char **argv)
         return PCB_EXIT_TROUBLE;
     if (!cli_common_apply(&common, &error))
         return cli_fail(error);
-    if (argc != 2 || board_dir == NULL) {
-        g_printerr("pcbdiff watch: expected --board DIR FOLDER (see pcbdiff watch --help)\n");
-        return PCB_EXIT_TROUBLE;
-    }
+    int rc = check_args(argc, argv, board_dir, quiet_s, give_up_s);
+    if (rc >= 0)
+        return rc;
     const char *folder = argv[1];
-    if (!(quiet_s >= WATCH_QUIET_MIN && quiet_s <= WATCH_QUIET_MAX)) {
-        g_printerr("pcbdiff watch: --settle %g: out of range (%g to %g seconds)\n", quiet_s,
-                   WATCH_QUIET_MIN, WATCH_QUIET_MAX);
-        return PCB_EXIT_TROUBLE;
-    }
-    if (!(give_up_s >= quiet_s && give_up_s <= WATCH_GIVE_UP_MAX)) {
-        g_printerr("pcbdiff watch: --give-up %g: out of range (--settle, %g, to %g seconds)\n",
-                   give_up_s, quiet_s, WATCH_GIVE_UP_MAX);
-        return PCB_EXIT_TROUBLE;
-    }
     PcbInspectParams params;
     if (!cli_params_build(&cp, NULL, &params, &error))
         return cli_fail(error);
-    if (!g_file_test(folder, G_FILE_TEST_EXISTS)) {
-        g_printerr("pcbdiff watch: %s: no such folder\n", folder);
-        return PCB_EXIT_TROUBLE;
-    }
-    if (!g_file_test(folder, G_FILE_TEST_IS_DIR)) {
-        g_printerr("pcbdiff watch: %s: not a folder\n", folder);
-        return PCB_EXIT_TROUBLE;
-    }
     if (sign_key != NULL && !pcb_sign_key_check(sign_key, &error))
         return cli_fail(error);
 
