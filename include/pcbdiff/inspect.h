@@ -32,6 +32,8 @@ typedef struct {
                                full one, which is decoded anyway) */
     gboolean keep_images;   /* keep reference, warped photo and heat map for the overlay */
     PcbStopAfter stop_after;
+    double max_tilt_deg; /* capture guidance: a photo seen more than this from the golden's
+                            view (the registration's pose) cannot be judged whole; 0: never */
 } PcbInspectParams;
 
 /* Every tunable at its default, keep_images off, the whole pipeline. */
@@ -101,6 +103,11 @@ typedef struct {
     double light_change;    /* the difference's noise over the images' own (PcbDiffMap) */
     gboolean light_differs; /* it reached findings.light-changed: only parts put on or taken
                                off the board were judged, not changes on a part's surface */
+    /* capture guidance for the whole board: the photo's tilt from the golden's view (the
+     * registration's pose; NaN when it is not known) against inspect.max-tilt-deg */
+    double tilt_deg, max_tilt_deg;
+    gboolean pose_judged; /* FALSE: seen too obliquely to judge the board whole */
+    char *pose_why;       /* why not, or NULL */
     /* kept when params->keep_images: */
     PcbImage *reference; /* RGB8, reference size */
     PcbImage *warped;    /* RGB8, reference size */
@@ -108,8 +115,15 @@ typedef struct {
 } PcbInspection;
 
 /* The verdict of a finished inspection: "fail" (findings), "incomplete" (no findings, but a
- * zone could not be judged from the photo) or "pass". A static string. */
+ * zone, or the board from this pose, could not be judged from the photo) or "pass". A static
+ * string. */
 PCB_API const char *pcb_inspection_verdict(const PcbInspection *insp);
+
+/* Judges the board as a whole from the pose of @insp's registration: when the photo is seen
+ * more than @max_tilt_deg (> 0) from the golden's view, pose_judged is FALSE, pose_why says
+ * why and the verdict is at best "incomplete". Sets tilt_deg (NaN: no pose was estimated) and
+ * max_tilt_deg; pcb_inspect() calls it. */
+PCB_API void pcb_pose_judge(PcbInspection *insp, double max_tilt_deg);
 
 /* An empty result (no findings, no timings) for pcb_inspect() to fill; pcb_inspection_free()
  * frees it and everything it holds. */

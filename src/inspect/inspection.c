@@ -1,4 +1,5 @@
 /* PcbInspection: the result object every front-end reads. */
+#include <math.h>
 #include "pcbdiff/inspect.h"
 
 PcbInspection *
@@ -10,6 +11,8 @@ pcb_inspection_new(void)
     insp->timings = g_array_new(FALSE, TRUE, sizeof(PcbTiming));
     insp->zones = g_array_new(FALSE, TRUE, sizeof(PcbZoneJudgement));
     g_array_set_clear_func(insp->zones, (GDestroyNotify) pcb_zone_judgement_clear);
+    insp->tilt_deg = NAN;
+    insp->pose_judged = TRUE;
     return insp;
 }
 
@@ -23,6 +26,7 @@ pcb_inspection_free(PcbInspection *insp)
     g_free(insp->reference_sha256);
     g_free(insp->photo_sha256);
     g_free(insp->board_name);
+    g_free(insp->pose_why);
     pcb_registration_clear(&insp->reg);
     g_array_unref(insp->findings);
     g_array_unref(insp->timings);

@@ -12,6 +12,9 @@ const PcbParamSpec pcb_inspect_param_specs[] = {
       "reference scale, px per mm, over the board profile's (0: the profile's, or unknown)"),
     P("scaled-decode", BOOL, scaled_decode, 0, 0, 1,
       "coarse copies from DCT-scaled JPEG decodes instead of reducing the full decode"),
+    P("max-tilt-deg", DOUBLE, max_tilt_deg, 10, 0, 90,
+      "a photo seen more than this from the golden's view is not judged whole: tall parts hide "
+      "and show the board otherwise (0: never)"),
 };
 const guint pcb_inspect_param_count = G_N_ELEMENTS(pcb_inspect_param_specs);
 

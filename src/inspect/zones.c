@@ -91,7 +91,24 @@ pcb_inspection_verdict(const PcbInspection *insp)
     for (guint i = 0; insp->zones != NULL && i < insp->zones->len; i++)
         if (!g_array_index(insp->zones, PcbZoneJudgement, i).judged)
             return "incomplete";
-    return "pass";
+    return insp->pose_why != NULL ? "incomplete" : "pass";
+}
+
+void
+pcb_pose_judge(PcbInspection *insp, double max_tilt_deg)
+{
+    const PcbParallax *p = &insp->reg.parallax;
+    insp->tilt_deg = insp->registered && p->valid && p->pose_valid ? p->tilt_deg : NAN;
+    insp->max_tilt_deg = max_tilt_deg;
+    g_clear_pointer(&insp->pose_why, g_free);
+    insp->pose_judged = !(max_tilt_deg > 0 && insp->tilt_deg > max_tilt_deg);
+    if (!insp->pose_judged)
+        insp->pose_why
+            = g_strdup_printf("the photo is seen %.1f degrees from the golden's view (limit %g): "
+                              "tall parts hide other parts of the board and show other sides, "
+                              "so implants may be missed and false findings appear beside them; "
+                              "photograph square to the board, as the golden",
+                              insp->tilt_deg, max_tilt_deg);
 }
 
 GArray *

@@ -293,6 +293,19 @@ build_report(const PcbInspection *insp, const GError *failure)
         add_number(b, round_dec(insp->noise[c], 3));
     json_builder_end_array(b);
 
+    json_builder_set_member_name(b, "capture");
+    json_builder_begin_object(b);
+    member_number(b, "tilt_deg", round_dec(insp->tilt_deg, 2));
+    member_number(b, "max_tilt_deg", insp->max_tilt_deg);
+    json_builder_set_member_name(b, "judged");
+    json_builder_add_boolean_value(b, insp->pose_judged);
+    json_builder_set_member_name(b, "why");
+    if (insp->pose_why != NULL)
+        json_builder_add_string_value(b, insp->pose_why);
+    else
+        json_builder_add_null_value(b);
+    json_builder_end_object(b);
+
     json_builder_set_member_name(b, "light");
     json_builder_begin_object(b);
     member_number(b, "noise_over_own", insp->registered ? round_dec(insp->light_change, 2) : NAN);

@@ -126,6 +126,8 @@ pcb_report_print_text(const PcbInspection *insp, FILE *out)
             fprintf(out, "NOT JUDGED  zone %s: %s (%d finding%s withheld); take another photo\n",
                     z->name, z->why, z->withheld, z->withheld == 1 ? "" : "s");
     }
+    if (insp->pose_why != NULL)
+        fprintf(out, "NOT JUDGED  the board: %s\n", insp->pose_why);
     g_autofree char *light = pcb_report_light_warning(insp);
     if (light != NULL)
         fprintf(out, "NOTE  %s\n", light);

@@ -640,6 +640,49 @@ test_text_pass(void)
     g_assert_nonnull(strstr(text2, "vs golden.png; not registered"));
 }
 
+/* Capture guidance for the whole board: a photo seen more obliquely than inspect.max-tilt-deg
+ * from the golden's view is not judged whole (at best "incomplete"), and the JSON, the text
+ * summary and the verdict say why; within the limit, or without a pose, nothing changes. */
+static void
+test_capture_tilt(void)
+{
+    g_autoptr(PcbInspection) insp = make_inspection();
+    insp->reg.parallax.valid = insp->reg.parallax.pose_valid = TRUE;
+    insp->reg.parallax.tilt_deg = 12.5;
+    pcb_pose_judge(insp, 10);
+    g_assert_false(insp->pose_judged);
+    g_assert_cmpstr(pcb_inspection_verdict(insp), ==, "incomplete");
+    g_autofree char *text = text_of(insp);
+    g_assert_true(g_str_has_prefix(text, "INCOMPLETE  no findings"));
+    g_assert_nonnull(strstr(text, "\nNOT JUDGED  the board: the photo is seen 12.5 degrees from "
+                                  "the golden's view (limit 10)"));
+    g_autofree char *json = pcb_report_to_json(insp, NULL);
+    g_autoptr(JsonNode) root = parse_json(json);
+    JsonObject *o = json_node_get_object(root);
+    g_assert_cmpstr(json_object_get_string_member(o, "verdict"), ==, "incomplete");
+    JsonObject *c = object_member(o, "capture");
+    g_assert_cmpfloat(json_object_get_double_member(c, "tilt_deg"), ==, 12.5);
+    g_assert_cmpfloat(json_object_get_double_member(c, "max_tilt_deg"), ==, 10);
+    g_assert_false(json_object_get_boolean_member(c, "judged"));
+    g_assert_nonnull(strstr(json_object_get_string_member(c, "why"), "tall parts hide"));
+
+    pcb_pose_judge(insp, 15); /* within the limit */
+    g_assert_true(insp->pose_judged);
+    g_assert_null(insp->pose_why);
+    g_assert_cmpstr(pcb_inspection_verdict(insp), ==, "pass");
+    pcb_pose_judge(insp, 0); /* 0: never */
+    g_assert_cmpstr(pcb_inspection_verdict(insp), ==, "pass");
+    insp->reg.parallax.pose_valid = FALSE; /* no pose estimated: the tilt is unknown */
+    pcb_pose_judge(insp, 10);
+    g_assert_true(insp->pose_judged);
+    g_autofree char *json2 = pcb_report_to_json(insp, NULL);
+    g_autoptr(JsonNode) root2 = parse_json(json2);
+    JsonObject *c2 = object_member(json_node_get_object(root2), "capture");
+    g_assert_true(member_is_null(c2, "tilt_deg"));
+    g_assert_true(json_object_get_boolean_member(c2, "judged"));
+    g_assert_true(member_is_null(c2, "why"));
+}
+
 /* ---- font -------------------------------------------------------------------------------- */
 
 static void
@@ -724,6 +767,7 @@ main(int argc, char **argv)
     g_test_add_func("/report/overlay/clips", test_overlay_clips);
     g_test_add_func("/report/text/fail", test_text_fail);
     g_test_add_func("/report/text/pass", test_text_pass);
+    g_test_add_func("/report/capture/tilt", test_capture_tilt);
     g_test_add_func("/report/font", test_font);
     g_test_add_func("/report/canonical-form", test_canonical);
     return g_test_run();

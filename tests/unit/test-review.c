@@ -159,6 +159,29 @@ test_review_light_warning(void)
     g_assert_nonnull(strstr(text, "only parts put on or taken off were judged"));
 }
 
+/* A photo seen too obliquely to judge the board whole: the page says so. */
+static void
+test_review_tilt_warning(void)
+{
+    g_autoptr(PcbInspection) insp = make_inspection(400, 300);
+    insp->registered = TRUE;
+    insp->reg.parallax.valid = insp->reg.parallax.pose_valid = TRUE;
+    insp->reg.parallax.tilt_deg = 14;
+    pcb_pose_judge(insp, 10);
+    g_autofree char *dir = fresh_dir("tilt");
+    g_autofree char *page = g_build_filename(dir, "review.html", NULL);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(pcb_report_write_review(insp, NULL, NULL, page, &error));
+    g_assert_no_error(error);
+    g_autofree char *html = NULL;
+    g_assert_true(g_file_get_contents(page, &html, NULL, NULL));
+    g_autoptr(JsonNode) pnode = embedded(html, "pcbdiff-page");
+    JsonArray *w = json_object_get_array_member(json_node_get_object(pnode), "warnings");
+    g_assert_cmpuint(json_array_get_length(w), ==, 1);
+    g_assert_nonnull(strstr(json_array_get_string_element(w, 0),
+                            "the board was not judged whole: the photo is seen 14.0 degrees"));
+}
+
 /* A page written again replaces the old one and its folder (no file of the old folder stays);
  * an error report without images still makes a page. */
 static void
@@ -342,6 +365,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/review/page/files", test_review_files);
     g_test_add_func("/review/page/light-warning", test_review_light_warning);
+    g_test_add_func("/review/page/tilt-warning", test_review_tilt_warning);
     g_test_add_func("/review/page/replace-and-error", test_review_replace_and_error);
     g_test_add_func("/review/page/unwritable", test_review_unwritable);
     g_test_add_func("/review/decisions/apply", test_decisions_apply);
