@@ -329,8 +329,8 @@ build_page(const PcbInspection *insp, const PcbBoard *board, const GError *failu
     if (n > 0 && insp->warped == NULL)
         g_ptr_array_add(warnings, g_strdup("the registered photo was not kept: no photo crops"));
     if (insp->pose_why != NULL)
-        g_ptr_array_add(warnings, g_strdup_printf("the board was not judged whole: %s",
-                                                  insp->pose_why));
+        g_ptr_array_add(warnings,
+                        g_strdup_printf("the board was not judged whole: %s", insp->pose_why));
     char *light = pcb_report_light_warning(insp);
     if (light != NULL)
         g_ptr_array_add(warnings, light);
