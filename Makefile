@@ -96,8 +96,8 @@ CLI_OBJ  := $(CLI_C:%.c=$(BUILD)/%.o) $(FRONT_C:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libpcbdiff.a
 # the shared library: SONAME libpcbdiff.so.$(SOVER), bumped when the ABI breaks
 VERSION  := $(shell sed -n 's/^\#define PCBDIFF_VERSION "\(.*\)"/\1/p' include/pcbdiff/pcbdiff.h)
-SOVER    := 0
-SO       := $(BUILD)/libpcbdiff.so.$(VERSION)
+SOVER    := 1
+SO       := $(BUILD)/libpcbdiff.so.$(SOVER).0.0
 SO_CHECK ?= -Wl,--no-undefined
 BIN      := $(BUILD)/pcbdiff
 PREFIX   ?= /usr/local

@@ -32,7 +32,7 @@
 
 G_BEGIN_DECLS
 
-#define PCBDIFF_VERSION "0.1.0"
+#define PCBDIFF_VERSION "0.2.0"
 
 /* The most worker threads pcbdiff runs. */
 #define PCB_MAX_THREADS 256

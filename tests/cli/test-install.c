@@ -30,7 +30,7 @@ static void
 test_files(void)
 {
     const char *files[]
-        = { "bin/pcbdiff",           "lib/libpcbdiff.so",        "lib/libpcbdiff.so.0",
+        = { "bin/pcbdiff",           "lib/libpcbdiff.so",        "lib/libpcbdiff.so.1",
             "lib/libpcbdiff.a",      "lib/pkgconfig/pcbdiff.pc", "include/pcbdiff/pcbdiff.h",
             "include/pcbdiff/api.h", "share/man/man1/pcbdiff.1" };
     for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
@@ -71,7 +71,7 @@ test_pkg_config_program(void)
     g_assert_cmpint(status, ==, 0);
     g_assert_cmpstr(out, ==, "fail 1\n");
     /* it ran on the installed shared library */
-    g_autofree char *ldd = g_strdup_printf("ldd '%s' | grep libpcbdiff.so.0", exe);
+    g_autofree char *ldd = g_strdup_printf("ldd '%s' | grep libpcbdiff.so.1", exe);
     g_autofree char *lib = run_shell(ldd, &status);
     g_assert_cmpint(status, ==, 0);
     g_assert_nonnull(strstr(lib, stage));
