@@ -13,7 +13,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
@@ -23,6 +22,7 @@
 #include "serve/cfx.h"
 #include "serve/request.h"
 #include "serve/serve.h"
+#include "watch/settle.h"
 
 #define N_BUCKETS 11
 static const double latency_buckets[N_BUCKETS]
@@ -39,12 +39,22 @@ typedef struct {
     guint64 verdicts[N_VERDICTS];
 } Metrics;
 
+/* A photo of the hot folder: whether it is complete is settle.h's (shared with pcbdiff watch). */
 typedef struct {
-    gint64 size, mtime;
-    gboolean stable_once, busy, seen;
-    gboolean closed;   /* the writer closed it (inotify's close-write) or moved it in */
-    gboolean at_start; /* there before the service started: no events to wait for */
+    SettleFile *file;
+    gboolean busy, seen;
 } WatchFile;
+
+#define HOT_QUIET_US   G_USEC_PER_SEC        /* a photo is checked once unchanged this long */
+#define HOT_GIVE_UP_US (30 * G_USEC_PER_SEC) /* ... and taken as it is after this long */
+
+static void
+watch_file_free(gpointer data)
+{
+    WatchFile *wf = data;
+    settle_file_free(wf->file);
+    g_free(wf);
+}
 
 typedef struct {
     const ServeConfig *cfg;
@@ -63,7 +73,6 @@ typedef struct {
     GHashTable *watch_warned; /* folder names already warned about */
     int watch_fd;             /* inotify, or -1 */
     GHashTable *watch_wds;    /* inotify watch -> its board folder */
-    gboolean watch_scanned;   /* the first scan is done */
     Metrics m;
 } Serve;
 
@@ -575,7 +584,7 @@ handler(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
     push(s, j);
 }
 
-/* ---- hot folder: DIR/BOARD/PHOTO, taken once its size and time have stood still ---- */
+/* ---- hot folder: DIR/BOARD/PHOTO, taken once complete (settle.h) ---- */
 
 static gboolean
 is_photo(const char *name)
@@ -631,16 +640,17 @@ watch_finish(Serve *s, Job *j)
     g_hash_table_remove(s->watch_files, j->watch_path);
 }
 
+/* Takes the complete photo at @path (@bytes: its content, taken over; NULL when it is over the
+ * size cap or cannot be read). */
 static void
-watch_take(Serve *s, ServeBoard *board, const char *path, WatchFile *wf)
+watch_take(Serve *s, ServeBoard *board, const char *path, WatchFile *wf, GBytes *bytes)
 {
-    if (s->amqp != NULL && serve_amqp_full(s->amqp))
+    if ((s->amqp != NULL && serve_amqp_full(s->amqp)) || !reserve(s)) {
+        if (bytes != NULL) /* the queue or the spool is full: next scan */
+            g_bytes_unref(bytes);
         return;
-    if (!reserve(s))
-        return; /* the queue is full: next scan */
+    }
     g_autoptr(GError) error = NULL;
-    char *data = NULL;
-    gsize len = 0;
     Job *j = g_new0(Job, 1);
     j->board = board;
     j->watch_path = g_strdup(path);
@@ -651,7 +661,9 @@ watch_take(Serve *s, ServeBoard *board, const char *path, WatchFile *wf)
     j->unit = g_strdup(base);
     wf->busy = TRUE;
     s->active++;
-    if ((gint64) wf->size > s->limits.max_body || !g_file_get_contents(path, &data, &len, &error)) {
+    if (bytes == NULL && (gint64) wf->file->size <= s->limits.max_body)
+        g_set_error(&error, PCB_ERROR, PCB_ERROR_IO, "%s: cannot be read", path);
+    if (bytes == NULL) {
         j->status = 413;
         j->verdict = "error";
         j->json = error_json(413, error ? error->message : "photo over the size cap");
@@ -661,27 +673,24 @@ watch_take(Serve *s, ServeBoard *board, const char *path, WatchFile *wf)
         g_main_context_invoke(NULL, job_done, j);
         return;
     }
-    j->body = g_bytes_new_take(data, len);
+    j->body = bytes;
     push(s, j);
 }
 
 static WatchFile *
-watch_file(Serve *s, const char *path)
+watch_file(Serve *s, const char *path, gint64 now)
 {
     WatchFile *wf = g_hash_table_lookup(s->watch_files, path);
     if (wf == NULL) {
         wf = g_new0(WatchFile, 1);
-        wf->size = -1;
-        wf->at_start = !s->watch_scanned;
+        wf->file = settle_file_new(path, now);
         g_hash_table_insert(s->watch_files, g_strdup(path), wf);
     }
     return wf;
 }
 
-/* A photo is complete when its writer closed it (inotify's IN_CLOSE_WRITE) or moved it in
- * whole (IN_MOVED_TO); a later write (IN_MODIFY) makes it incomplete again. inotify directly:
- * GFileMonitor also sends its "changes done" hint after two quiet seconds, which a writer that
- * pauses would turn into an inspection of half a photo. */
+/* Any event in a photo starts its quiet period again (settle_file_touched): also where
+ * modification times are coarse. */
 static gboolean
 on_inotify(gint fd, GIOCondition condition, gpointer data)
 {
@@ -697,13 +706,8 @@ on_inotify(gint fd, GIOCondition condition, gpointer data)
             if (bdir == NULL || ev->len == 0 || !is_photo(ev->name))
                 continue;
             g_autofree char *path = g_build_filename(bdir, ev->name, NULL);
-            WatchFile *wf = watch_file(s, path);
-            if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
-                wf->closed = TRUE;
-            else if (ev->mask & (IN_CREATE | IN_MODIFY)) {
-                wf->closed = FALSE;
-                wf->stable_once = FALSE;
-            }
+            const gint64 now = g_get_monotonic_time();
+            settle_file_touched(watch_file(s, path, now)->file, now);
         }
     return G_SOURCE_CONTINUE;
 }
@@ -716,12 +720,35 @@ watch_monitor(Serve *s, const char *bdir)
     int wd = inotify_add_watch(s->watch_fd, bdir,
                                IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_MODIFY);
     if (wd < 0) {
-        g_warning("hot folder %s: %s (its files are taken once unchanged for a while)", bdir,
+        g_warning("hot folder %s: %s (its files are taken once their size and time settle)", bdir,
                   g_strerror(errno));
         return;
     }
     if (!g_hash_table_contains(s->watch_wds, GINT_TO_POINTER(wd)))
         g_hash_table_insert(s->watch_wds, GINT_TO_POINTER(wd), g_strdup(bdir));
+}
+
+static const SettleRules hot_rules = { HOT_QUIET_US, HOT_GIVE_UP_US };
+
+/* One scan's look at the photo at @path: taken once complete; one over the size cap is refused
+ * once quiet, without being read. */
+static void
+watch_poll(Serve *s, ServeBoard *board, const char *path)
+{
+    const gint64 now = g_get_monotonic_time();
+    WatchFile *wf = watch_file(s, path, now);
+    wf->seen = TRUE;
+    if (wf->busy || !settle_file_observe(wf->file, now))
+        return;
+    if ((gint64) wf->file->size > s->limits.max_body) {
+        if (now - wf->file->changed_at >= hot_rules.quiet_us)
+            watch_take(s, board, path, wf, NULL);
+        return;
+    }
+    GBytes *bytes = NULL;
+    SettleState state = settle_file_poll(wf->file, &hot_rules, now, &bytes);
+    if (state == SETTLE_READY || state == SETTLE_STALE)
+        watch_take(s, board, path, wf, bytes);
 }
 
 static gboolean
@@ -739,7 +766,6 @@ watch_scan(gpointer data)
     g_hash_table_iter_init(&it, s->watch_files);
     while (g_hash_table_iter_next(&it, &key, &value))
         ((WatchFile *) value)->seen = FALSE;
-    gint64 now = g_get_real_time();
     for (const char *bname; (bname = g_dir_read_name(top)) != NULL;) {
         g_autofree char *bdir = g_build_filename(s->cfg->watch_dir, bname, NULL);
         if (!g_file_test(bdir, G_FILE_TEST_IS_DIR))
@@ -758,33 +784,15 @@ watch_scan(gpointer data)
             if (!is_photo(n))
                 continue;
             g_autofree char *path = g_build_filename(bdir, n, NULL);
-            GStatBuf st;
-            if (g_stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
                 continue;
-            gint64 mtime = (gint64) st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
-            WatchFile *wf = watch_file(s, path);
-            wf->seen = TRUE;
-            if (wf->busy)
-                continue;
-            /* complete: closed by its writer (or there before we started), and since then the
-             * same size and time over two scans, untouched for a second */
-            gboolean still = wf->size == (gint64) st.st_size && wf->mtime == mtime && st.st_size > 0
-                             && now - mtime >= G_USEC_PER_SEC;
-            wf->size = st.st_size;
-            wf->mtime = mtime;
-            if (s->watch_fd >= 0 && !wf->closed && !wf->at_start)
-                continue;
-            if (still && wf->stable_once)
-                watch_take(s, board, path, wf);
-            else
-                wf->stable_once = still;
+            watch_poll(s, board, path);
         }
     }
     g_hash_table_iter_init(&it, s->watch_files);
     while (g_hash_table_iter_next(&it, &key, &value))
         if (!((WatchFile *) value)->seen && !((WatchFile *) value)->busy)
             g_hash_table_iter_remove(&it);
-    s->watch_scanned = TRUE;
     return G_SOURCE_CONTINUE;
 }
 
@@ -871,7 +879,7 @@ serve_run(const ServeConfig *cfg)
     }
     s.limits.token = cfg->token;
     s.limits.max_body = cfg->max_body;
-    s.watch_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s.watch_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, watch_file_free);
     s.watch_warned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     s.watch_wds = g_hash_table_new_full(NULL, NULL, NULL, g_free);
     s.watch_fd = -1;
