@@ -23,6 +23,14 @@
 #define SAMPLE_STEP       2   /* ... every second one */
 #define LEVELS            256 /* byte values */
 #define MOMENTS           5   /* weight, reference, photo, their squares */
+#define ROBUST_RADIUS     16 /* the robust correction's median reaches this many nodes (2 blocks) */
+#define ROBUST_STEP       4  /* ... taking every fourth node each way (half a block) */
+#define ANCHOR_LO         64.0f /* a correction is compared by what it makes of these levels */
+#define ANCHOR_HI         192.0f
+#define DARK_LEVEL        16.0f /* levels added before a ratio: dark noise */
+#define OUTLIER_FACTOR    4.0   /* a reduced pixel is an outlier this many median residuals off */
+#define OUTLIER_MIN       0.25f /* ... and at least this far in log colour, */
+#define OUTLIER_AREA      16    /* ... in a group of at least this many nodes (a quarter block) */
 
 /* The mean of each whole @f x @f cell of @src (8 bits, any channels), rounded: what
  * cv::resize(INTER_AREA) gives for a whole factor, but one pass over the source whatever @f
@@ -167,6 +175,134 @@ gains(const Moments *mo, Correction *c)
         }
 }
 
+/* The robust correction: per node, the median over ROBUST_RADIUS of what its neighbours'
+ * corrections make of two anchor levels (@lo, @hi: 3 * w * h). A change of light varies slowly
+ * or along an edge; a change of the board as large as a block (a sticker on a part's top, a
+ * part replaced) is taken for light by the local moments, but covers less than half of the
+ * nodes around it, so the median takes it out. */
+typedef struct {
+    const Correction *c;
+    const float *weight; /* smoothed coverage per node */
+    float *lo, *hi;
+} RobustJob;
+
+static void
+robust_rows(void *ctx, int begin, int end)
+{
+    const RobustJob *j = ctx;
+    const Correction *c = j->c;
+    const int side = 2 * (ROBUST_RADIUS / ROBUST_STEP) + 1;
+    float *a = g_new(float, (size_t) side *side), *b = g_new(float, (size_t) side *side);
+    for (int y = begin; y < end; y++)
+        for (int x = 0; x < c->w; x++)
+            for (int k = 0; k < 3; k++) {
+                size_t n = 0;
+                for (int v = y - ROBUST_RADIUS; v <= y + ROBUST_RADIUS; v += ROBUST_STEP)
+                    for (int u = x - ROBUST_RADIUS; u <= x + ROBUST_RADIUS; u += ROBUST_STEP) {
+                        if (u < 0 || v < 0 || u >= c->w || v >= c->h)
+                            continue;
+                        const size_t m = (size_t) v * c->w + u;
+                        if (j->weight[m] <= MIN_WEIGHT)
+                            continue;
+                        a[n] = c->gain[3 * m + k] * ANCHOR_LO + c->offs[3 * m + k];
+                        b[n++] = c->gain[3 * m + k] * ANCHOR_HI + c->offs[3 * m + k];
+                    }
+                const size_t i = 3 * ((size_t) y * c->w + x) + k;
+                j->lo[i] = n > 0 ? pcb_median_select(a, n) : ANCHOR_LO;
+                j->hi[i] = n > 0 ? pcb_median_select(b, n) : ANCHOR_HI;
+            }
+    g_free(a);
+    g_free(b);
+}
+
+/* Sets @vs to 0 over the 8-connected groups of nodes with @e above @limit that are at least
+ * OUTLIER_AREA nodes large; how many nodes that is. Smaller changes do not dominate the moments'
+ * window (its sigma is half a block); a part or a highlight whose colour a change of light maps
+ * in its own way (a red LED under a warm light) is left in. */
+static size_t
+drop_large(pcbcv_view *vs, const float *e, int w, int h, float limit)
+{
+    const size_t n = (size_t) w * h;
+    g_autofree guint8 *seen = g_new0(guint8, n);
+    g_autofree size_t *list = g_new(size_t, n);
+    size_t dropped = 0;
+    for (size_t s = 0; s < n; s++) {
+        if (seen[s] || !(e[s] > limit))
+            continue;
+        size_t size = 0;
+        list[size++] = s;
+        seen[s] = 1;
+        for (size_t i = 0; i < size; i++) {
+            const int x = (int) (list[i] % w), y = (int) (list[i] / w);
+            for (int v = MAX(0, y - 1); v <= MIN(h - 1, y + 1); v++)
+                for (int u = MAX(0, x - 1); u <= MIN(w - 1, x + 1); u++) {
+                    const size_t m = (size_t) v * w + u;
+                    if (!seen[m] && e[m] > limit) {
+                        seen[m] = 1;
+                        list[size++] = m;
+                    }
+                }
+        }
+        if (size < OUTLIER_AREA)
+            continue;
+        for (size_t i = 0; i < size; i++)
+            pcb_view_row(vs, (int) (list[i] / w))[list[i] % w] = 0;
+        dropped += size;
+    }
+    return dropped;
+}
+
+/* Leaves out of the estimate (@vs to 0) the reduced pixels that the robust correction cannot
+ * bring to the reference: what changed, not the light. */
+static gboolean
+drop_outliers(const pcbcv_view *rs, const pcbcv_view *ps, pcbcv_view *vs, const Correction *c,
+              const float *weight, GError **error)
+{
+    const size_t nodes = (size_t) c->w * c->h;
+    RobustJob j = { c, weight, g_new(float, 3 * nodes), g_new(float, 3 * nodes) };
+    PcbJob job;
+    gboolean ok = pcb_parallel(c->h, robust_rows, &j, &job, "photometric normalisation", error);
+    g_autofree float *e = g_new(float, nodes);
+    g_autofree float *sorted = g_new(float, nodes);
+    size_t covered = 0;
+    for (int y = 0; ok && y < c->h; y++) {
+        const guint8 *r = pcb_view_row(rs, y), *p = pcb_view_row(ps, y), *v = pcb_view_row(vs, y);
+        for (int x = 0; x < c->w; x++) {
+            const size_t n = (size_t) y * c->w + x;
+            e[n] = -1;
+            if (v[x] <= COVERED_MEAN)
+                continue;
+            /* in log units against the robust prediction: a change of light scales the
+             * channels alike (the neighbours' white balance is in the prediction); a change of
+             * the board's colour does not */
+            float d[3], mean = 0, worst = 0;
+            for (int k = 0; k < 3; k++) {
+                const float lo = j.lo[3 * n + k], hi = j.hi[3 * n + k];
+                const float g = (hi - lo) / (ANCHOR_HI - ANCHOR_LO);
+                const float pred = MAX(0.0f, lo + g * (p[3 * x + k] - ANCHOR_LO));
+                d[k] = logf((r[3 * x + k] + DARK_LEVEL) / (pred + DARK_LEVEL));
+                mean += d[k] / 3;
+            }
+            for (int k = 0; k < 3; k++)
+                worst = MAX(worst, fabsf(d[k] - mean));
+            e[n] = worst;
+            sorted[covered++] = worst;
+        }
+    }
+    if (ok && covered > 0) {
+        const float limit
+            = MAX(OUTLIER_MIN, (float) OUTLIER_FACTOR * pcb_median_select(sorted, covered));
+        size_t dropped = drop_large(vs, e, c->w, c->h, limit);
+        g_debug(
+            "normalisation: %zu of %zu reduced pixels (%.1f%%) off the robust correction's colour "
+            "by more than %.2f are left out",
+            dropped, covered, 100.0 * dropped / covered, limit);
+    }
+    g_free(j.lo);
+    g_free(j.hi);
+    return ok;
+}
+
 /* The reduced images (whole factor @f over the whole blocks; the few columns and rows left
  * over at the right and bottom take the last node's correction) and the correction maps. */
 static gboolean
@@ -192,6 +328,11 @@ estimate(const pcbcv_view *ref, const pcbcv_view *pho, const pcbcv_view *val, in
         c->gain = g_new(float, 3 * (size_t) c->w * c->h);
         c->offs = g_new(float, 3 * (size_t) c->w * c->h);
         gains(&mo, c);
+        /* again without what the robust correction cannot explain */
+        g_autofree float *weight = g_memdup2(mo.m.data, (size_t) c->w * c->h * sizeof(float));
+        ok = drop_outliers(&rs, &ps, &vs, c, weight, error) && moments(&rs, &ps, &vs, &mo, error);
+        if (ok)
+            gains(&mo, c);
     }
     PcbBuf *bufs[] = { &rb, &pb, &vb, &mo.m, &mo.r, &mo.p, &mo.rr, &mo.pp, &mo.raw };
     for (size_t i = 0; i < G_N_ELEMENTS(bufs); i++)
