@@ -1,5 +1,6 @@
 /* Clipped pixels: glare and over-exposure hide what is there, and the camera's blur (and blur
  * matching) spreads what clipping lost over the pixels around it. */
+#include <stdlib.h>
 #include "core/imgops.h"
 #include "pcbdiff/error.h"
 #include "diff/diff_internal.h"
@@ -8,15 +9,47 @@
 /* Rows handled per band: a band's masks stay in cache. */
 #define CLIP_BAND 64
 /* Mask values. */
-#define ON  255
-#define OFF 0
+#define ON      255
+#define OFF     0
+#define GLARE   255  /* clip mask: clipped near white in either image (wins when grown) */
+#define COLOUR  128  /* ... clipped in a saturated colour only */
+#define RECHECK 0x80 /* recheck: compare again if the unclipped channels differ */
+/* Near white: the darkest channel within 2/5 of the brightest. */
+#define GLARE_SPREAD_NUM 2
+#define GLARE_SPREAD_DEN 5
+/* A channel clipped in neither image differs, beside a clipped one: by this many levels and
+ * this share of the brighter value. */
+#define READMIT_MIN       24
+#define READMIT_SHARE_NUM 1
+#define READMIT_SHARE_DEN 4
+/* An unclipped pixel beside a saturated colour whose channels all agree this well is the same
+ * surface in both images: compared (a red sticker's surround). */
+#define READMIT_AGREE 12
 
 typedef struct {
     const pcbcv_view *ref, *pho;
     pcbcv_view *val;
+    guint8 *recheck; /* or NULL */
     int level, reach;
     PcbJob job;
 } ClipJob;
+
+/* The channels of RGB pixel @p at @level or above, as bits 0-2. */
+static inline unsigned
+clipped_channels(const guint8 *p, int level)
+{
+    return (p[0] >= level) | (p[1] >= level) << 1 | (p[2] >= level) << 2;
+}
+
+/* Whether RGB pixel @p is near white: its darkest channel within GLARE_SPREAD of its
+ * brightest. Glare and over-exposure are; a saturated colour (a red sticker or mark with its
+ * red channel at 255) is not, and still shows what it is in its other channels. */
+static inline gboolean
+near_white(const guint8 *p)
+{
+    const int hi = MAX(MAX(p[0], p[1]), p[2]), lo = MIN(MIN(p[0], p[1]), p[2]);
+    return (hi - lo) * GLARE_SPREAD_DEN <= hi * GLARE_SPREAD_NUM;
+}
 
 /* Whether any byte of rows [@a0, @a1) of either image is clipped: most bands hold none, and a
  * vectorised scan says so. */
@@ -31,7 +64,8 @@ band_clipped(const ClipJob *j, int a0, int a1)
     return FALSE;
 }
 
-/* ON where either image's brightest channel is clipped, rows [@a0, @a1) into @clip. */
+/* Where either image is clipped, rows [@a0, @a1) into @clip: GLARE where either is clipped
+ * and near white there, COLOUR where only a saturated colour is. */
 static void
 clip_mask(const ClipJob *j, int a0, int a1, pcbcv_view *clip)
 {
@@ -40,9 +74,11 @@ clip_mask(const ClipJob *j, int a0, int a1, pcbcv_view *clip)
         const guint8 *restrict p = pcb_view_row(j->pho, y);
         guint8 *restrict c = pcb_view_row(clip, y - a0);
         for (int x = 0; x < j->ref->width; x++) {
-            int m = MAX(MAX(MAX(r[3 * x], r[3 * x + 1]), r[3 * x + 2]),
-                        MAX(MAX(p[3 * x], p[3 * x + 1]), p[3 * x + 2]));
-            c[x] = m >= j->level ? ON : OFF;
+            const unsigned cr = clipped_channels(r + 3 * x, j->level),
+                           cp = clipped_channels(p + 3 * x, j->level);
+            c[x] = (cr && near_white(r + 3 * x)) || (cp && near_white(p + 3 * x)) ? GLARE
+                   : cr || cp                                                     ? COLOUR
+                                                                                  : OFF;
         }
     }
 }
@@ -69,10 +105,17 @@ clip_bands(void *ctx, int begin, int end)
             break;
         for (int y = y0; y < y1; y++) {
             const guint8 *g = pcb_view_row(&grown, y - a0);
+            const guint8 *r = pcb_view_row(j->ref, y), *p = pcb_view_row(j->pho, y);
             guint8 *o = pcb_view_row(j->val, y);
-            for (int x = 0; x < cols; x++)
-                if (g[x])
-                    o[x] = OFF;
+            guint8 *rc = j->recheck != NULL ? j->recheck + (size_t) y * cols : NULL;
+            for (int x = 0; x < cols; x++) {
+                if (!g[x])
+                    continue;
+                if (rc != NULL && o[x] && g[x] == COLOUR) /* no glare within reach */
+                    rc[x] = (guint8) (RECHECK | clipped_channels(r + 3 * x, j->level)
+                                      | clipped_channels(p + 3 * x, j->level) << 3);
+                o[x] = OFF;
+            }
         }
     }
     pcb_buf_clear(&cb);
@@ -81,7 +124,7 @@ clip_bands(void *ctx, int begin, int end)
 
 gboolean
 pcb_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_view *valid,
-                    int level, int reach, GError **error)
+                    int level, int reach, guint8 *recheck, GError **error)
 {
     if (reference->channels != 3 || photo->channels != 3 || valid->channels != 1
         || reference->width != photo->width || reference->height != photo->height
@@ -89,7 +132,44 @@ pcb_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_
         g_set_error(error, PCB_ERROR, PCB_ERROR_BACKEND, "exclude clipped: bad arguments");
         return FALSE;
     }
-    ClipJob j = { .ref = reference, .pho = photo, .val = valid, .level = level, .reach = reach };
+    ClipJob j = { .ref = reference,
+                  .pho = photo,
+                  .val = valid,
+                  .recheck = recheck,
+                  .level = level,
+                  .reach = reach };
     const int nb = (reference->height + CLIP_BAND - 1) / CLIP_BAND;
     return pcb_parallel(nb, clip_bands, &j, &j.job, "clipped pixels", error);
+}
+
+/* Where a saturated colour was left out (@recheck), with no glare within reach, its unclipped
+ * channels still tell. The pixel is compared again when its channels, none clipped, all agree
+ * within READMIT_AGREE, or when one of the channels clipped in neither image there differs by
+ * more than READMIT_MIN levels and READMIT_SHARE of the brighter value (a red sticker over a
+ * silver top: green 40 against 182), after normalisation. The same red mark in both images, one
+ * clipped, the other not, differs in its red channel only: it stays out. */
+void
+pcb_readmit_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_view *valid,
+                    const guint8 *recheck)
+{
+    const int w = reference->width;
+    for (int y = 0; y < reference->height; y++) {
+        const guint8 *r = pcb_view_row(reference, y), *p = pcb_view_row(photo, y);
+        const guint8 *rc = recheck + (size_t) y * w;
+        guint8 *v = pcb_view_row(valid, y);
+        for (int x = 0; x < w; x++) {
+            if (!(rc[x] & RECHECK))
+                continue;
+            const unsigned clipped = (rc[x] | rc[x] >> 3) & 7;
+            gboolean differs = FALSE, agrees = !clipped;
+            for (int k = 0; k < 3; k++) {
+                const int a = r[3 * x + k], b = p[3 * x + k], d = abs(a - b);
+                differs |= !(clipped >> k & 1) && d > READMIT_MIN
+                           && d * READMIT_SHARE_DEN > MAX(a, b) * READMIT_SHARE_NUM;
+                agrees &= d <= READMIT_AGREE;
+            }
+            if (differs || agrees)
+                v[x] = ON;
+        }
+    }
 }

@@ -132,20 +132,26 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
      * is largely white (a binarised scan, a white silkscreen board) white is content and is
      * compared like any other value. */
     double white = clipped_fraction(out->ref, CLIP_LEVEL);
+    g_autofree guint8 *recheck = NULL;
     if (white > WHITE_BOARD)
         g_debug("difference: %.0f%% of the reference is white: clipped pixels are compared",
                 100 * white);
     /* as far as the comparison reads around a pixel: its tolerance and the plain-surface reach
      * of the one-way test (near-white flanks of a clipped highlight take its lost tint) */
-    else if (!pcb_exclude_clipped(&rv, &pv, &vv, CLIP_LEVEL,
-                                  MAX(0, (int) lround(params->tolerance_px)) + PCB_FLAT_REACH,
-                                  error))
-        return FALSE;
+    else {
+        recheck = g_new0(guint8, (size_t) w * h);
+        if (!pcb_exclude_clipped(&rv, &pv, &vv, CLIP_LEVEL,
+                                 MAX(0, (int) lround(params->tolerance_px)) + PCB_FLAT_REACH,
+                                 recheck, error))
+            return FALSE;
+    }
     g_debug("difference: clipped pixels %.0f ms", pcb_now_ms() - t0);
     int block = MAX(MIN_LIGHT_BLOCK, (int) lround(params->light_block * MAX(w, h)));
     int improved = 0;
     if (!pcb_normalise_light(&rv, &pv, &vv, block, &improved, error))
         return FALSE;
+    if (recheck != NULL) /* the photo's light now matches the reference's */
+        pcb_readmit_clipped(&rv, &pv, &vv, recheck);
     out->normalise_ms = pcb_now_ms() - t0;
     g_debug("difference: normalisation %s, %.0f ms",
             improved ? "applied" : "skipped (the photo agrees as well without it)",

@@ -113,9 +113,15 @@ gboolean pcb_matched_crop(const pcbcv_view *img, const PcbBlurMap *bm, int sign,
 /* ---- the stages' steps ---- */
 
 /* Marks pixels unusable where either image is clipped (any channel >= @level) within +-@reach
- * px: 0 in @valid (clip.c). */
+ * px: 0 in @valid (clip.c). Where @recheck (width x height, zeroed, or NULL) is given, the
+ * covered pixels so left out near a saturated colour only (no near-white clipped pixel within
+ * reach) get bit 7 and their clipped channels: bits 0-2 the reference's, 3-5 the photo's. */
 gboolean pcb_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo,
-                             pcbcv_view *valid, int level, int reach, GError **error);
+                             pcbcv_view *valid, int level, int reach, guint8 *recheck,
+                             GError **error);
+/* Compares again (255 in @valid) the @recheck pixels whose unclipped channels differ much. */
+void pcb_readmit_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_view *valid,
+                         const guint8 *recheck);
 
 /* Photometric normalisation (normalise.c): per channel, maps the photo's local mean and
  * contrast onto the reference's over blocks of @block px, where @valid is set. In place on

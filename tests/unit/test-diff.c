@@ -396,12 +396,44 @@ test_clipped_reach(void)
     for (int y = 0; y < H; y++)
         memset(pcb_image_row(valid, y), 255, W);
     pcbcv_view rv = pcb_view(ref), pv = pcb_view(photo), vv = pcb_view(valid);
-    g_assert_true(pcb_exclude_clipped(&rv, &pv, &vv, 253, 3, NULL));
+    g_assert_true(pcb_exclude_clipped(&rv, &pv, &vv, 253, 3, NULL, NULL));
     for (int y = 90; y < 110; y++)
         for (int x = 140; x < 160; x++) {
             gboolean near = abs(x - 150) <= 3 && abs(y - 100) <= 3;
             g_assert_cmpint(pcb_image_row(valid, y)[x], ==, near ? 0 : 255);
         }
+}
+
+/* A bright red sticker whose red channel is clipped (255) still shows what it is in its green
+ * and blue: it is compared, not left out as glare. */
+static void
+test_saturated_sticker_found(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    paint(ref, 210, 150, 60, 60, 180, 182, 185); /* a silver capacitor top */
+    g_autoptr(PcbImage) changed = pcb_image_copy(ref, NULL);
+    paint(changed, 225, 165, 30, 24, 255, 40, 40); /* a red sticker, its red clipped */
+    g_autoptr(PcbImage) photo = relit(changed, 1.05, 0.0, 2.0);
+    g_autoptr(GArray) f = findings(ref, photo, NULL, NULL);
+    g_assert_cmpuint(f->len, ==, 1);
+    const PcbFinding *x = &g_array_index(f, PcbFinding, 0);
+    g_assert_cmpfloat(fabs(x->bbox.x + x->bbox.w / 2 - 240), <, 4);
+    g_assert_cmpfloat(fabs(x->bbox.y + x->bbox.h / 2 - 177), <, 4);
+    g_assert_cmpfloat(x->bbox.w, >, 24);
+}
+
+/* The same red mark in both images, clipped in the brighter photo only, differs in its red
+ * channel alone, which clipping hides: nothing to report. */
+static void
+test_saturated_mark_clipped_in_one(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    paint(ref, 300, 60, 60, 8, 235, 20, 20);
+    paint(ref, 352, 40, 8, 40, 235, 20, 20);
+    g_autoptr(PcbImage) photo = relit(ref, 1.15, 0.0, 2.0);
+    g_assert_cmpint(pcb_image_row(photo, 64)[3 * 330], >=, 253);
+    g_autoptr(GArray) f = findings(ref, photo, NULL, NULL);
+    g_assert_cmpuint(f->len, ==, 0);
 }
 
 /* @src blurred by the binomial kernel 1 4 6 4 1 / 16 each way (a Gaussian of sigma 1): a
@@ -618,6 +650,8 @@ main(int argc, char **argv)
     g_test_add_func("/diff/thin-scratch-found", test_thin_scratch_found);
     g_test_add_func("/diff/grown-traces-are-not-strokes", test_grown_traces_not_strokes);
     g_test_add_func("/diff/clipped-pixels-left-out-within-reach", test_clipped_reach);
+    g_test_add_func("/diff/saturated-sticker-found", test_saturated_sticker_found);
+    g_test_add_func("/diff/saturated-mark-clipped-in-one-only", test_saturated_mark_clipped_in_one);
     g_test_add_func("/diff/blur-matched-marking-found", test_blur_matched);
     g_test_add_func("/diff/blur-varies-over-photo", test_blur_varies_over_photo);
     g_test_add_func("/diff/normalisation-only-when-it-helps",
