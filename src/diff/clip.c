@@ -148,11 +148,12 @@ pcb_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_
  * more than READMIT_MIN levels and READMIT_SHARE of the brighter value (a red sticker over a
  * silver top: green 40 against 182), after normalisation. The same red mark in both images, one
  * clipped, the other not, differs in its red channel only: it stays out. */
-void
+size_t
 pcb_readmit_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_view *valid,
                     const guint8 *recheck)
 {
     const int w = reference->width;
+    size_t readmitted = 0;
     for (int y = 0; y < reference->height; y++) {
         const guint8 *r = pcb_view_row(reference, y), *p = pcb_view_row(photo, y);
         const guint8 *rc = recheck + (size_t) y * w;
@@ -168,8 +169,11 @@ pcb_readmit_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_
                            && d * READMIT_SHARE_DEN > MAX(a, b) * READMIT_SHARE_NUM;
                 agrees &= d <= READMIT_AGREE;
             }
-            if (differs || agrees)
+            if (differs || agrees) {
                 v[x] = ON;
+                readmitted++;
+            }
         }
     }
+    return readmitted;
 }

@@ -151,7 +151,8 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
     if (!pcb_normalise_light(&rv, &pv, &vv, block, &improved, error))
         return FALSE;
     if (recheck != NULL) /* the photo's light now matches the reference's */
-        pcb_readmit_clipped(&rv, &pv, &vv, recheck);
+        g_debug("difference: %zu pixels beside a saturated colour compared again",
+                pcb_readmit_clipped(&rv, &pv, &vv, recheck));
     out->normalise_ms = pcb_now_ms() - t0;
     g_debug("difference: normalisation %s, %.0f ms",
             improved ? "applied" : "skipped (the photo agrees as well without it)",

@@ -119,9 +119,10 @@ gboolean pcb_matched_crop(const pcbcv_view *img, const PcbBlurMap *bm, int sign,
 gboolean pcb_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo,
                              pcbcv_view *valid, int level, int reach, guint8 *recheck,
                              GError **error);
-/* Compares again (255 in @valid) the @recheck pixels whose unclipped channels differ much. */
-void pcb_readmit_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_view *valid,
-                         const guint8 *recheck);
+/* Compares again (255 in @valid) the @recheck pixels whose unclipped channels differ much;
+ * how many. */
+size_t pcb_readmit_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_view *valid,
+                           const guint8 *recheck);
 
 /* Photometric normalisation (normalise.c): per channel, maps the photo's local mean and
  * contrast onto the reference's over blocks of @block px, where @valid is set. In place on
