@@ -29,3 +29,21 @@ pcb_image_resize(const PcbImage *src, int width, int height, GError **error)
         return NULL;
     return g_steal_pointer(&dst);
 }
+
+int
+pcb_grow_component(guint8 *m, int w, int h, int seed, guint8 from, guint8 to, int *list)
+{
+    int n = 0, head = 0;
+    list[n++] = seed;
+    m[seed] = to;
+    while (head < n) {
+        const int p = list[head++], x = p % w, y = p / w;
+        for (int j = MAX(0, y - 1); j <= MIN(h - 1, y + 1); j++)
+            for (int i = MAX(0, x - 1); i <= MIN(w - 1, x + 1); i++)
+                if (m[j * w + i] == from) {
+                    m[j * w + i] = to;
+                    list[n++] = j * w + i;
+                }
+    }
+    return n;
+}

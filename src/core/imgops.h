@@ -22,6 +22,10 @@ gboolean pcb_cv_check(pcbcv_status status, const char *msg, const char *what, in
 /* A resized copy (area averaging when shrinking). */
 PcbImage *pcb_image_resize(const PcbImage *src, int width, int height, GError **error);
 
+/* The 8-connected component of the pixels of @m (@w x @h) equal to @from at @seed, each set
+ * to @to, into @list (room for w * h); its size. */
+int pcb_grow_component(guint8 *m, int w, int h, int seed, guint8 from, guint8 to, int *list);
+
 G_END_DECLS
 
 #endif

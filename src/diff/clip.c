@@ -30,6 +30,7 @@ typedef struct {
     const pcbcv_view *ref, *pho;
     pcbcv_view *val;
     guint8 *recheck; /* or NULL */
+    gint marked;     /* recheck pixels set */
     int level, reach;
     PcbJob job;
 } ClipJob;
@@ -90,6 +91,7 @@ clip_bands(void *ctx, int begin, int end)
     const int rows = j->ref->height, cols = j->ref->width;
     PcbBuf cb = { 0 }, gb = { 0 };
     char msg[256] = "";
+    gint marked = 0;
     for (int b = begin; b < end; b++) {
         const int y0 = b * CLIP_BAND, y1 = MIN(rows, y0 + CLIP_BAND);
         const int a0 = MAX(0, y0 - j->reach), a1 = MIN(rows, y1 + j->reach);
@@ -111,20 +113,23 @@ clip_bands(void *ctx, int begin, int end)
             for (int x = 0; x < cols; x++) {
                 if (!g[x])
                     continue;
-                if (rc != NULL && o[x] && g[x] == COLOUR) /* no glare within reach */
+                if (rc != NULL && o[x] && g[x] == COLOUR) { /* no glare within reach */
                     rc[x] = (guint8) (RECHECK | clipped_channels(r + 3 * x, j->level)
                                       | clipped_channels(p + 3 * x, j->level) << 3);
+                    marked++;
+                }
                 o[x] = OFF;
             }
         }
     }
+    g_atomic_int_add(&j->marked, marked);
     pcb_buf_clear(&cb);
     pcb_buf_clear(&gb);
 }
 
 gboolean
 pcb_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_view *valid,
-                    int level, int reach, guint8 *recheck, GError **error)
+                    int level, int reach, guint8 *recheck, int *marked, GError **error)
 {
     if (reference->channels != 3 || photo->channels != 3 || valid->channels != 1
         || reference->width != photo->width || reference->height != photo->height
@@ -139,7 +144,11 @@ pcb_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_
                   .level = level,
                   .reach = reach };
     const int nb = (reference->height + CLIP_BAND - 1) / CLIP_BAND;
-    return pcb_parallel(nb, clip_bands, &j, &j.job, "clipped pixels", error);
+    if (!pcb_parallel(nb, clip_bands, &j, &j.job, "clipped pixels", error))
+        return FALSE;
+    if (marked != NULL)
+        *marked = j.marked;
+    return TRUE;
 }
 
 /* Where a saturated colour was left out (@recheck), with no glare within reach, its unclipped

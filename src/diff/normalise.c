@@ -31,6 +31,7 @@
 #define OUTLIER_FACTOR    4.0   /* a reduced pixel is an outlier this many median residuals off */
 #define OUTLIER_MIN       0.25f /* ... and at least this far in log colour, */
 #define OUTLIER_AREA      16    /* ... in a group of at least this many nodes (a quarter block) */
+#define OUTLIER           1     /* drop_large's mark */
 
 /* The mean of each whole @f x @f cell of @src (8 bits, any channels), rounded: what
  * cv::resize(INTER_AREA) gives for a whole factor, but one pass over the source whatever @f
@@ -222,32 +223,19 @@ robust_rows(void *ctx, int begin, int end)
 static size_t
 drop_large(pcbcv_view *vs, const float *e, int w, int h, float limit)
 {
-    const size_t n = (size_t) w * h;
-    g_autofree guint8 *seen = g_new0(guint8, n);
-    g_autofree size_t *list = g_new(size_t, n);
+    const int n = w * h;
+    g_autofree guint8 *m = g_new(guint8, n);
+    g_autofree int *list = g_new(int, n);
+    for (int i = 0; i < n; i++)
+        m[i] = e[i] > limit ? OUTLIER : 0;
     size_t dropped = 0;
-    for (size_t s = 0; s < n; s++) {
-        if (seen[s] || !(e[s] > limit))
+    for (int s = 0; s < n; s++) {
+        if (m[s] != OUTLIER)
             continue;
-        size_t size = 0;
-        list[size++] = s;
-        seen[s] = 1;
-        for (size_t i = 0; i < size; i++) {
-            const int x = (int) (list[i] % w), y = (int) (list[i] / w);
-            for (int v = MAX(0, y - 1); v <= MIN(h - 1, y + 1); v++)
-                for (int u = MAX(0, x - 1); u <= MIN(w - 1, x + 1); u++) {
-                    const size_t m = (size_t) v * w + u;
-                    if (!seen[m] && e[m] > limit) {
-                        seen[m] = 1;
-                        list[size++] = m;
-                    }
-                }
-        }
-        if (size < OUTLIER_AREA)
-            continue;
-        for (size_t i = 0; i < size; i++)
-            pcb_view_row(vs, (int) (list[i] / w))[list[i] % w] = 0;
-        dropped += size;
+        const int size = pcb_grow_component(m, w, h, s, OUTLIER, 0, list);
+        for (int i = 0; size >= OUTLIER_AREA && i < size; i++)
+            pcb_view_row(vs, list[i] / w)[list[i] % w] = 0;
+        dropped += size >= OUTLIER_AREA ? (size_t) size : 0;
     }
     return dropped;
 }
@@ -329,8 +317,8 @@ estimate(const pcbcv_view *ref, const pcbcv_view *pho, const pcbcv_view *val, in
         c->offs = g_new(float, 3 * (size_t) c->w * c->h);
         gains(&mo, c);
         /* again without what the robust correction cannot explain */
-        g_autofree float *weight = g_memdup2(mo.m.data, (size_t) c->w * c->h * sizeof(float));
-        ok = drop_outliers(&rs, &ps, &vs, c, weight, error) && moments(&rs, &ps, &vs, &mo, error);
+        ok = drop_outliers(&rs, &ps, &vs, c, mo.m.data, error)
+             && moments(&rs, &ps, &vs, &mo, error);
         if (ok)
             gains(&mo, c);
     }

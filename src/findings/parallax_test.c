@@ -211,25 +211,6 @@ unexplained(const Region *k, guint8 *un)
 #define SEEN 1 /* a component pixel visited */
 #define KEPT 2 /* a pixel of a component kept */
 
-/* The 8-connected component of MARK pixels of @m at @seed into @list, marked SEEN; its size. */
-static int
-grow_component(guint8 *m, int w, int h, int seed, int *list)
-{
-    int n = 0, head = 0;
-    list[n++] = seed;
-    m[seed] = SEEN;
-    while (head < n) {
-        const int p = list[head++], x = p % w, y = p / w;
-        for (int j = MAX(0, y - 1); j <= MIN(h - 1, y + 1); j++)
-            for (int i = MAX(0, x - 1); i <= MIN(w - 1, x + 1); i++)
-                if (m[j * w + i] == MARK) {
-                    m[j * w + i] = SEEN;
-                    list[n++] = j * w + i;
-                }
-    }
-    return n;
-}
-
 /* Whether the component @list (@size pixels) lies on a raised part: of the explained pixels
  * around it (its box grown by SURROUND px; the swept band is no evidence), more than
  * RAISED_SHARE matched at a displacement rather than where they are. A change of a part's
@@ -274,7 +255,7 @@ keep_components(const Region *k, const guint8 *un, guint8 *m, int w, int h, int 
     for (int p = 0; p < n; p++) {
         if (m[p] != MARK)
             continue;
-        int size = grow_component(m, w, h, p, list);
+        int size = pcb_grow_component(m, w, h, p, MARK, SEEN, list);
         gboolean keep = size >= least && !on_raised_part(k, un, list, size);
         if (keep)
             largest = MAX(largest, size);
