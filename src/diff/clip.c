@@ -29,8 +29,8 @@
 typedef struct {
     const pcbcv_view *ref, *pho;
     pcbcv_view *val;
-    guint8 *recheck; /* or NULL */
-    gint marked;     /* recheck pixels set */
+    gboolean want;   /* whether to note pixels to compare again ... */
+    guint8 *recheck; /* ... in this mask, made by the first worker that has one */
     int level, reach;
     PcbJob job;
 } ClipJob;
@@ -91,7 +91,7 @@ clip_bands(void *ctx, int begin, int end)
     const int rows = j->ref->height, cols = j->ref->width;
     PcbBuf cb = { 0 }, gb = { 0 };
     char msg[256] = "";
-    gint marked = 0;
+    guint8 *recheck = NULL; /* j->recheck once this worker has seen it made */
     for (int b = begin; b < end; b++) {
         const int y0 = b * CLIP_BAND, y1 = MIN(rows, y0 + CLIP_BAND);
         const int a0 = MAX(0, y0 - j->reach), a1 = MIN(rows, y1 + j->reach);
@@ -109,27 +109,32 @@ clip_bands(void *ctx, int begin, int end)
             const guint8 *g = pcb_view_row(&grown, y - a0);
             const guint8 *r = pcb_view_row(j->ref, y), *p = pcb_view_row(j->pho, y);
             guint8 *o = pcb_view_row(j->val, y);
-            guint8 *rc = j->recheck != NULL ? j->recheck + (size_t) y * cols : NULL;
             for (int x = 0; x < cols; x++) {
                 if (!g[x])
                     continue;
-                if (rc != NULL && o[x] && g[x] == COLOUR) { /* no glare within reach */
-                    rc[x] = (guint8) (RECHECK | clipped_channels(r + 3 * x, j->level)
-                                      | clipped_channels(p + 3 * x, j->level) << 3);
-                    marked++;
+                if (j->want && o[x] && g[x] == COLOUR) { /* no glare within reach */
+                    if (recheck == NULL) {
+                        g_mutex_lock(&j->job.lock);
+                        if (j->recheck == NULL)
+                            j->recheck = g_new0(guint8, (size_t) rows * cols);
+                        recheck = j->recheck;
+                        g_mutex_unlock(&j->job.lock);
+                    }
+                    recheck[(size_t) y * cols + x]
+                        = (guint8) (RECHECK | clipped_channels(r + 3 * x, j->level)
+                                    | clipped_channels(p + 3 * x, j->level) << 3);
                 }
                 o[x] = OFF;
             }
         }
     }
-    g_atomic_int_add(&j->marked, marked);
     pcb_buf_clear(&cb);
     pcb_buf_clear(&gb);
 }
 
 gboolean
 pcb_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_view *valid,
-                    int level, int reach, guint8 *recheck, int *marked, GError **error)
+                    int level, int reach, guint8 **recheck, GError **error)
 {
     if (reference->channels != 3 || photo->channels != 3 || valid->channels != 1
         || reference->width != photo->width || reference->height != photo->height
@@ -140,15 +145,16 @@ pcb_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo, pcbcv_
     ClipJob j = { .ref = reference,
                   .pho = photo,
                   .val = valid,
-                  .recheck = recheck,
+                  .want = recheck != NULL,
                   .level = level,
                   .reach = reach };
     const int nb = (reference->height + CLIP_BAND - 1) / CLIP_BAND;
-    if (!pcb_parallel(nb, clip_bands, &j, &j.job, "clipped pixels", error))
-        return FALSE;
-    if (marked != NULL)
-        *marked = j.marked;
-    return TRUE;
+    gboolean ok = pcb_parallel(nb, clip_bands, &j, &j.job, "clipped pixels", error);
+    if (recheck != NULL && ok)
+        *recheck = j.recheck;
+    else
+        g_free(j.recheck);
+    return ok;
 }
 
 /* Where a saturated colour was left out (@recheck), with no glare within reach, its unclipped

@@ -133,17 +133,15 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
      * compared like any other value. */
     double white = clipped_fraction(out->ref, CLIP_LEVEL);
     g_autofree guint8 *recheck = NULL;
-    int marked = 0;
     if (white > WHITE_BOARD)
         g_debug("difference: %.0f%% of the reference is white: clipped pixels are compared",
                 100 * white);
     /* as far as the comparison reads around a pixel: its tolerance and the plain-surface reach
      * of the one-way test (near-white flanks of a clipped highlight take its lost tint) */
     else {
-        recheck = g_new0(guint8, (size_t) w * h);
         if (!pcb_exclude_clipped(&rv, &pv, &vv, CLIP_LEVEL,
                                  MAX(0, (int) lround(params->tolerance_px)) + PCB_FLAT_REACH,
-                                 recheck, &marked, error))
+                                 &recheck, error))
             return FALSE;
     }
     g_debug("difference: clipped pixels %.0f ms", pcb_now_ms() - t0);
@@ -151,7 +149,7 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
     int improved = 0;
     if (!pcb_normalise_light(&rv, &pv, &vv, block, &improved, error))
         return FALSE;
-    if (marked > 0) /* the photo's light now matches the reference's */
+    if (recheck != NULL) /* the photo's light now matches the reference's */
         g_debug("difference: %zu pixels beside a saturated colour compared again",
                 pcb_readmit_clipped(&rv, &pv, &vv, recheck));
     out->normalise_ms = pcb_now_ms() - t0;

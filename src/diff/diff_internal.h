@@ -113,12 +113,12 @@ gboolean pcb_matched_crop(const pcbcv_view *img, const PcbBlurMap *bm, int sign,
 /* ---- the stages' steps ---- */
 
 /* Marks pixels unusable where either image is clipped (any channel >= @level) within +-@reach
- * px: 0 in @valid (clip.c). Where @recheck (width x height, zeroed, or NULL) is given, the
- * covered pixels so left out near a saturated colour only (no near-white clipped pixel within
- * reach) get bit 7 and their clipped channels: bits 0-2 the reference's, 3-5 the photo's;
- * @marked (or NULL): how many. */
+ * px: 0 in @valid (clip.c). With @recheck, the covered pixels so left out near a saturated
+ * colour only (no near-white clipped pixel within reach) get bit 7 and their clipped channels
+ * (bits 0-2 the reference's, 3-5 the photo's) in *@recheck, a width x height mask made only
+ * when there is one (most photos have none; g_free), else NULL. */
 gboolean pcb_exclude_clipped(const pcbcv_view *reference, const pcbcv_view *photo,
-                             pcbcv_view *valid, int level, int reach, guint8 *recheck, int *marked,
+                             pcbcv_view *valid, int level, int reach, guint8 **recheck,
                              GError **error);
 /* Compares again (255 in @valid) the @recheck pixels whose unclipped channels differ much;
  * how many. */

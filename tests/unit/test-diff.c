@@ -396,7 +396,7 @@ test_clipped_reach(void)
     for (int y = 0; y < H; y++)
         memset(pcb_image_row(valid, y), 255, W);
     pcbcv_view rv = pcb_view(ref), pv = pcb_view(photo), vv = pcb_view(valid);
-    g_assert_true(pcb_exclude_clipped(&rv, &pv, &vv, 253, 3, NULL, NULL, NULL));
+    g_assert_true(pcb_exclude_clipped(&rv, &pv, &vv, 253, 3, NULL, NULL));
     for (int y = 90; y < 110; y++)
         for (int x = 140; x < 160; x++) {
             gboolean near = abs(x - 150) <= 3 && abs(y - 100) <= 3;
