@@ -61,6 +61,20 @@ pcb_sigma_row(const guint8 *restrict d, const float *restrict inv, float *restri
 }
 
 PCB_ROW_KERNEL void
+pcb_dark_chroma_row(const guint8 *restrict r, const guint8 *restrict p, guint8 *restrict d,
+                    int dark, int n)
+{
+    /* weight in 1/256, (L / dark)^2, by a multiply and a shift: 256 (unchanged) from @dark up */
+    const unsigned k = dark > 0 ? (256u << 16) / (unsigned) (dark * dark) : 0;
+    for (int x = 0; x < n; x++) {
+        const unsigned l = KMAX(r[CH * x], p[CH * x]);
+        const unsigned w = l >= (unsigned) dark ? 256u : (l * l * k + (1u << 15)) >> 16;
+        d[CH * x + 1] = (guint8) ((d[CH * x + 1] * w + 128u) >> 8);
+        d[CH * x + 2] = (guint8) ((d[CH * x + 2] * w + 128u) >> 8);
+    }
+}
+
+PCB_ROW_KERNEL void
 pcb_quantise_row(const float *restrict s, const guint8 *restrict valid, float unit,
                  guint8 *restrict o, int cols)
 {

@@ -29,6 +29,12 @@ void pcb_apply_row(guint8 *restrict p, const float *restrict gain, const float *
  * min) by one more row of row ranges @h laid out the same way. */
 void pcb_window_rows(const guint8 *restrict h, guint8 *restrict acc, int n);
 
+/* Scales the chroma distances (a*, b*) of @n pixels in @d by (L / @dark)^2 where neither
+ * image's pixel (Lab rows @r, @p) is as light as @dark (8-bit L): the chroma of a dark colour
+ * says little (an RGB error moves a* and b* about 1 / L*^2 as far there). */
+void pcb_dark_chroma_row(const guint8 *restrict r, const guint8 *restrict p, guint8 *restrict d,
+                         int dark, int n);
+
 /* Noise-unit distances of one row of @cols pixels: the root of the channels' squared
  * differences @d, each divided by its noise sigma (@inv: 1 / sigma per channel). */
 void pcb_sigma_row(const guint8 *restrict d, const float *restrict inv, float *restrict o,

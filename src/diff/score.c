@@ -11,6 +11,7 @@
 #define BAND         64     /* rows per band of the fused pass: a band's Lab stays in cache */
 #define FLAT_SIGMAS  6.0    /* a plain surface's L range within the reach, in L noise sigmas */
 #define W256         256    /* pcb_distance_row's weight 1 */
+#define DARK_L       51     /* 8-bit L (L* 20) below which two pixels' chroma counts less */
 #define SMOOTH_KSIZE 3      /* the score's smoothing: 3 x 3 ... */
 #define SMOOTH_SIGMA 0.8    /* ... Gaussian */
 #define VALID_MARGIN 2      /* the valid mask is eroded by the radius and this many px more */
@@ -48,6 +49,9 @@ pcb_score_span(const PcbScoreRows *rows, const PcbScoreWeights *w, guint8 *d, fl
 {
     pcb_distance_row(rows->r, rows->p, rows->rmax, rows->rmin, rows->pmax, rows->pmin, rows->rflat,
                      rows->pflat, w->w256, d, 3 * n);
+    /* the chroma noise was measured where most pixels are, far lighter; in the dark a tone
+     * curve the light normalisation cannot follow tints a colour by several of its sigmas */
+    pcb_dark_chroma_row(rows->r, rows->p, d, DARK_L, n);
     pcb_sigma_row(d, w->inv, out, n);
 }
 
