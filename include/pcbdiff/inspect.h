@@ -32,8 +32,11 @@ typedef struct {
                                full one, which is decoded anyway) */
     gboolean keep_images;   /* keep reference, warped photo and heat map for the overlay */
     PcbStopAfter stop_after;
-    double max_tilt_deg; /* capture guidance: a photo seen more than this from the golden's
-                            view (the registration's pose) cannot be judged whole; 0: never */
+    double max_tilt_deg;        /* capture guidance: a photo seen more than this from the golden's
+                                   view (the registration's pose) cannot be judged whole; 0: never */
+    gboolean judge_other_light; /* a photo under another light than the golden's
+                                   (light_differs) is judged whole all the same (default off:
+                                   its verdict is at best "incomplete") */
 } PcbInspectParams;
 
 /* Every tunable at its default, keep_images off, the whole pipeline. */
@@ -103,6 +106,8 @@ typedef struct {
     double light_change;    /* the difference's noise over the images' own (PcbDiffMap) */
     gboolean light_differs; /* it reached findings.light-changed: only parts put on or taken
                                off the board were judged, not changes on a part's surface */
+    gboolean light_judged;  /* FALSE: under that light the board is not judged whole */
+    char *light_why;        /* why not, or NULL */
     /* capture guidance for the whole board: the photo's tilt from the golden's view (the
      * registration's pose; NaN when it is not known) against inspect.max-tilt-deg */
     double tilt_deg, max_tilt_deg;
@@ -115,8 +120,8 @@ typedef struct {
 } PcbInspection;
 
 /* The verdict of a finished inspection: "fail" (findings), "incomplete" (no findings, but a
- * zone, or the board from this pose, could not be judged from the photo) or "pass". A static
- * string. */
+ * zone, or the board from this pose or under this light, could not be judged from the photo)
+ * or "pass". A static string. */
 PCB_API const char *pcb_inspection_verdict(const PcbInspection *insp);
 
 /* Judges the board as a whole from the pose of @insp's registration: when the photo is seen
@@ -124,6 +129,12 @@ PCB_API const char *pcb_inspection_verdict(const PcbInspection *insp);
  * why and the verdict is at best "incomplete". Sets tilt_deg (NaN: no pose was estimated) and
  * max_tilt_deg; pcb_inspect() calls it. */
 PCB_API void pcb_pose_judge(PcbInspection *insp, double max_tilt_deg);
+
+/* Judges the board as a whole from the light: when it differs from the golden's
+ * (light_differs) and @judge_other_light is FALSE, light_judged is FALSE, light_why says why
+ * and the verdict is at best "incomplete" (implants in the photo's shade or beside tall parts
+ * are missed under another light; README, "Real capture geometry"). pcb_inspect() calls it. */
+PCB_API void pcb_light_judge(PcbInspection *insp, gboolean judge_other_light);
 
 /* An empty result (no findings, no timings) for pcb_inspect() to fill; pcb_inspection_free()
  * frees it and everything it holds. */

@@ -337,6 +337,7 @@ after_load(Run *run, LoadJob *ref_job, LoadJob *photo_job, GError **error)
     run->insp->zones = pcb_zones_judge(run->board, &run->insp->reg, valid, run->insp->px_per_mm,
                                        run->insp->findings);
     pcb_pose_judge(run->insp, params->max_tilt_deg);
+    pcb_light_judge(run->insp, params->judge_other_light);
     if (params->keep_images) {
         run->insp->reference = load_job_take(ref_job, &ref_job->full);
         run->insp->warped = g_steal_pointer(&warped);

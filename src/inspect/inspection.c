@@ -13,6 +13,7 @@ pcb_inspection_new(void)
     g_array_set_clear_func(insp->zones, (GDestroyNotify) pcb_zone_judgement_clear);
     insp->tilt_deg = NAN;
     insp->pose_judged = TRUE;
+    insp->light_judged = TRUE;
     return insp;
 }
 
@@ -27,6 +28,7 @@ pcb_inspection_free(PcbInspection *insp)
     g_free(insp->photo_sha256);
     g_free(insp->board_name);
     g_free(insp->pose_why);
+    g_free(insp->light_why);
     pcb_registration_clear(&insp->reg);
     g_array_unref(insp->findings);
     g_array_unref(insp->timings);

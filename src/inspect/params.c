@@ -15,6 +15,9 @@ const PcbParamSpec pcb_inspect_param_specs[] = {
     P("max-tilt-deg", DOUBLE, max_tilt_deg, 10, 0, 90,
       "a photo seen more than this from the golden's view is not judged whole: tall parts hide "
       "and show the board otherwise (0: never)"),
+    P("judge-other-light", BOOL, judge_other_light, 0, 0, 1,
+      "a photo under another light than the golden's is judged whole (its verdict can be pass); "
+      "off: at best incomplete, since implants in its shade may be missed"),
 };
 const guint pcb_inspect_param_count = G_N_ELEMENTS(pcb_inspect_param_specs);
 

@@ -91,7 +91,20 @@ pcb_inspection_verdict(const PcbInspection *insp)
     for (guint i = 0; insp->zones != NULL && i < insp->zones->len; i++)
         if (!g_array_index(insp->zones, PcbZoneJudgement, i).judged)
             return "incomplete";
-    return insp->pose_why != NULL ? "incomplete" : "pass";
+    return insp->pose_why != NULL || insp->light_why != NULL ? "incomplete" : "pass";
+}
+
+void
+pcb_light_judge(PcbInspection *insp, gboolean judge_other_light)
+{
+    g_clear_pointer(&insp->light_why, g_free);
+    insp->light_judged = !insp->light_differs || judge_other_light;
+    if (!insp->light_judged)
+        insp->light_why = g_strdup_printf(
+            "the light differs from the golden's (%.1fx the images' own noise): only parts put "
+            "on or taken off were judged, and implants in the photo's shade or beside tall parts "
+            "may be missed; photograph under the golden's light",
+            insp->light_change);
 }
 
 void

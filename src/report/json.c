@@ -311,6 +311,13 @@ build_report(const PcbInspection *insp, const GError *failure)
     member_number(b, "noise_over_own", insp->registered ? round_dec(insp->light_change, 2) : NAN);
     json_builder_set_member_name(b, "differs");
     json_builder_add_boolean_value(b, insp->light_differs);
+    json_builder_set_member_name(b, "judged");
+    json_builder_add_boolean_value(b, insp->light_judged);
+    json_builder_set_member_name(b, "why");
+    if (insp->light_why != NULL)
+        json_builder_add_string_value(b, insp->light_why);
+    else
+        json_builder_add_null_value(b);
     json_builder_end_object(b);
 
     add_timings(b, insp);

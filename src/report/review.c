@@ -331,7 +331,9 @@ build_page(const PcbInspection *insp, const PcbBoard *board, const GError *failu
     if (insp->pose_why != NULL)
         g_ptr_array_add(warnings,
                         g_strdup_printf("the board was not judged whole: %s", insp->pose_why));
-    char *light = pcb_report_light_warning(insp);
+    char *light = insp->light_why != NULL
+                      ? g_strdup_printf("the board was not judged whole: %s", insp->light_why)
+                      : pcb_report_light_warning(insp);
     if (light != NULL)
         g_ptr_array_add(warnings, light);
     json_builder_set_member_name(b, "warnings");

@@ -128,7 +128,9 @@ pcb_report_print_text(const PcbInspection *insp, FILE *out)
     }
     if (insp->pose_why != NULL)
         fprintf(out, "NOT JUDGED  the board: %s\n", insp->pose_why);
-    g_autofree char *light = pcb_report_light_warning(insp);
+    if (insp->light_why != NULL)
+        fprintf(out, "NOT JUDGED  the board: %s\n", insp->light_why);
+    g_autofree char *light = insp->light_why == NULL ? pcb_report_light_warning(insp) : NULL;
     if (light != NULL)
         fprintf(out, "NOTE  %s\n", light);
 }

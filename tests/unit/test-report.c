@@ -683,6 +683,51 @@ test_capture_tilt(void)
     g_assert_true(member_is_null(c2, "why"));
 }
 
+/* Capture guidance for the light: a photo under another light than the golden's is not judged
+ * whole (at best "incomplete": implants in its shade are missed), and the JSON, the text
+ * summary and the verdict say why, unless inspect.judge-other-light; findings still fail it;
+ * under the golden's light nothing changes. */
+static void
+test_capture_light(void)
+{
+    g_autoptr(PcbInspection) insp = make_inspection();
+    insp->light_change = 7.4;
+    insp->light_differs = TRUE;
+    pcb_light_judge(insp, FALSE);
+    g_assert_false(insp->light_judged);
+    g_assert_cmpstr(pcb_inspection_verdict(insp), ==, "incomplete");
+    g_autofree char *text = text_of(insp);
+    g_assert_true(g_str_has_prefix(text, "INCOMPLETE  no findings"));
+    g_assert_nonnull(strstr(text, "\nNOT JUDGED  the board: the light differs from the golden's "
+                                  "(7.4x the images' own noise)"));
+    g_assert_null(strstr(text, "NOTE")); /* said once */
+    g_autofree char *json = pcb_report_to_json(insp, NULL);
+    g_autoptr(JsonNode) root = parse_json(json);
+    JsonObject *o = json_node_get_object(root);
+    g_assert_cmpstr(json_object_get_string_member(o, "verdict"), ==, "incomplete");
+    JsonObject *l = object_member(o, "light");
+    g_assert_true(json_object_get_boolean_member(l, "differs"));
+    g_assert_false(json_object_get_boolean_member(l, "judged"));
+    g_assert_nonnull(strstr(json_object_get_string_member(l, "why"), "may be missed"));
+
+    pcb_light_judge(insp, TRUE); /* judged all the same: pass, with the note */
+    g_assert_true(insp->light_judged);
+    g_assert_null(insp->light_why);
+    g_assert_cmpstr(pcb_inspection_verdict(insp), ==, "pass");
+    g_autofree char *text2 = text_of(insp);
+    g_assert_nonnull(strstr(text2, "\nNOTE  the light differs from the golden's (7.4x"));
+
+    insp->light_differs = FALSE; /* the golden's light */
+    pcb_light_judge(insp, FALSE);
+    g_assert_true(insp->light_judged);
+    g_assert_cmpstr(pcb_inspection_verdict(insp), ==, "pass");
+    g_autofree char *json2 = pcb_report_to_json(insp, NULL);
+    g_autoptr(JsonNode) root2 = parse_json(json2);
+    JsonObject *l2 = object_member(json_node_get_object(root2), "light");
+    g_assert_true(json_object_get_boolean_member(l2, "judged"));
+    g_assert_true(member_is_null(l2, "why"));
+}
+
 /* ---- font -------------------------------------------------------------------------------- */
 
 static void
@@ -768,6 +813,7 @@ main(int argc, char **argv)
     g_test_add_func("/report/text/fail", test_text_fail);
     g_test_add_func("/report/text/pass", test_text_pass);
     g_test_add_func("/report/capture/tilt", test_capture_tilt);
+    g_test_add_func("/report/capture/light", test_capture_light);
     g_test_add_func("/report/font", test_font);
     g_test_add_func("/report/canonical-form", test_canonical);
     return g_test_run();

@@ -156,17 +156,24 @@ page_warnings(const PcbInspection *insp, const char *name)
     return out;
 }
 
-/* Under another light the page warns that only parts put on or taken off were judged. */
+/* Under another light the page warns that only parts put on or taken off were judged, and,
+ * unless such a photo is judged all the same, that the board was not judged whole. */
 static void
 test_review_light_warning(void)
 {
     g_autoptr(PcbInspection) insp = make_inspection(400, 300);
     insp->light_change = 6.5;
     insp->light_differs = TRUE;
+    pcb_light_judge(insp, TRUE);
     g_auto(GStrv) w = page_warnings(insp, "light");
     g_assert_cmpuint(g_strv_length(w), ==, 1);
     g_assert_nonnull(strstr(w[0], "the light differs from the golden's (6.5x"));
     g_assert_nonnull(strstr(w[0], "only parts put on or taken off were judged"));
+    pcb_light_judge(insp, FALSE);
+    g_auto(GStrv) w2 = page_warnings(insp, "light2");
+    g_assert_cmpuint(g_strv_length(w2), ==, 1);
+    g_assert_nonnull(strstr(w2[0], "the board was not judged whole: the light differs from the "
+                                   "golden's (6.5x"));
 }
 
 /* A photo seen too obliquely to judge the board whole: the page says so. */
