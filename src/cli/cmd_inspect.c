@@ -6,8 +6,9 @@
 static const char summary[]
     = "Compares PHOTO with the golden REFERENCE (an image, or a board folder with board.ini)\n"
       "and reports added, removed and altered components.\n\n"
-      "Exit status: 0 no findings, 1 findings, 2 usage/input/output trouble,\n"
-      "3 the photo could not be registered to the reference.";
+      "Exit status: 0 no findings, 1 findings (or the board or a zone could not be judged\n"
+      "from this photo: seen too obliquely, under another light, hidden), 2 usage/input/output\n"
+      "trouble, 3 the photo could not be registered to the reference.";
 
 /* The summary, the overlay, the review page, then the JSON report (so that it can say how long
  * the overlay and the page took); the exit code. */

@@ -24,8 +24,8 @@ usage(FILE *f)
                "  db merge|export|summary|verify|review DB   batch results databases\n\n"
                "  pcbdiff COMMAND --help    options of a command\n"
                "  pcbdiff --version         version\n\n"
-               "Exit status: 0 no findings, 1 findings, 2 usage/input/output trouble, 3 the photo "
-               "could not be registered.\n");
+               "Exit status: 0 no findings, 1 findings (or not judged whole), 2 usage/input/output "
+               "trouble, 3 the photo could not be registered.\n");
 }
 
 int
