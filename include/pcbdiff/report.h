@@ -66,6 +66,11 @@ PCB_API gboolean pcb_report_decide(const char *report_path, const char *decision
 /* The human summary: verdict, then one line per finding (kind, place, size, zone, score). */
 PCB_API void pcb_report_print_text(const PcbInspection *insp, FILE *out);
 
+/* What of the board @insp could not judge from the photo, and why: "not judged from the
+ * photo: zone NAME (why); the board (why)", the zones first, then the pose and the light; NULL
+ * when it judged everything (g_free). */
+PCB_API char *pcb_report_not_judged(const PcbInspection *insp);
+
 G_END_DECLS
 
 #endif

@@ -304,17 +304,12 @@ fill_findings(BatchRow *row, const PcbInspection *insp)
     row->n_findings = (int) row->findings->len;
 }
 
-/* why an incomplete inspection is not a pass: the zones not judged */
+/* why an incomplete inspection is not a pass: the zones, the pose, the light */
 static char *
 not_judged(const PcbInspection *insp)
 {
-    GString *s = g_string_new("incomplete: not judged from the photo:");
-    for (guint i = 0; insp->zones != NULL && i < insp->zones->len; i++) {
-        const PcbZoneJudgement *z = &g_array_index(insp->zones, PcbZoneJudgement, i);
-        if (!z->judged)
-            g_string_append_printf(s, " %s (%s)", z->name, z->why ? z->why : "?");
-    }
-    return g_string_free(s, FALSE);
+    g_autofree char *why = pcb_report_not_judged(insp);
+    return g_strconcat("incomplete: ", why != NULL ? why : "not judged from the photo", NULL);
 }
 
 static char *

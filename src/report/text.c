@@ -104,6 +104,28 @@ pcb_report_light_warning(const PcbInspection *insp)
                            insp->light_change);
 }
 
+char *
+pcb_report_not_judged(const PcbInspection *insp)
+{
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; insp->zones != NULL && i < insp->zones->len; i++) {
+        const PcbZoneJudgement *z = &g_array_index(insp->zones, PcbZoneJudgement, i);
+        if (!z->judged)
+            g_string_append_printf(s, "%szone %s (%s)", s->len ? "; " : "", z->name,
+                                   z->why != NULL ? z->why : "?");
+    }
+    const char *board[] = { insp->pose_why, insp->light_why };
+    for (size_t i = 0; i < G_N_ELEMENTS(board); i++)
+        if (board[i] != NULL)
+            g_string_append_printf(s, "%sthe board (%s)", s->len ? "; " : "", board[i]);
+    if (s->len == 0) {
+        g_string_free(s, TRUE);
+        return NULL;
+    }
+    g_string_prepend(s, "not judged from the photo: ");
+    return g_string_free(s, FALSE);
+}
+
 void
 pcb_report_print_text(const PcbInspection *insp, FILE *out)
 {

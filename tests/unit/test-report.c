@@ -728,6 +728,27 @@ test_capture_light(void)
     g_assert_true(member_is_null(l2, "why"));
 }
 
+/* What was not judged, in one line (the batch database's reason for an incomplete row): the
+ * zones, then the board from its pose and under its light; NULL when everything was. */
+static void
+test_not_judged(void)
+{
+    g_autoptr(PcbInspection) insp = make_inspection();
+    g_assert_null(pcb_report_not_judged(insp));
+    PcbZoneJudgement z = { .name = g_strdup("BMC"), .judged = FALSE, .why = g_strdup("hidden") };
+    g_array_append_val(insp->zones, z);
+    insp->reg.parallax.valid = insp->reg.parallax.pose_valid = TRUE;
+    insp->reg.parallax.tilt_deg = 12.5;
+    pcb_pose_judge(insp, 10);
+    insp->light_change = 6.0;
+    insp->light_differs = TRUE;
+    pcb_light_judge(insp, FALSE);
+    g_autofree char *why = pcb_report_not_judged(insp);
+    g_assert_true(g_str_has_prefix(why, "not judged from the photo: zone BMC (hidden); the board "
+                                        "(the photo is seen 12.5 degrees"));
+    g_assert_nonnull(strstr(why, "; the board (the light differs from the golden's (6.0x"));
+}
+
 /* ---- font -------------------------------------------------------------------------------- */
 
 static void
@@ -814,6 +835,7 @@ main(int argc, char **argv)
     g_test_add_func("/report/text/pass", test_text_pass);
     g_test_add_func("/report/capture/tilt", test_capture_tilt);
     g_test_add_func("/report/capture/light", test_capture_light);
+    g_test_add_func("/report/capture/not-judged", test_not_judged);
     g_test_add_func("/report/font", test_font);
     g_test_add_func("/report/canonical-form", test_canonical);
     return g_test_run();
