@@ -19,7 +19,7 @@ serve_cfx_result(const PcbInspection *insp, const GError *failure)
         return "Failed";
     if (strcmp(pcb_inspection_verdict(insp), "pass") == 0)
         return "Passed";
-    return "Error"; /* incomplete: a zone could not be judged */
+    return "Error"; /* incomplete: a zone, or the board, could not be judged */
 }
 
 static const char *
@@ -247,6 +247,15 @@ serve_cfx_envelope(const PcbInspection *insp, const GError *failure, const Serve
             g_autofree char *why
                 = g_strdup_printf("zone %s not judged: %s", z->name, z->why ? z->why : "unknown");
             begin_inspection(b, info->unique_id, name, "Error", why);
+            member_empty_array(b, "DefectsFound");
+            end_inspection(b);
+        }
+    /* the board as a whole, when it could not be judged from this pose or under this light */
+    const char *board_why[] = { insp->pose_why, insp->light_why };
+    for (size_t i = 0; failure == NULL && i < G_N_ELEMENTS(board_why); i++)
+        if (board_why[i] != NULL) {
+            g_autofree char *why = g_strdup_printf("the board not judged: %s", board_why[i]);
+            begin_inspection(b, info->unique_id, "pcbdiff.board", "Error", why);
             member_empty_array(b, "DefectsFound");
             end_inspection(b);
         }

@@ -191,6 +191,28 @@ test_cfx_no_scale_incomplete(void)
     g_assert_cmpstr(json_object_get_string_member(zone, "Result"), ==, "Error");
     g_assert_nonnull(strstr(json_object_get_string_member(zone, "Error"), "too foreshortened"));
 
+    /* the whole board not judged (under another light): one more, named pcbdiff.board */
+    insp->light_change = 6.0;
+    insp->light_differs = TRUE;
+    pcb_light_judge(insp, FALSE);
+    g_autofree char *json3 = envelope(insp, NULL);
+    g_autoptr(JsonParser) parser3 = json_parser_new();
+    JsonObject *env3 = parse(parser3, json3);
+    JsonObject *unit3 = json_array_get_object_element(
+        json_object_get_array_member(json_object_get_object_member(env3, "MessageBody"),
+                                     "InspectedUnits"),
+        0);
+    g_assert_cmpstr(json_object_get_string_member(unit3, "OverallResult"), ==, "Error");
+    JsonArray *insps3 = json_object_get_array_member(unit3, "Inspections");
+    g_assert_cmpuint(json_array_get_length(insps3), ==, 3);
+    JsonObject *board = json_array_get_object_element(insps3, 2);
+    g_assert_cmpstr(json_object_get_string_member(board, "InspectionName"), ==, "pcbdiff.board");
+    g_assert_cmpstr(json_object_get_string_member(board, "Result"), ==, "Error");
+    g_assert_nonnull(strstr(json_object_get_string_member(board, "Error"),
+                            "the board not judged: the light differs from the golden's (6.0x"));
+    insp->light_differs = FALSE;
+    pcb_light_judge(insp, FALSE);
+
     /* without a scale a defect has no region in mm, and says where it is in pixels */
     g_array_set_size(insp->zones, 0);
     add_finding(insp, PCB_KIND_ALTERED, 10, 20, 30, 40, 0.5, NULL);
