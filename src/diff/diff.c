@@ -138,12 +138,10 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
                 100 * white);
     /* as far as the comparison reads around a pixel: its tolerance and the plain-surface reach
      * of the one-way test (near-white flanks of a clipped highlight take its lost tint) */
-    else {
-        if (!pcb_exclude_clipped(&rv, &pv, &vv, CLIP_LEVEL,
-                                 MAX(0, (int) lround(params->tolerance_px)) + PCB_FLAT_REACH,
-                                 &recheck, error))
-            return FALSE;
-    }
+    else if (!pcb_exclude_clipped(&rv, &pv, &vv, CLIP_LEVEL,
+                                  MAX(0, (int) lround(params->tolerance_px)) + PCB_FLAT_REACH,
+                                  &recheck, error))
+        return FALSE;
     g_debug("difference: clipped pixels %.0f ms", pcb_now_ms() - t0);
     int block = MAX(MIN_LIGHT_BLOCK, (int) lround(params->light_block * MAX(w, h)));
     int improved = 0;

@@ -65,6 +65,15 @@ pcb_json_member_ints(JsonBuilder *b, const char *name, const int *v, int n)
     json_builder_end_array(b);
 }
 
+/* Capture guidance: "judged", and "why" not (or null). */
+static void
+member_judged(JsonBuilder *b, gboolean judged, const char *why)
+{
+    json_builder_set_member_name(b, "judged");
+    json_builder_add_boolean_value(b, judged);
+    pcb_json_member_string(b, "why", why);
+}
+
 static void
 add_input(JsonBuilder *b, const char *name, const char *path, const char *sha256, int width,
           int height)
@@ -297,13 +306,7 @@ build_report(const PcbInspection *insp, const GError *failure)
     json_builder_begin_object(b);
     member_number(b, "tilt_deg", round_dec(insp->tilt_deg, 2));
     member_number(b, "max_tilt_deg", insp->max_tilt_deg);
-    json_builder_set_member_name(b, "judged");
-    json_builder_add_boolean_value(b, insp->pose_judged);
-    json_builder_set_member_name(b, "why");
-    if (insp->pose_why != NULL)
-        json_builder_add_string_value(b, insp->pose_why);
-    else
-        json_builder_add_null_value(b);
+    member_judged(b, insp->pose_judged, insp->pose_why);
     json_builder_end_object(b);
 
     json_builder_set_member_name(b, "light");
@@ -311,13 +314,7 @@ build_report(const PcbInspection *insp, const GError *failure)
     member_number(b, "noise_over_own", insp->registered ? round_dec(insp->light_change, 2) : NAN);
     json_builder_set_member_name(b, "differs");
     json_builder_add_boolean_value(b, insp->light_differs);
-    json_builder_set_member_name(b, "judged");
-    json_builder_add_boolean_value(b, insp->light_judged);
-    json_builder_set_member_name(b, "why");
-    if (insp->light_why != NULL)
-        json_builder_add_string_value(b, insp->light_why);
-    else
-        json_builder_add_null_value(b);
+    member_judged(b, insp->light_judged, insp->light_why);
     json_builder_end_object(b);
 
     add_timings(b, insp);

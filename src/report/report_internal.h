@@ -39,7 +39,8 @@ void pcb_json_member_string(JsonBuilder *b, const char *name, const char *s);
 void pcb_json_member_ints(JsonBuilder *b, const char *name, const int *v, int n);
 
 /* What the summary and the review page say when the light differs from the golden's (the
- * findings then judged only parts put on or taken off), or NULL; g_free() it (text.c). */
+ * findings then judged only parts put on or taken off) and the board was judged all the same
+ * (inspect.judge-other-light; else light_why says it), or NULL; g_free() it (text.c). */
 char *pcb_report_light_warning(const PcbInspection *insp);
 
 G_END_DECLS

@@ -328,12 +328,12 @@ build_page(const PcbInspection *insp, const PcbBoard *board, const GError *failu
                         g_strdup_printf("crops for the first %d findings only", MAX_CROPS));
     if (n > 0 && insp->warped == NULL)
         g_ptr_array_add(warnings, g_strdup("the registered photo was not kept: no photo crops"));
-    if (insp->pose_why != NULL)
-        g_ptr_array_add(warnings,
-                        g_strdup_printf("the board was not judged whole: %s", insp->pose_why));
-    char *light = insp->light_why != NULL
-                      ? g_strdup_printf("the board was not judged whole: %s", insp->light_why)
-                      : pcb_report_light_warning(insp);
+    const char *whole[] = { insp->pose_why, insp->light_why }; /* why the board was not */
+    for (size_t i = 0; i < G_N_ELEMENTS(whole); i++)
+        if (whole[i] != NULL)
+            g_ptr_array_add(warnings,
+                            g_strdup_printf("the board was not judged whole: %s", whole[i]));
+    char *light = pcb_report_light_warning(insp);
     if (light != NULL)
         g_ptr_array_add(warnings, light);
     json_builder_set_member_name(b, "warnings");

@@ -96,7 +96,7 @@ context(const PcbInspection *insp, glong width)
 char *
 pcb_report_light_warning(const PcbInspection *insp)
 {
-    if (!insp->light_differs)
+    if (!insp->light_differs || insp->light_why != NULL) /* else it is said as not judged */
         return NULL;
     return g_strdup_printf("the light differs from the golden's (%.1fx the images' own noise): "
                            "only parts put on or taken off were judged; for markings and parts "
@@ -148,11 +148,11 @@ pcb_report_print_text(const PcbInspection *insp, FILE *out)
             fprintf(out, "NOT JUDGED  zone %s: %s (%d finding%s withheld); take another photo\n",
                     z->name, z->why, z->withheld, z->withheld == 1 ? "" : "s");
     }
-    if (insp->pose_why != NULL)
-        fprintf(out, "NOT JUDGED  the board: %s\n", insp->pose_why);
-    if (insp->light_why != NULL)
-        fprintf(out, "NOT JUDGED  the board: %s\n", insp->light_why);
-    g_autofree char *light = insp->light_why == NULL ? pcb_report_light_warning(insp) : NULL;
+    const char *board[] = { insp->pose_why, insp->light_why };
+    for (size_t i = 0; i < G_N_ELEMENTS(board); i++)
+        if (board[i] != NULL)
+            fprintf(out, "NOT JUDGED  the board: %s\n", board[i]);
+    g_autofree char *light = pcb_report_light_warning(insp);
     if (light != NULL)
         fprintf(out, "NOTE  %s\n", light);
 }

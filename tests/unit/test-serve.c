@@ -88,6 +88,17 @@ parse(JsonParser *parser, const char *json)
     return json_node_get_object(json_parser_get_root(parser));
 }
 
+/* The first InspectedUnits entry of the envelope @json. */
+static JsonObject *
+unit_of(JsonParser *parser, const char *json)
+{
+    JsonObject *env = parse(parser, json);
+    return json_array_get_object_element(
+        json_object_get_array_member(json_object_get_object_member(env, "MessageBody"),
+                                     "InspectedUnits"),
+        0);
+}
+
 static char *
 envelope(PcbInspection *insp, const GError *failure)
 {
@@ -177,11 +188,7 @@ test_cfx_no_scale_incomplete(void)
     g_array_append_val(insp->zones, z);
     g_autofree char *json = envelope(insp, NULL);
     g_autoptr(JsonParser) parser = json_parser_new();
-    JsonObject *env = parse(parser, json);
-    JsonObject *unit = json_array_get_object_element(
-        json_object_get_array_member(json_object_get_object_member(env, "MessageBody"),
-                                     "InspectedUnits"),
-        0);
+    JsonObject *unit = unit_of(parser, json);
     g_assert_cmpstr(json_object_get_string_member(unit, "OverallResult"), ==, "Error");
     JsonArray *inspections = json_object_get_array_member(unit, "Inspections");
     g_assert_cmpuint(json_array_get_length(inspections), ==, 2);
@@ -197,11 +204,7 @@ test_cfx_no_scale_incomplete(void)
     pcb_light_judge(insp, FALSE);
     g_autofree char *json3 = envelope(insp, NULL);
     g_autoptr(JsonParser) parser3 = json_parser_new();
-    JsonObject *env3 = parse(parser3, json3);
-    JsonObject *unit3 = json_array_get_object_element(
-        json_object_get_array_member(json_object_get_object_member(env3, "MessageBody"),
-                                     "InspectedUnits"),
-        0);
+    JsonObject *unit3 = unit_of(parser3, json3);
     g_assert_cmpstr(json_object_get_string_member(unit3, "OverallResult"), ==, "Error");
     JsonArray *insps3 = json_object_get_array_member(unit3, "Inspections");
     g_assert_cmpuint(json_array_get_length(insps3), ==, 3);
@@ -218,11 +221,7 @@ test_cfx_no_scale_incomplete(void)
     add_finding(insp, PCB_KIND_ALTERED, 10, 20, 30, 40, 0.5, NULL);
     g_autofree char *json2 = envelope(insp, NULL);
     g_autoptr(JsonParser) parser2 = json_parser_new();
-    env = parse(parser2, json2);
-    unit = json_array_get_object_element(
-        json_object_get_array_member(json_object_get_object_member(env, "MessageBody"),
-                                     "InspectedUnits"),
-        0);
+    unit = unit_of(parser2, json2);
     JsonObject *d = json_array_get_object_element(
         json_object_get_array_member(
             json_array_get_object_element(json_object_get_array_member(unit, "Inspections"), 0),
@@ -249,11 +248,7 @@ test_cfx_not_registered(void)
                           .time = t };
     g_autofree char *json = serve_cfx_envelope(insp, failure, &info);
     g_autoptr(JsonParser) parser = json_parser_new();
-    JsonObject *env = parse(parser, json);
-    JsonObject *unit = json_array_get_object_element(
-        json_object_get_array_member(json_object_get_object_member(env, "MessageBody"),
-                                     "InspectedUnits"),
-        0);
+    JsonObject *unit = unit_of(parser, json);
     g_assert_cmpstr(json_object_get_string_member(unit, "UnitIdentifier"), ==, "ab12");
     g_assert_cmpstr(json_object_get_string_member(unit, "OverallResult"), ==, "Error");
     JsonObject *tamper
