@@ -55,26 +55,29 @@ shift_sample(const float *src, int w, int h, double dx, double dy, float *out)
     }
 }
 
-/* The displacements s (0..smax) at which the box cost |@a(x) - @b(x + @sign s u)| is below
- * tau. */
+/* The displacements s (0..smax) at which a cost of @a(x) against @b(x + @sign s u) is below
+ * its tau. */
 static void
 below_tau(const PcbMatchInput *in, const float *a, const float *b, double sign, Below *out)
 {
     const size_t n = (size_t) in->w * in->h;
     g_autofree float *shifted = g_new(float, n);
-    g_autofree float *tmp = g_new(float, n);
-    g_autofree float *cost = g_new(float, n);
+    g_autofree float *alo = g_new(float, n);
+    g_autofree float *ahi = g_new(float, n);
+    g_autofree float *work = g_new(float, 5 * n);
+    g_autofree float *cost = g_new(float, PCB_COSTS *n);
+    float *const per[PCB_COSTS] = { cost, cost + n };
+    pcb_half_range(a, in->w, in->h, alo, ahi);
     for (size_t i = 0; i < n; i++)
         out->first[i] = NO_MATCH;
     for (int s = 0; s <= in->smax; s++) {
         shift_sample(b, in->w, in->h, sign * s * in->ux, sign * s * in->uy, shifted);
-        for (size_t i = 0; i < n; i++)
-            shifted[i] = fabsf(a[i] - shifted[i]);
-        pcb_box_mean(shifted, in->w, in->h, PCB_PX_COST_RADIUS, tmp, cost);
+        pcb_zn_costs(a, alo, ahi, shifted, in->w, in->h, work, per);
         const guint64 bit = (guint64) 1 << (s % WORD_BITS);
         guint64 *word = out->bits + s / WORD_BITS;
         for (size_t i = 0; i < n; i++)
-            if (cost[i] < in->tau) {
+            if (per[PCB_COST_PLAIN][i] < in->tau[PCB_COST_PLAIN]
+                || per[PCB_COST_HALF][i] < in->tau[PCB_COST_HALF]) {
                 word[i * out->words] |= bit;
                 if (out->first[i] == NO_MATCH)
                     out->first[i] = (float) s;

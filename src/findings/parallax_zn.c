@@ -69,6 +69,43 @@ pcb_box_mean(const float *in, int w, int h, int r, float *tmp, float *out)
     }
 }
 
+void
+pcb_half_range(const float *z, int w, int h, float *lo, float *hi)
+{
+    for (int y = 0; y < h; y++) {
+        const float *up = z + (size_t) MAX(0, y - 1) * w, *row = z + (size_t) y * w;
+        const float *down = z + (size_t) MIN(h - 1, y + 1) * w;
+        for (int x = 0; x < w; x++) {
+            const float v = row[x];
+            const float n[4] = { row[MAX(0, x - 1)], row[MIN(w - 1, x + 1)], up[x], down[x] };
+            float a = v, b = v;
+            for (int k = 0; k < 4; k++) {
+                const float m = 0.5f * (v + n[k]);
+                a = MIN(a, m);
+                b = MAX(b, m);
+            }
+            lo[(size_t) y * w + x] = a;
+            hi[(size_t) y * w + x] = b;
+        }
+    }
+}
+
+void
+pcb_zn_costs(const float *a, const float *alo, const float *ahi, const float *b, int w, int h,
+             float *work, float *const cost[PCB_COSTS])
+{
+    const size_t n = (size_t) w * h;
+    float *blo = work, *bhi = work + n, *plain = work + 2 * n, *half = work + 3 * n;
+    float *tmp = work + 4 * n;
+    pcb_half_range(b, w, h, blo, bhi);
+    for (size_t i = 0; i < n; i++) {
+        plain[i] = fabsf(a[i] - b[i]);
+        half[i] = pcb_half_cost(a[i], alo[i], ahi[i], b[i], blo[i], bhi[i]);
+    }
+    pcb_box_mean(plain, w, h, PCB_PX_COST_RADIUS, tmp, cost[PCB_COST_PLAIN]);
+    pcb_box_mean(half, w, h, PCB_PX_COST_RADIUS, tmp, cost[PCB_COST_HALF]);
+}
+
 /* zn over the whole of @g (@w x @h grey levels, replaced by scratch), the part @in (crop
  * coordinates) into @out. */
 static gboolean
@@ -119,10 +156,10 @@ pcb_zn(const PcbImage *rgb, PcbBox box, double sigma, float *out, GError **error
     return zn_of(g, ctx.w, ctx.h, in, sigma, out, error);
 }
 
-/* Appends the zero-displacement costs (box mean of |zn_ref - zn_photo|) of the covered pixels
- * of tile @b to @costs. */
+/* Appends the zero-displacement costs (PCB_COSTS) of the covered pixels of tile @b to
+ * @costs[]. */
 static gboolean
-tile_costs(const PcbParallaxTest *t, PcbBox b, GArray *costs, GError **error)
+tile_costs(const PcbParallaxTest *t, PcbBox b, GArray *const costs[PCB_COSTS], GError **error)
 {
     const PcbDiffMap *map = t->map;
     const PcbBox all = { 0, 0, map->ref->width, map->ref->height };
@@ -130,17 +167,20 @@ tile_costs(const PcbParallaxTest *t, PcbBox b, GArray *costs, GError **error)
     size_t n = (size_t) c.w * c.h;
     g_autofree float *zr = g_new(float, n);
     g_autofree float *zw = g_new(float, n);
-    g_autofree float *tmp = g_new(float, n);
+    g_autofree float *rlo = g_new(float, n);
+    g_autofree float *rhi = g_new(float, n);
+    g_autofree float *work = g_new(float, 5 * n);
+    g_autofree float *cost = g_new(float, PCB_COSTS *n);
     if (!pcb_zn(map->ref, c, t->sigma, zr, error) || !pcb_zn(map->photo, c, t->sigma, zw, error))
         return FALSE;
-    for (size_t i = 0; i < n; i++)
-        zw[i] = fabsf(zr[i] - zw[i]);
-    pcb_box_mean(zw, c.w, c.h, PCB_PX_COST_RADIUS, tmp, zr);
+    pcb_half_range(zr, c.w, c.h, rlo, rhi);
+    float *const per[PCB_COSTS] = { cost, cost + n };
+    pcb_zn_costs(zr, rlo, rhi, zw, c.w, c.h, work, per);
     for (int y = b.y; y < b.y + b.h; y++) {
         const guint8 *v = pcb_image_row(map->valid, y);
         for (int x = b.x; x < b.x + b.w; x++)
-            if (v[x] == COVERED)
-                g_array_append_val(costs, zr[(size_t) (y - c.y) * c.w + (x - c.x)]);
+            for (int k = 0; k < PCB_COSTS && v[x] == COVERED; k++)
+                g_array_append_val(costs[k], per[k][(size_t) (y - c.y) * c.w + (x - c.x)]);
     }
     return TRUE;
 }
@@ -148,7 +188,7 @@ tile_costs(const PcbParallaxTest *t, PcbBox b, GArray *costs, GError **error)
 /* The tiles' costs, measured in parallel. */
 typedef struct {
     const PcbParallaxTest *t;
-    GArray *costs[TAU_TILES * TAU_TILES]; /* of each tile */
+    GArray *costs[TAU_TILES * TAU_TILES][PCB_COSTS]; /* of each tile */
     PcbJob job;
 } TauJob;
 
@@ -170,31 +210,45 @@ tau_tiles(void *ctx, int begin, int end)
     }
 }
 
-/* tau = median + TAU_K robust sigmas of the zero-displacement cost over the covered image
- * (most of it is registered flat board), sampled on a grid of tiles. */
+/* median + TAU_K robust sigmas of @v (@n values, reordered). */
+static double
+tau_of(float *v, guint n)
+{
+    float med = pcb_median_select(v, n);
+    for (guint k = 0; k < n; k++)
+        v[k] = fabsf(v[k] - med);
+    float mad = pcb_median_select(v, n);
+    return MAX(TAU_MIN, med + TAU_K * MAD_SIGMA * mad);
+}
+
+/* Each cost's tau = median + TAU_K robust sigmas of its zero-displacement value over the
+ * covered image (most of it is registered flat board), sampled on a grid of tiles: each cost
+ * explains a pixel as often by chance on unchanged board. */
 static gboolean
 measure_tau(PcbParallaxTest *t, GError **error)
 {
     TauJob j = { .t = t };
     for (int k = 0; k < TAU_TILES * TAU_TILES; k++)
-        j.costs[k] = g_array_new(FALSE, FALSE, sizeof(float));
+        for (int c = 0; c < PCB_COSTS; c++)
+            j.costs[k][c] = g_array_new(FALSE, FALSE, sizeof(float));
     gboolean ok
         = pcb_parallel(TAU_TILES * TAU_TILES, tau_tiles, &j, &j.job, "parallax test", error);
-    g_autoptr(GArray) costs = g_array_new(FALSE, FALSE, sizeof(float));
-    for (int k = 0; k < TAU_TILES * TAU_TILES; k++) {
-        g_array_append_vals(costs, j.costs[k]->data, j.costs[k]->len);
-        g_array_unref(j.costs[k]);
+    GArray *costs[PCB_COSTS];
+    for (int c = 0; c < PCB_COSTS; c++) {
+        costs[c] = g_array_new(FALSE, FALSE, sizeof(float));
+        for (int k = 0; k < TAU_TILES * TAU_TILES; k++) {
+            g_array_append_vals(costs[c], j.costs[k][c]->data, j.costs[k][c]->len);
+            g_array_unref(j.costs[k][c]);
+        }
     }
-    if (!ok || costs->len < MIN_TAU_SAMPLES)
-        return ok; /* too few: not open, every region is kept */
-    float *v = (float *) (void *) costs->data;
-    float med = pcb_median_select(v, costs->len);
-    for (guint k = 0; k < costs->len; k++)
-        v[k] = fabsf(v[k] - med);
-    float mad = pcb_median_select(v, costs->len);
-    t->tau = MAX(TAU_MIN, med + TAU_K * MAD_SIGMA * mad);
-    t->open = TRUE;
-    return TRUE;
+    if (ok && costs[0]->len >= MIN_TAU_SAMPLES) { /* too few: not open, every region is kept */
+        for (int c = 0; c < PCB_COSTS; c++)
+            t->tau[c] = tau_of((float *) (void *) costs[c]->data, costs[c]->len);
+        t->open = TRUE;
+    }
+    for (int c = 0; c < PCB_COSTS; c++)
+        g_array_unref(costs[c]);
+    return ok;
 }
 
 PcbParallaxTest *
@@ -215,8 +269,9 @@ pcb_parallax_test_new(const PcbDiffMap *map, const PcbParallax *parallax, double
         return NULL;
     t->ms = pcb_now_ms() - t0;
     if (t->open)
-        g_debug("findings: parallax test: tau %.3f, sigma %.1f px, blob %d px, %.0f ms", t->tau,
-                t->sigma, t->min_blob, t->ms);
+        g_debug("findings: parallax test: tau %.3f (half-pixel %.3f), sigma %.1f px, blob %d px, "
+                "%.0f ms",
+                t->tau[PCB_COST_PLAIN], t->tau[PCB_COST_HALF], t->sigma, t->min_blob, t->ms);
     return g_steal_pointer(&t);
 }
 
