@@ -315,7 +315,8 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
                                 : DEFAULT_GAP_PX / map->scale);
     g_autoptr(PcbParallaxTest) ptest = NULL;
     if (parallax != NULL && parallax->valid && parallax->seen) {
-        ptest = pcb_parallax_test_new(map, parallax, px_per_mm, error);
+        ptest = pcb_parallax_test_new(map, parallax, px_per_mm,
+                                      !pcb_findings_light_differs(map, params), error);
         if (ptest == NULL)
             return NULL;
     }

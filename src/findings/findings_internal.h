@@ -95,10 +95,12 @@ double pcb_unexplained(const PcbDiffMap *map, const PcbRegion *r, guint8 low);
  * epipolar direction within the parallax the scene allows, explains is no change (a tall
  * part seen from another pose). Made once per map: it measures the matching threshold there
  * (NULL with PCB_ERROR_BACKEND when the shim fails). @parallax not valid: every region is
- * kept. @map and @parallax are borrowed and must outlive it. */
+ * kept. @same_light: the photo is under the golden's light (pcb_findings_light_differs is
+ * FALSE), so a pixel that changed where its luminance structure did not changed colour, which
+ * no displacement explains. @map and @parallax are borrowed and must outlive it. */
 typedef struct PcbParallaxTest PcbParallaxTest;
 PcbParallaxTest *pcb_parallax_test_new(const PcbDiffMap *map, const PcbParallax *parallax,
-                                       double px_per_mm, GError **error);
+                                       double px_per_mm, gboolean same_light, GError **error);
 void pcb_parallax_test_free(PcbParallaxTest *t); /* NULL-safe */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PcbParallaxTest, pcb_parallax_test_free)
 

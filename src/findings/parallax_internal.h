@@ -27,6 +27,7 @@ struct PcbParallaxTest {
     double tau[PCB_COSTS]; /* a cost below its own explains a pixel */
     int min_blob;          /* least eroded unexplained component of a real change, working px */
     gboolean open;         /* tau was measured: regions are tested (else every one is kept) */
+    gboolean same_light;   /* under the golden's light: a pixel changed in place is changed */
     int tested, explained, cut, skipped;
     double ms;
 };

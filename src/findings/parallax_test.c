@@ -193,7 +193,10 @@ flat_both(const Region *k, gboolean *flat)
 /* @un: MARK where a pixel of the region's box is covered and neither matched both ways nor in
  * the band. A changed pixel (score >= low) where both images are flat is not matched: zn has
  * nothing there to match (the inside of a part body wider than its window is 0 in zn, like
- * bare board), and the colour says it changed. */
+ * bare board), and the colour says it changed. Under the golden's light neither is a changed
+ * pixel matched only where it is (below BAND_MIN_SHIFT both ways): its luminance structure is
+ * the same there, so its colour changed (a new part whose body has the board's luminance), and
+ * no displacement explains that; under another light the light may have. */
 static void
 unexplained(const Region *k, guint8 *un)
 {
@@ -206,7 +209,10 @@ unexplained(const Region *k, guint8 *un)
         const guint8 *s = pcb_image_row(k->t->map->score, k->crop.y + y) + k->crop.x;
         for (int x = k->box.x; x < k->box.x + k->box.w; x++) {
             size_t i = (size_t) y * w + x;
-            gboolean matched = k->sf[i] >= 0 && k->sr[i] >= 0 && !(flat[i] && s[x] >= k->low);
+            const gboolean changed = s[x] >= k->low;
+            const gboolean in_place = MAX(k->sf[i], k->sr[i]) < BAND_MIN_SHIFT;
+            gboolean matched = k->sf[i] >= 0 && k->sr[i] >= 0 && !(flat[i] && changed)
+                               && !(changed && in_place && k->t->same_light);
             un[i] = v[x] == COVERED && !matched && !k->band[i] ? MARK : 0;
         }
     }

@@ -253,11 +253,12 @@ measure_tau(PcbParallaxTest *t, GError **error)
 
 PcbParallaxTest *
 pcb_parallax_test_new(const PcbDiffMap *map, const PcbParallax *parallax, double px_per_mm,
-                      GError **error)
+                      gboolean same_light, GError **error)
 {
     g_autoptr(PcbParallaxTest) t = g_new0(PcbParallaxTest, 1);
     t->map = map;
     t->parallax = parallax;
+    t->same_light = same_light;
     double work_px_mm = px_per_mm > 0 ? px_per_mm / map->scale : 0;
     t->sigma = work_px_mm > 0 ? ZN_SIGMA_MM * work_px_mm : ZN_SIGMA_PX / map->scale;
     double blob = MIN_BLOB_PX;

@@ -139,6 +139,26 @@ scene_pin_header(Scene *s, double move)
     }
 }
 
+/* Fine copper lines on the board (both images), and the photo's @w x @h area at @x, @y over
+ * them painted brown, each pixel as light as it was: a change of colour (a coat, a part's
+ * body) that keeps the board's luminance structure. */
+static void
+scene_recoloured(Scene *s, int x0, int y0, int w, int h)
+{
+    for (int x = x0 - 20; x < x0 + w + 20; x += 5) {
+        fill(s->ref, x, y0 - 20, 2, h + 40, COPPER);
+        fill(s->photo, x, y0 - 20, 2, h + 40, COPPER);
+    }
+    for (int y = y0; y < y0 + h; y++)
+        for (int x = x0; x < x0 + w; x++) {
+            guint8 *p = pcb_image_row(s->photo, y) + 3 * x;
+            const double luma = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+            const double brown[3] = { 1.5, 0.8, 0.55 }; /* luma 0.98 */
+            for (int c = 0; c < 3; c++)
+                p[c] = (guint8) CLAMP(lround(luma * brown[c] / 0.98), 0, 255);
+        }
+}
+
 /* An added 0603-like body (12 x 22 px) in the photo at @x, @y. */
 static void
 scene_added(Scene *s, int x, int y)
@@ -281,6 +301,23 @@ test_added_part_found(void)
     g_assert_cmpfloat(more, <=, 1.5);
 }
 
+/* Under the golden's light a change of colour that keeps the luminance structure (a brown
+ * body as light as the board it covers) matches where it is in zn: no displacement explains
+ * it. */
+static void
+test_recoloured_in_place_found(void)
+{
+    g_auto(Scene) s = { 0 };
+    scene_flat(&s);
+    scene_recoloured(&s, 60, 40, 26, 16);
+    const PcbParallax p = field(1);
+    g_autoptr(GArray) f = findings(&s, &p);
+    g_assert_cmpuint(f->len, ==, 1);
+    double more, share = covers(f, 0, 60, 40, 26, 16, &more);
+    g_assert_cmpfloat(share, >=, 0.9);
+    g_assert_cmpfloat(more, <=, 1.5);
+}
+
 static void
 test_added_beside_tall_part_found(void)
 {
@@ -340,6 +377,7 @@ main(int argc, char **argv)
     g_test_add_func("/parallax-test/move-against-the-field-not-explained",
                     test_against_field_not_explained);
     g_test_add_func("/parallax-test/added-part-found", test_added_part_found);
+    g_test_add_func("/parallax-test/recoloured-in-place-found", test_recoloured_in_place_found);
     g_test_add_func("/parallax-test/added-beside-tall-part-found",
                     test_added_beside_tall_part_found);
     g_test_add_func("/parallax-test/invalid-parallax-changes-nothing",
