@@ -25,6 +25,8 @@
 #define PAR_REFITS        3     /* least-squares refits on the inliers */
 #define PAR_HEIGHT_UNITS  1.6   /* no scale: heights looked for, in the tiles' p90 heights */
 #define PAR_HEIGHT_QUANTILE 0.9 /* the tiles' height that serves as the unit without a scale */
+#define PAR_ONE_WAY_Z     2.0   /* the probe: its tiles move the field's way more often than the
+                                   other, by this many sigmas of the sign test */
 /* clang-format on */
 
 /* The coefficients of one tile's constraint r x (a p + b) = 0 on m = (a, bx, by), with p the
@@ -299,6 +301,20 @@ tile_height(const Moved *mv, const double m[3])
     return q[(int) (PAR_HEIGHT_QUANTILE * (n - 1))];
 }
 
+/* How many moved tiles follow the field @m the other way (-@m): chance measurements and the
+ * aperture's errors do as often as they follow it, parallax never. */
+static int
+count_against(const Moved *mv, const double m[3])
+{
+    const double r[3] = { -m[0], -m[1], -m[2] };
+    int c = 0;
+    for (int i = 0; i < mv->n; i++) {
+        double along;
+        c += follows(r, mv->px[i], mv->py[i], mv->rx[i], mv->ry[i], &along);
+    }
+    return c;
+}
+
 /* Scales @m by @s (the field's unit of height changes by 1 / s). */
 static void
 scale_field(double m[3], double s)
@@ -307,10 +323,38 @@ scale_field(double m[3], double s)
         m[i] *= s;
 }
 
+static int parallax_of(const TileGrid *g, const double h[9], int rw, int rh, int pw, int ph,
+                       const PcbRegisterParams *params, gboolean *explained, int *against,
+                       PcbParallax *out);
+
 int
 pcb_reg_parallax(const TileGrid *g, const double h[9], int rw, int rh, int pw, int ph,
                  const PcbRegisterParams *params, gboolean *explained, PcbParallax *out)
 {
+    int against;
+    return parallax_of(g, h, rw, rh, pw, ph, params, explained, &against, out);
+}
+
+gboolean
+pcb_reg_parallax_probed(const TileGrid *probe, const double h[9], int rw, int rh, int pw, int ph,
+                        const PcbRegisterParams *params, PcbParallax *out)
+{
+    int against = 0;
+    const int follow = parallax_of(probe, h, rw, rh, pw, ph, params, NULL, &against, out);
+    const double z = (follow - against) / sqrt(MAX(1, follow + against));
+    g_debug("register: parallax probe: %d tiles follow the %s field, %d the other way (%.1f "
+            "sigmas)",
+            follow, out->pose_valid ? "pose's" : "tiles'", against, z);
+    out->seen = out->valid && out->pose_valid && follow >= PAR_MIN_TILES && z >= PAR_ONE_WAY_Z;
+    return out->seen;
+}
+
+/* pcb_reg_parallax, and how many moved tiles follow its field the other way into *@against. */
+static int
+parallax_of(const TileGrid *g, const double h[9], int rw, int rh, int pw, int ph,
+            const PcbRegisterParams *params, gboolean *explained, int *against, PcbParallax *out)
+{
+    *against = 0;
     memset(out, 0, sizeof *out);
     const double cx = rw / 2.0, cy = rh / 2.0, half = hypot(rw, rh) / 2;
     Moved mv;
@@ -347,6 +391,7 @@ pcb_reg_parallax(const TileGrid *g, const double h[9], int rw, int rh, int pw, i
     set_epipole(out, rw, rh);
     set_pose(&pose, params->px_per_mm, out);
     out->tiles = explain_tiles(&mv, m, out, explained);
+    *against = count_against(&mv, m);
     moved_free(&mv);
     return out->tiles;
 }

@@ -29,6 +29,12 @@
 #define REFINE_REACH          2     /* a tile's neighbours: the (2 * 2 + 1)^2 nodes around it */
 #define REFINE_MIN_NEIGHBOURS 3     /* fewer measured neighbours: no median; kept if it has any */
 #define REFINE_SMALL_GRID     9     /* grids under 3 x 3 nodes keep even isolated tiles */
+#define PROBE_TILE            48    /* the parallax probe: tiles of 48 px (a few mm: a part's top,
+                                       not the board around it, fills them) ... */
+#define PROBE_SPACING         0.5   /* ... half a side apart (they overlap) ... */
+#define PROBE_NODES           4800  /* ... at most this many (the cost of 1200 full-size tiles) */
+#define PROBE_MIN_RESPONSE    0.25  /* a probe tile with a weaker peak is not measured */
+#define PROBE_REACH           4     /* a probe tile's surroundings: 4 nodes (2 tiles) each way */
 /* clang-format on */
 
 void
@@ -306,6 +312,65 @@ refine_level(const PcbImage *ref, const PcbImage *pho, double h[9], int tile, do
     for (int i = 0; i < m; i++)
         g->measured[all_idx[i]] = TRUE;
     memcpy(g->good, kept, (size_t) n * sizeof(gboolean));
+    return TRUE;
+}
+
+/* Each measured tile's residual less the median of those measured around it (PROBE_REACH
+ * nodes each way): what stands out of its surroundings. A smooth displacement that the
+ * registration left (lens distortion or bow towards the image's edges) is gone; a part a few
+ * millimetres across that moved against the board around it is not. */
+static void
+probe_local(TileGrid *g)
+{
+    const int n = g->cols * g->rows, window = (2 * PROBE_REACH + 1) * (2 * PROBE_REACH + 1);
+    g_autofree double *lx = g_new0(double, n);
+    g_autofree double *ly = g_new0(double, n);
+    g_autofree double *xs = g_new(double, window);
+    g_autofree double *ys = g_new(double, window);
+    for (int j = 0; j < g->rows; j++)
+        for (int i = 0; i < g->cols; i++) {
+            const int k = j * g->cols + i;
+            if (!g->measured[k])
+                continue;
+            int m = 0;
+            for (int jj = MAX(0, j - PROBE_REACH); jj <= MIN(g->rows - 1, j + PROBE_REACH); jj++)
+                for (int ii = MAX(0, i - PROBE_REACH); ii <= MIN(g->cols - 1, i + PROBE_REACH);
+                     ii++)
+                    if (g->measured[jj * g->cols + ii]) {
+                        xs[m] = g->res_x[jj * g->cols + ii];
+                        ys[m++] = g->res_y[jj * g->cols + ii];
+                    }
+            qsort(xs, (size_t) m, sizeof(double), pcb_reg_cmp_double);
+            qsort(ys, (size_t) m, sizeof(double), pcb_reg_cmp_double);
+            lx[k] = g->res_x[k] - xs[m / 2];
+            ly[k] = g->res_y[k] - ys[m / 2];
+        }
+    memcpy(g->res_x, lx, (size_t) n * sizeof(double));
+    memcpy(g->res_y, ly, (size_t) n * sizeof(double));
+}
+
+gboolean
+pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const double h[9], TileGrid *g,
+              GError **error)
+{
+    tile_grid_init(g, ref_g->width, ref_g->height, PROBE_TILE * PROBE_SPACING, PROBE_NODES);
+    double hinv[9];
+    if (!pcb_h_invert(h, hinv))
+        return TRUE; /* nothing measured */
+    /* one measurement a tile: a tall part's shift is pixels, the window's bias a fraction */
+    if (!measure_tiles(ref_g, pho_g, hinv, PROBE_TILE, INFINITY, g, error))
+        return FALSE;
+    const int n = g->cols * g->rows;
+    g_autofree double *src = g_new(double, 2 * n);
+    g_autofree double *dst = g_new(double, 2 * n);
+    g_autofree int *idx = g_new(int, n);
+    const int m = tile_pairs(g, hinv, src, dst, idx);
+    set_residuals(g, h, src, dst, idx, NULL, m);
+    for (int i = 0; i < m; i++) /* a clear peak only: a small tile's weak one is mostly noise */
+        g->measured[idx[i]] = g->tiles[idx[i]].response >= PROBE_MIN_RESPONSE;
+    probe_local(g);
+    for (int k = 0; k < n; k++) /* none is consistent: each stands or not on its own */
+        g->good[k] = FALSE;
     return TRUE;
 }
 

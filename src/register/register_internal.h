@@ -77,6 +77,16 @@ gboolean pcb_reg_refine(const PcbImage *ref_g, const PcbImage *pho_g, const PcbR
                         const PcbReduced *pr, int coarse_side, double h[9], TileGrid *grid,
                         int *measured, GError **error);
 
+/* The parallax probe: small tiles (48 px) on a dense grid (they overlap), measured once
+ * against @h (photo -> reference, full resolution) without a fit; measured where the phase
+ * correlation found a clear peak, each residual less the median of those around it (what
+ * stands out of its surroundings: a smooth displacement the registration left, lens distortion
+ * or bow, is gone), none marked consistent. Tall parts a few millimetres across, which the
+ * refinement's sparse tiles miss, are seen by several of them. @g: free with
+ * pcb_reg_tile_grid_free (also on failure). FALSE with PCB_ERROR_BACKEND when the shim fails. */
+gboolean pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const double h[9], TileGrid *g,
+                       GError **error);
+
 /* The local field from the grid's consistent tiles into @out (radial lens model when it
  * explains them better); returns the RMS of the kept tiles against the field. */
 double pcb_reg_build_field(const TileGrid *g, const double h[9], int pw, int ph,
@@ -102,6 +112,13 @@ gboolean pcb_reg_pose(const double h[9], int rw, int rh, int pw, int ph, RegPose
  * node, optional) and returns how many. */
 int pcb_reg_parallax(const TileGrid *g, const double h[9], int rw, int rh, int pw, int ph,
                      const PcbRegisterParams *params, gboolean *explained, PcbParallax *out);
+
+/* The parallax from the probe's tiles (pcb_reg_probe) into @out: seen only with a pose (its
+ * field does not come from the tiles) that at least 5 of them follow, significantly more often
+ * than they follow it the other way (a sign test: chance measurements and the aperture's errors
+ * go either way, a part standing on the board moves one way only). Returns out->seen. */
+gboolean pcb_reg_parallax_probed(const TileGrid *probe, const double h[9], int rw, int rh, int pw,
+                                 int ph, const PcbRegisterParams *params, PcbParallax *out);
 
 /* Drops from the grid's kept tiles those that stand above the board (moved along the parallax
  * further than the kept tiles around them) and refits @h over the rest, a few rounds (plane.c);

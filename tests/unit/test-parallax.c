@@ -107,6 +107,88 @@ test_pose_and_field(void)
     }
 }
 
+/* The probe's grid over the reference: 20 x 14 nodes, all measured with no residual but
+ * @n tiles that a point 8 mm up moves (its true parallax times @sign[i]: +1 the field's way,
+ * -1 the other) and 6 that chance moved (2.5 px, in turn along +-x and +-y). */
+static void
+probe_grid(const Cam *cam, const double h[9], int n, const int *sign, TileGrid *g)
+{
+    memset(g, 0, sizeof *g);
+    g->cols = 20;
+    g->rows = 14;
+    const int nodes = g->cols * g->rows;
+    g->step_x = (RW - 1.0) / (g->cols - 1);
+    g->step_y = (RH - 1.0) / (g->rows - 1);
+    g->tiles = g_new0(Tile, nodes);
+    g->res_x = g_new0(double, nodes);
+    g->res_y = g_new0(double, nodes);
+    g->good = g_new0(gboolean, nodes);
+    g->measured = g_new0(gboolean, nodes);
+    g->raised = g_new0(gboolean, nodes);
+    for (int k = 0; k < nodes; k++) {
+        g->tiles[k].cx = (k % g->cols) * g->step_x;
+        g->tiles[k].cy = (k / g->cols) * g->step_y;
+        g->tiles[k].response = 0.8;
+        g->measured[k] = TRUE;
+    }
+    for (int i = 0; i < n; i++) { /* the raised tiles spread over the board */
+        const int k = (3 + 7 * i) % nodes;
+        double bx = g->tiles[k].cx - RW / 2.0, by = g->tiles[k].cy - RH / 2.0;
+        double top[3] = { bx, by, -8 * PPM }, px, py, wx, wy;
+        project(cam, top, &px, &py);
+        g_assert_true(pcb_h_apply(h, px, py, &wx, &wy));
+        const double s = FOCAL / (FOCAL + top[2]);
+        const double gx = RW / 2.0 + bx * s, gy = RH / 2.0 + by * s;
+        g->res_x[k] = sign[i] * (wx - gx);
+        g->res_y[k] = sign[i] * (wy - gy);
+    }
+    static const double chance[4][2] = { { 2.5, 0 }, { -2.5, 0 }, { 0, 2.5 }, { 0, -2.5 } };
+    for (int i = 0; i < 6; i++) {
+        const int k = (5 + 11 * i) % nodes;
+        g->res_x[k] = chance[i % 4][0];
+        g->res_y[k] = chance[i % 4][1];
+    }
+}
+
+/* The probe sees parallax when its tiles move the pose's field's way, not when as many move
+ * the other way (what chance and the aperture do), nor when too few move, nor without a pose. */
+static void
+test_probe_one_way(void)
+{
+    Cam cam;
+    rotation(-3.0, 2.0, 10.0, cam.r);
+    cam.c[0] = 20 * PPM;
+    cam.c[1] = -12 * PPM;
+    cam.c[2] = -270 * PPM;
+    double h[9];
+    plane_h(&cam, h);
+    PcbRegisterParams params;
+    pcb_register_params_init(&params);
+    params.px_per_mm = PPM;
+    int one_way[16], both[16];
+    for (int i = 0; i < 16; i++) {
+        one_way[i] = 1;
+        both[i] = i % 2 ? 1 : -1;
+    }
+    TileGrid g;
+    PcbParallax par;
+    probe_grid(&cam, h, 16, one_way, &g);
+    g_assert_true(pcb_reg_parallax_probed(&g, h, RW, RH, RW, RH, &params, &par));
+    g_assert_true(par.valid && par.seen && par.pose_valid);
+    pcb_reg_tile_grid_free(&g);
+    probe_grid(&cam, h, 16, both, &g);
+    g_assert_false(pcb_reg_parallax_probed(&g, h, RW, RH, RW, RH, &params, &par));
+    pcb_reg_tile_grid_free(&g);
+    probe_grid(&cam, h, 3, one_way, &g);
+    g_assert_false(pcb_reg_parallax_probed(&g, h, RW, RH, RW, RH, &params, &par));
+    pcb_reg_tile_grid_free(&g);
+    /* square to the board: no pose, the field would come from the tiles themselves */
+    static const double square[9] = { 1, 0, 0, 0, 1, 0, 0, 0, 1 };
+    probe_grid(&cam, h, 16, one_way, &g);
+    g_assert_false(pcb_reg_parallax_probed(&g, square, RW, RH, RW, RH, &params, &par));
+    pcb_reg_tile_grid_free(&g);
+}
+
 static void
 test_invalid_field(void)
 {
@@ -123,5 +205,6 @@ main(int argc, char **argv)
     pcb_init(1);
     g_test_add_func("/parallax/pose-and-field-from-homography", test_pose_and_field);
     g_test_add_func("/parallax/invalid-field", test_invalid_field);
+    g_test_add_func("/parallax/probe-one-way", test_probe_one_way);
     return g_test_run();
 }
