@@ -301,6 +301,15 @@ tile_height(const Moved *mv, const double m[3])
     return q[(int) (PAR_HEIGHT_QUANTILE * (n - 1))];
 }
 
+int
+pcb_reg_moved_tiles(const TileGrid *g)
+{
+    int n = 0;
+    for (int k = 0; k < g->cols * g->rows; k++)
+        n += g->measured[k] && hypot(g->res_x[k], g->res_y[k]) >= PAR_MIN_PX;
+    return n;
+}
+
 /* How many moved tiles follow the field @m the other way (-@m): chance measurements and the
  * aperture's errors do as often as they follow it, parallax never. */
 static int

@@ -180,12 +180,12 @@ measure(const TileGrid *grid, const double h[9], int measured, const PcbImage *r
     out->rms_px = rms;
 }
 
-/* The parallax of parts off the board plane, from the tiles that disagree with it: those it
- * explains count as agreeing (a tall part seen from another pose is no wrong registration).
- * Their residuals are taken against the local field, which follows lens distortion and bow (a
- * smooth displacement the tiles around share), so that only what stands out of it is read as
- * parallax. */
-static void
+/* The parallax of parts off the board plane, from the tiles that disagree with it (returns
+ * how many moved off the plane): those it explains count as agreeing (a tall part seen from another
+ * pose is no wrong registration). Their residuals are taken against the local field, which follows
+ * lens distortion and bow (a smooth displacement the tiles around share), so that only what stands
+ * out of it is read as parallax. */
+static int
 explain_parallax(TileGrid *grid, const PcbImage *reference, const PcbImage *photo,
                  const PcbRegisterParams *params, PcbRegistration *out)
 {
@@ -204,13 +204,15 @@ explain_parallax(TileGrid *grid, const PcbImage *reference, const PcbImage *phot
     for (int k = 0; k < n; k++)
         more += grid->raised[k] || (explained[k] && !grid->good[k]);
     out->parallax_tiles = more;
+    return pcb_reg_moved_tiles(grid);
 }
 
-/* When the refinement's tiles showed no parallax and the photo has a pose: the parallax
- * probe's (pcb_reg_probe, pcb_reg_parallax_probed). A board with a few tall parts (a pin header, a
- * connector or two) has too few of the sparse tiles on them to tell parallax from chance; the
- * probe's dense ones are enough (on the planar bench, 3 photos of 192 pass its test). Only the
- * parallax changes: the gates stay on the refinement's tiles. */
+/* When the refinement's tiles moved off the plane but showed no parallax, and the photo has a
+ * pose: the parallax probe's (pcb_reg_probe, pcb_reg_parallax_probed). A board with a few tall
+ * parts (a pin header, a connector or two) has too few of the sparse tiles on them to tell
+ * parallax from chance; the probe's dense ones are enough. When not one refinement tile moved,
+ * nothing stood out of the plane at their scale and the probe is not run. Only the parallax
+ * changes: the gates stay on the refinement's tiles. */
 static gboolean
 probe_parallax(const PcbImage *ref_g, const PcbImage *pho_g, const PcbImage *reference,
                const PcbImage *photo, const PcbRegisterParams *params, PcbRegistration *out,
@@ -331,12 +333,11 @@ register_with(const PcbImage *reference, const PcbImage *ref_g, const PcbReduced
     }
     out->refine_ms = pcb_now_ms() - t_refine;
     measure(&grid, h, measured, reference, photo, params->local_field, out);
-    if (params->parallax)
-        explain_parallax(&grid, reference, photo, params, out);
+    const int moved = params->parallax ? explain_parallax(&grid, reference, photo, params, out) : 0;
     pcb_reg_tile_grid_free(&grid);
     if (!final_gates(out, reference, params, error))
         return FALSE;
-    if (params->parallax && !out->parallax.seen) {
+    if (params->parallax && !out->parallax.seen && moved > 0) {
         const double t_probe = pcb_now_ms();
         if (!probe_parallax(ref_g, pho_g, reference, photo, params, out, error))
             return FALSE;

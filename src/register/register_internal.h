@@ -113,6 +113,10 @@ gboolean pcb_reg_pose(const double h[9], int rw, int rh, int pw, int ph, RegPose
 int pcb_reg_parallax(const TileGrid *g, const double h[9], int rw, int rh, int pw, int ph,
                      const PcbRegisterParams *params, gboolean *explained, PcbParallax *out);
 
+/* How many of @g's measured tiles moved off the plane (by 1.5 px or more): those the parallax
+ * is read from. */
+int pcb_reg_moved_tiles(const TileGrid *g);
+
 /* The parallax from the probe's tiles (pcb_reg_probe) into @out: seen only with a pose (its
  * field does not come from the tiles) that at least 5 of them follow, significantly more often
  * than they follow it the other way (a sign test: chance measurements and the aperture's errors
