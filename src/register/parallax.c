@@ -27,6 +27,9 @@
 #define PAR_HEIGHT_QUANTILE 0.9 /* the tiles' height that serves as the unit without a scale */
 #define PAR_ONE_WAY_Z     2.0   /* the probe: its tiles move the field's way more often than the
                                    other, by this many sigmas of the sign test */
+#define PAR_SQUARE_SHIFT  0.01  /* no pose: the photo centred this share of the reference's
+                                   diagonal off the golden's centre, or parallax is too small */
+#define PAR_PROBE_REACH   16.0  /* no pose: the probe's tiles' reach, px (a third of 48 px) */
 /* clang-format on */
 
 /* The coefficients of one tile's constraint r x (a p + b) = 0 on m = (a, bx, by), with p the
@@ -344,17 +347,78 @@ pcb_reg_parallax(const TileGrid *g, const double h[9], int rw, int rh, int pw, i
     return parallax_of(g, h, rw, rh, pw, ph, params, explained, &against, out);
 }
 
+/* How many of @g's measured tiles that moved follow @par's field (within the extent it allows
+ * there) into *@follow, the largest such shift into *@most, and how many follow it the other way
+ * into *@against. */
+static void
+count_field(const TileGrid *g, const PcbParallax *par, int *follow, int *against, double *most)
+{
+    *follow = *against = 0;
+    *most = 0;
+    for (int k = 0; k < g->cols * g->rows; k++) {
+        const double rx = g->res_x[k], ry = g->res_y[k];
+        double ux, uy, smax;
+        if (!g->measured[k] || hypot(rx, ry) < PAR_MIN_PX
+            || !pcb_parallax_at(par, g->tiles[k].cx, g->tiles[k].cy, &ux, &uy, &smax))
+            continue;
+        const double along = rx * ux + ry * uy, perp = fabs(rx * uy - ry * ux);
+        const gboolean line
+            = perp <= fabs(along) * tan(PAR_ANGLE_DEG * G_PI / 180) || perp <= PAR_PERP_PX;
+        if (line && along > 0 && along <= smax) {
+            (*follow)++;
+            *most = MAX(*most, along);
+        }
+        *against += line && along < 0;
+    }
+}
+
+/* Without a pose (a photo nearly square to the board fixes no focal length), the field of a
+ * camera square to the board above the point the photo's centre shows, at the golden's height:
+ * a raised point moves by the same amount everywhere, from that point towards the golden's
+ * (the reference's centre), whatever the focal length (its principal point taken at the
+ * photo's centre). In units of @reach px of height; FALSE when the two points nearly coincide. */
+static gboolean
+square_field(const double h[9], int rw, int rh, int pw, int ph, double reach, PcbParallax *out)
+{
+    memset(out, 0, sizeof *out);
+    double nx, ny;
+    if (!pcb_h_apply(h, pw / 2.0, ph / 2.0, &nx, &ny))
+        return FALSE;
+    const double dx = rw / 2.0 - nx, dy = rh / 2.0 - ny, d = hypot(dx, dy);
+    if (!(d > PAR_SQUARE_SHIFT * hypot(rw, rh)))
+        return FALSE;
+    out->valid = TRUE;
+    out->bx = dx / d;
+    out->by = dy / d;
+    out->max_height = reach;
+    set_epipole(out, rw, rh);
+    return TRUE;
+}
+
 gboolean
 pcb_reg_parallax_probed(const TileGrid *probe, const double h[9], int rw, int rh, int pw, int ph,
                         const PcbRegisterParams *params, PcbParallax *out)
 {
-    int against = 0;
-    const int follow = parallax_of(probe, h, rw, rh, pw, ph, params, NULL, &against, out);
+    int against = 0, follow = parallax_of(probe, h, rw, rh, pw, ph, params, NULL, &against, out);
+    const gboolean pose = out->valid && out->pose_valid;
+    double most = 0;
+    if (!pose) { /* the field must not come from the tiles it is tested on */
+        follow = against = 0;
+        if (square_field(h, rw, rh, pw, ph, PAR_PROBE_REACH, out))
+            count_field(probe, out, &follow, &against, &most);
+    }
     const double z = (follow - against) / sqrt(MAX(1, follow + against));
     g_debug("register: parallax probe: %d tiles follow the %s field, %d the other way (%.1f "
             "sigmas)",
-            follow, out->pose_valid ? "pose's" : "tiles'", against, z);
-    out->seen = out->valid && out->pose_valid && follow >= PAR_MIN_TILES && z >= PAR_ONE_WAY_Z;
+            follow, pose ? "pose's" : "square camera's", against, z);
+    out->seen = out->valid && follow >= PAR_MIN_TILES && z >= PAR_ONE_WAY_Z;
+    if (out->seen && !pose) { /* per unit of the largest shift that followed it */
+        out->bx *= most;
+        out->by *= most;
+        out->max_height = PAR_HEIGHT_UNITS;
+        out->max_px = most;
+        out->tiles = follow;
+    }
     return out->seen;
 }
 

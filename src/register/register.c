@@ -207,21 +207,17 @@ explain_parallax(TileGrid *grid, const PcbImage *reference, const PcbImage *phot
     return pcb_reg_moved_tiles(grid);
 }
 
-/* When the refinement's tiles moved off the plane but showed no parallax, and the photo has a
- * pose: the parallax probe's (pcb_reg_probe, pcb_reg_parallax_probed). A board with a few tall
- * parts (a pin header, a connector or two) has too few of the sparse tiles on them to tell
- * parallax from chance; the probe's dense ones are enough. When not one refinement tile moved,
- * nothing stood out of the plane at their scale and the probe is not run. Only the parallax
- * changes: the gates stay on the refinement's tiles. */
+/* When the refinement's tiles moved off the plane but showed no parallax: the parallax probe's
+ * (pcb_reg_probe, pcb_reg_parallax_probed). A board with a few tall parts (a pin header, a
+ * connector or two) has too few of the sparse tiles on them to tell parallax from chance; the
+ * probe's dense ones are enough. When not one refinement tile moved, nothing stood out of the plane
+ * at their scale and the probe is not run. Only the parallax changes: the gates stay on the
+ * refinement's tiles. */
 static gboolean
 probe_parallax(const PcbImage *ref_g, const PcbImage *pho_g, const PcbImage *reference,
                const PcbImage *photo, const PcbRegisterParams *params, PcbRegistration *out,
                GError **error)
 {
-    RegPose pose;
-    if (!pcb_reg_pose(out->h, reference->width, reference->height, photo->width, photo->height,
-                      &pose))
-        return TRUE; /* no pose, no field independent of the tiles: nothing to test */
     TileGrid probe;
     if (!pcb_reg_probe(ref_g, pho_g, out->h, &probe, error)) {
         pcb_reg_tile_grid_free(&probe);

@@ -117,10 +117,13 @@ int pcb_reg_parallax(const TileGrid *g, const double h[9], int rw, int rh, int p
  * is read from. */
 int pcb_reg_moved_tiles(const TileGrid *g);
 
-/* The parallax from the probe's tiles (pcb_reg_probe) into @out: seen only with a pose (its
- * field does not come from the tiles) that at least 5 of them follow, significantly more often
- * than they follow it the other way (a sign test: chance measurements and the aperture's errors
- * go either way, a part standing on the board moves one way only). Returns out->seen. */
+/* The parallax from the probe's tiles (pcb_reg_probe) into @out: seen when at least 5 of them
+ * follow a field that does not come from them, significantly more often than they follow it
+ * the other way (a sign test: chance measurements and the aperture's errors go either way, a
+ * part standing on the board moves one way only). The field is the pose's; without a pose (a
+ * photo nearly square to the board), a camera's square to the board above the point the
+ * photo's centre shows (a uniform field, in units of the largest shift that followed it).
+ * Returns out->seen. */
 gboolean pcb_reg_parallax_probed(const TileGrid *probe, const double h[9], int rw, int rh, int pw,
                                  int ph, const PcbRegisterParams *params, PcbParallax *out);
 

@@ -151,7 +151,7 @@ probe_grid(const Cam *cam, const double h[9], int n, const int *sign, TileGrid *
 }
 
 /* The probe sees parallax when its tiles move the pose's field's way, not when as many move
- * the other way (what chance and the aperture do), nor when too few move, nor without a pose. */
+ * the other way (what chance and the aperture do), nor when too few move. */
 static void
 test_probe_one_way(void)
 {
@@ -182,10 +182,48 @@ test_probe_one_way(void)
     probe_grid(&cam, h, 3, one_way, &g);
     g_assert_false(pcb_reg_parallax_probed(&g, h, RW, RH, RW, RH, &params, &par));
     pcb_reg_tile_grid_free(&g);
-    /* square to the board: no pose, the field would come from the tiles themselves */
-    static const double square[9] = { 1, 0, 0, 0, 1, 0, 0, 0, 1 };
+}
+
+/* A photo square to the board, its camera moved sideways at the golden's height: no pose (the
+ * focal length is undetermined), so the field is that of a camera square to the board above
+ * the point the photo's centre shows; the tiles moved its way are seen, the other way not, and a
+ * photo centred where the golden is gives no direction. */
+static void
+test_probe_square_camera(void)
+{
+    Cam cam;
+    rotation(0, 0, 15.0, cam.r);
+    cam.c[0] = 22 * PPM;
+    cam.c[1] = -15 * PPM;
+    cam.c[2] = -FOCAL; /* the golden's height */
+    double h[9];
+    plane_h(&cam, h);
+    RegPose pose;
+    g_assert_false(pcb_reg_pose(h, RW, RH, RW, RH, &pose));
+    PcbRegisterParams params;
+    pcb_register_params_init(&params);
+    params.px_per_mm = PPM;
+    int one_way[16], other_way[16];
+    for (int i = 0; i < 16; i++) {
+        one_way[i] = 1;
+        other_way[i] = -1;
+    }
+    TileGrid g;
+    PcbParallax par;
     probe_grid(&cam, h, 16, one_way, &g);
-    g_assert_false(pcb_reg_parallax_probed(&g, square, RW, RH, RW, RH, &params, &par));
+    g_assert_true(pcb_reg_parallax_probed(&g, h, RW, RH, RW, RH, &params, &par));
+    g_assert_true(par.valid && par.seen && !par.pose_valid);
+    double ux, uy, smax;
+    g_assert_true(pcb_parallax_at(&par, 600, 400, &ux, &uy, &smax));
+    g_assert_cmpfloat(-(22 * ux - 15 * uy) / hypot(22, 15), >, cos(5 * G_PI / 180));
+    pcb_reg_tile_grid_free(&g);
+    probe_grid(&cam, h, 16, other_way, &g);
+    g_assert_false(pcb_reg_parallax_probed(&g, h, RW, RH, RW, RH, &params, &par));
+    pcb_reg_tile_grid_free(&g);
+    cam.c[0] = cam.c[1] = 0; /* above the golden's centre: no direction */
+    plane_h(&cam, h);
+    probe_grid(&cam, h, 16, one_way, &g);
+    g_assert_false(pcb_reg_parallax_probed(&g, h, RW, RH, RW, RH, &params, &par));
     pcb_reg_tile_grid_free(&g);
 }
 
@@ -206,5 +244,6 @@ main(int argc, char **argv)
     g_test_add_func("/parallax/pose-and-field-from-homography", test_pose_and_field);
     g_test_add_func("/parallax/invalid-field", test_invalid_field);
     g_test_add_func("/parallax/probe-one-way", test_probe_one_way);
+    g_test_add_func("/parallax/probe-square-camera", test_probe_square_camera);
     return g_test_run();
 }
