@@ -68,11 +68,13 @@ region_setup(PcbParallaxTest *t, const PcbRegion *r, Region *k)
     k->t = t;
     k->crop = pcb_box_grow(box, smax + 2 * PCB_PX_COST_RADIUS + 1 + WORK_PAD, all);
     k->box = (PcbBox){ box.x - k->crop.x, box.y - k->crop.y, box.w, box.h };
-    k->in = (PcbMatchInput){
-        k->crop.w, k->crop.h, ux,
-        uy,        smax,      { (float) t->tau[PCB_COST_PLAIN], (float) t->tau[PCB_COST_HALF] },
-        NULL,      NULL
-    };
+    k->in = (PcbMatchInput){ .w = k->crop.w,
+                             .h = k->crop.h,
+                             .ux = ux,
+                             .uy = uy,
+                             .smax = smax,
+                             .tau
+                             = { (float) t->tau[PCB_COST_PLAIN], (float) t->tau[PCB_COST_HALF] } };
     return (gint64) k->crop.w * k->crop.h <= MAX_CROP_PX;
 }
 

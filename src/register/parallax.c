@@ -42,18 +42,24 @@ constraint(double px, double py, double rx, double ry, double c[3])
     c[2] = rx;
 }
 
-/* How far the shift (@rx, @ry) at (@px, @py) follows field @m (one way): its component along
- * the field into *@along; TRUE when it is within the angle or distance of the field's line. */
+/* How far the shift (@rx, @ry) follows the unit direction (@ux, @uy) (one way): its component
+ * along it into *@along; TRUE when it is within the angle or distance of the direction's line. */
+static gboolean
+follows_unit(double ux, double uy, double rx, double ry, double *along)
+{
+    double a = rx * ux + ry * uy, perp = fabs(rx * uy - ry * ux);
+    *along = a;
+    return a > 0 && (perp <= a * tan(PAR_ANGLE_DEG * G_PI / 180) || perp <= PAR_PERP_PX);
+}
+
+/* follows_unit for the direction of field @m at (@px, @py). */
 static gboolean
 follows(const double m[3], double px, double py, double rx, double ry, double *along)
 {
     double fx = m[0] * px + m[1], fy = m[0] * py + m[2], k = hypot(fx, fy);
     if (!(k > 0))
         return FALSE;
-    double ux = fx / k, uy = fy / k;
-    double a = rx * ux + ry * uy, perp = fabs(rx * uy - ry * ux);
-    *along = a;
-    return a > 0 && (perp <= a * tan(PAR_ANGLE_DEG * G_PI / 180) || perp <= PAR_PERP_PX);
+    return follows_unit(fx / k, fy / k, rx, ry, along);
 }
 
 /* The moved tiles: normalised positions and shifts. */
@@ -313,38 +319,12 @@ pcb_reg_moved_tiles(const TileGrid *g)
     return n;
 }
 
-/* How many moved tiles follow the field @m the other way (-@m): chance measurements and the
- * aperture's errors do as often as they follow it, parallax never. */
-static int
-count_against(const Moved *mv, const double m[3])
-{
-    const double r[3] = { -m[0], -m[1], -m[2] };
-    int c = 0;
-    for (int i = 0; i < mv->n; i++) {
-        double along;
-        c += follows(r, mv->px[i], mv->py[i], mv->rx[i], mv->ry[i], &along);
-    }
-    return c;
-}
-
 /* Scales @m by @s (the field's unit of height changes by 1 / s). */
 static void
 scale_field(double m[3], double s)
 {
     for (int i = 0; i < 3; i++)
         m[i] *= s;
-}
-
-static int parallax_of(const TileGrid *g, const double h[9], int rw, int rh, int pw, int ph,
-                       const PcbRegisterParams *params, gboolean *explained, int *against,
-                       PcbParallax *out);
-
-int
-pcb_reg_parallax(const TileGrid *g, const double h[9], int rw, int rh, int pw, int ph,
-                 const PcbRegisterParams *params, gboolean *explained, PcbParallax *out)
-{
-    int against;
-    return parallax_of(g, h, rw, rh, pw, ph, params, explained, &against, out);
 }
 
 /* How many of @g's measured tiles that moved follow @par's field (within the extent it allows
@@ -357,18 +337,15 @@ count_field(const TileGrid *g, const PcbParallax *par, int *follow, int *against
     *most = 0;
     for (int k = 0; k < g->cols * g->rows; k++) {
         const double rx = g->res_x[k], ry = g->res_y[k];
-        double ux, uy, smax;
+        double ux, uy, smax, along;
         if (!g->measured[k] || hypot(rx, ry) < PAR_MIN_PX
             || !pcb_parallax_at(par, g->tiles[k].cx, g->tiles[k].cy, &ux, &uy, &smax))
             continue;
-        const double along = rx * ux + ry * uy, perp = fabs(rx * uy - ry * ux);
-        const gboolean line
-            = perp <= fabs(along) * tan(PAR_ANGLE_DEG * G_PI / 180) || perp <= PAR_PERP_PX;
-        if (line && along > 0 && along <= smax) {
+        if (follows_unit(ux, uy, rx, ry, &along) && along <= smax) {
             (*follow)++;
             *most = MAX(*most, along);
         }
-        *against += line && along < 0;
+        *against += follows_unit(-ux, -uy, rx, ry, &along);
     }
 }
 
@@ -399,14 +376,14 @@ gboolean
 pcb_reg_parallax_probed(const TileGrid *probe, const double h[9], int rw, int rh, int pw, int ph,
                         const PcbRegisterParams *params, PcbParallax *out)
 {
-    int against = 0, follow = parallax_of(probe, h, rw, rh, pw, ph, params, NULL, &against, out);
+    pcb_reg_parallax(probe, h, rw, rh, pw, ph, params, NULL, out);
     const gboolean pose = out->valid && out->pose_valid;
+    /* the field must not come from the tiles it is tested on: the pose's, else a square
+     * camera's */
+    int follow = 0, against = 0;
     double most = 0;
-    if (!pose) { /* the field must not come from the tiles it is tested on */
-        follow = against = 0;
-        if (square_field(h, rw, rh, pw, ph, PAR_PROBE_REACH, out))
-            count_field(probe, out, &follow, &against, &most);
-    }
+    if (pose || square_field(h, rw, rh, pw, ph, PAR_PROBE_REACH, out))
+        count_field(probe, out, &follow, &against, &most);
     const double z = (follow - against) / sqrt(MAX(1, follow + against));
     g_debug("register: parallax probe: %d tiles follow the %s field, %d the other way (%.1f "
             "sigmas)",
@@ -422,12 +399,10 @@ pcb_reg_parallax_probed(const TileGrid *probe, const double h[9], int rw, int rh
     return out->seen;
 }
 
-/* pcb_reg_parallax, and how many moved tiles follow its field the other way into *@against. */
-static int
-parallax_of(const TileGrid *g, const double h[9], int rw, int rh, int pw, int ph,
-            const PcbRegisterParams *params, gboolean *explained, int *against, PcbParallax *out)
+int
+pcb_reg_parallax(const TileGrid *g, const double h[9], int rw, int rh, int pw, int ph,
+                 const PcbRegisterParams *params, gboolean *explained, PcbParallax *out)
 {
-    *against = 0;
     memset(out, 0, sizeof *out);
     const double cx = rw / 2.0, cy = rh / 2.0, half = hypot(rw, rh) / 2;
     Moved mv;
@@ -464,7 +439,6 @@ parallax_of(const TileGrid *g, const double h[9], int rw, int rh, int pw, int ph
     set_epipole(out, rw, rh);
     set_pose(&pose, params->px_per_mm, out);
     out->tiles = explain_tiles(&mv, m, out, explained);
-    *against = count_against(&mv, m);
     moved_free(&mv);
     return out->tiles;
 }

@@ -77,6 +77,31 @@ tile_grid_init(TileGrid *g, int width, int height, double spacing, int max_nodes
         }
 }
 
+/* The median residual of the tiles @use marks within @reach nodes of node (@i, @j), itself
+ * too when @self, into @mx, @my (@xs, @ys hold (2 @reach + 1)^2 values); returns how many there
+ * are (the median only when there is one). */
+static int
+window_median(const TileGrid *g, const gboolean *use, int i, int j, int reach, gboolean self,
+              double *xs, double *ys, double *mx, double *my)
+{
+    int m = 0;
+    for (int jj = MAX(0, j - reach); jj <= MIN(g->rows - 1, j + reach); jj++)
+        for (int ii = MAX(0, i - reach); ii <= MIN(g->cols - 1, i + reach); ii++) {
+            if ((!self && ii == i && jj == j) || !use[jj * g->cols + ii])
+                continue;
+            xs[m] = g->res_x[jj * g->cols + ii];
+            ys[m] = g->res_y[jj * g->cols + ii];
+            m++;
+        }
+    if (m == 0)
+        return 0;
+    qsort(xs, (size_t) m, sizeof(double), pcb_reg_cmp_double);
+    qsort(ys, (size_t) m, sizeof(double), pcb_reg_cmp_double);
+    *mx = xs[m / 2];
+    *my = ys[m / 2];
+    return m;
+}
+
 /* The median residual of the good tiles among the neighbours of node (@i, @j) into @mx, @my;
  * returns how many there are (the median only when >= REFINE_MIN_NEIGHBOURS). */
 static int
@@ -84,21 +109,12 @@ neighbour_median(const TileGrid *g, int i, int j, double *mx, double *my)
 {
     double xs[(2 * REFINE_REACH + 1) * (2 * REFINE_REACH + 1)];
     double ys[(2 * REFINE_REACH + 1) * (2 * REFINE_REACH + 1)];
-    int m = 0;
-    for (int jj = MAX(0, j - REFINE_REACH); jj <= MIN(g->rows - 1, j + REFINE_REACH); jj++)
-        for (int ii = MAX(0, i - REFINE_REACH); ii <= MIN(g->cols - 1, i + REFINE_REACH); ii++) {
-            if ((ii == i && jj == j) || !g->good[jj * g->cols + ii])
-                continue;
-            xs[m] = g->res_x[jj * g->cols + ii];
-            ys[m] = g->res_y[jj * g->cols + ii];
-            m++;
-        }
-    if (m < REFINE_MIN_NEIGHBOURS)
-        return m;
-    qsort(xs, (size_t) m, sizeof(double), pcb_reg_cmp_double);
-    qsort(ys, (size_t) m, sizeof(double), pcb_reg_cmp_double);
-    *mx = xs[m / 2];
-    *my = ys[m / 2];
+    double x = 0, y = 0;
+    int m = window_median(g, g->good, i, j, REFINE_REACH, FALSE, xs, ys, &x, &y);
+    if (m >= REFINE_MIN_NEIGHBOURS) {
+        *mx = x;
+        *my = y;
+    }
     return m;
 }
 
@@ -322,28 +338,20 @@ refine_level(const PcbImage *ref, const PcbImage *pho, double h[9], int tile, do
 static void
 probe_local(TileGrid *g)
 {
-    const int n = g->cols * g->rows, window = (2 * PROBE_REACH + 1) * (2 * PROBE_REACH + 1);
+    const int n = g->cols * g->rows;
     g_autofree double *lx = g_new0(double, n);
     g_autofree double *ly = g_new0(double, n);
-    g_autofree double *xs = g_new(double, window);
-    g_autofree double *ys = g_new(double, window);
+    double xs[(2 * PROBE_REACH + 1) * (2 * PROBE_REACH + 1)];
+    double ys[(2 * PROBE_REACH + 1) * (2 * PROBE_REACH + 1)];
     for (int j = 0; j < g->rows; j++)
         for (int i = 0; i < g->cols; i++) {
             const int k = j * g->cols + i;
-            if (!g->measured[k])
-                continue;
-            int m = 0;
-            for (int jj = MAX(0, j - PROBE_REACH); jj <= MIN(g->rows - 1, j + PROBE_REACH); jj++)
-                for (int ii = MAX(0, i - PROBE_REACH); ii <= MIN(g->cols - 1, i + PROBE_REACH);
-                     ii++)
-                    if (g->measured[jj * g->cols + ii]) {
-                        xs[m] = g->res_x[jj * g->cols + ii];
-                        ys[m++] = g->res_y[jj * g->cols + ii];
-                    }
-            qsort(xs, (size_t) m, sizeof(double), pcb_reg_cmp_double);
-            qsort(ys, (size_t) m, sizeof(double), pcb_reg_cmp_double);
-            lx[k] = g->res_x[k] - xs[m / 2];
-            ly[k] = g->res_y[k] - ys[m / 2];
+            double mx, my;
+            if (g->measured[k]
+                && window_median(g, g->measured, i, j, PROBE_REACH, TRUE, xs, ys, &mx, &my) > 0) {
+                lx[k] = g->res_x[k] - mx;
+                ly[k] = g->res_y[k] - my;
+            }
         }
     memcpy(g->res_x, lx, (size_t) n * sizeof(double));
     memcpy(g->res_y, ly, (size_t) n * sizeof(double));
