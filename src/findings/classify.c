@@ -8,7 +8,6 @@
 
 /* The coarse colour histogram's cell of a pixel: 4 bits per channel. */
 #define COARSE_SHIFT  4
-#define COARSE_CELLS  4096
 #define MIN_MOVE      30.0 /* the bare-board tolerance (8-bit RGB distance) is at least this ... */
 #define MOVE_NOISE    4.0  /* ... or this many L noise sigmas; */
 #define MOVE_SHARE    3    /* a move counts from this fraction of it */
@@ -26,6 +25,8 @@
 #define SHADE_MAX     1.5 /* ... to its lightness, within this range of the ring's */
 #define CHROMA_TOL    10.0 /* a pixel is bare board within this chroma distance (Lab units) ... */
 #define CHROMA_SHARE  0.25 /* ... plus this share of the board's own chroma */
+#define GREY_CHROMA   8.0  /* a colour of less chroma is grey (Lab units) ... */
+#define TINT_SHARE    0.5  /* ... and yields to a tinted one with this share of its pixels */
 
 static inline guint
 coarse(const guint8 *p)
@@ -67,11 +68,23 @@ cell_mean(const PcbImage *img, const Ring *g, guint best, double col[3])
         col[c] = sum[c] / n;
 }
 
+static inline gboolean
+is_grey(const PcbCellColours *cells, guint i)
+{
+    double a = cells->lab[i][1] - LAB_ZERO, b = cells->lab[i][2] - LAB_ZERO;
+    return a * a + b * b < GREY_CHROMA * GREY_CHROMA;
+}
+
 /* The bare-board colour around a box in one image: the mean of the ring pixels (@pad px
  * around the box) in the most populated cell of a coarse colour histogram — the solder mask,
- * even when parts, traces and silkscreen take much of the ring. FALSE when the ring is empty. */
+ * even when parts, traces and silkscreen take much of the ring. With @cells, a grey cell gives
+ * way to the commonest tinted one when that has TINT_SHARE of its pixels: a large grey or black
+ * part (a socket, a connector's body) beside a small one can take most of the ring, and a
+ * solder mask is tinted (green, blue, red) far more often than grey. FALSE when the ring is
+ * empty. */
 static gboolean
-board_colour(const PcbImage *img, int x0, int y0, int x1, int y1, int pad, double col[3])
+board_colour(const PcbImage *img, const PcbCellColours *cells, int x0, int y0, int x1, int y1,
+             int pad, double col[3])
 {
     const Ring g = { x0,
                      y0,
@@ -81,19 +94,26 @@ board_colour(const PcbImage *img, int x0, int y0, int x1, int y1, int pad, doubl
                      MAX(0, y0 - pad),
                      MIN(img->width, x1 + pad),
                      MIN(img->height, y1 + pad) };
-    g_autofree guint *hist = g_new0(guint, COARSE_CELLS);
+    g_autofree guint *hist = g_new0(guint, PCB_COARSE_CELLS);
     for (int y = g.ry0; y < g.ry1; y++) {
         const guint8 *row = pcb_image_row(img, y);
         for (int x = g.rx0; x < g.rx1; x++)
             if (!in_box(&g, x, y))
                 hist[coarse(row + 3 * x)]++;
     }
-    guint best = 0;
-    for (guint i = 1; i < COARSE_CELLS; i++)
+    guint best = 0, tinted = 0;
+    for (guint i = 1; i < PCB_COARSE_CELLS; i++)
         if (hist[i] > hist[best])
             best = i;
     if (hist[best] == 0)
         return FALSE;
+    if (cells != NULL && is_grey(cells, best)) {
+        for (guint i = 0; i < PCB_COARSE_CELLS; i++)
+            if (!is_grey(cells, i) && hist[i] > hist[tinted])
+                tinted = i;
+        if (!is_grey(cells, tinted) && hist[tinted] >= TINT_SHARE * hist[best])
+            best = tinted;
+    }
     cell_mean(img, &g, best, col);
     return TRUE;
 }
@@ -127,13 +147,13 @@ region_box(const PcbDiffMap *map, const PcbRegion *r, int *x0, int *y0, int *x1,
  * side, keeps a part whose colour is near the board's (a small or blurred part, a trace
  * under it) from reading as no change of part at all. */
 PcbKind
-pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
+pcb_classify(const PcbDiffMap *map, const PcbCellColours *cells, const PcbRegion *r, guint8 low)
 {
     int x0, y0, x1, y1, pad;
     double br[3], bp[3];
     if (!region_box(map, r, &x0, &y0, &x1, &y1, &pad)
-        || !board_colour(map->ref, x0, y0, x1, y1, pad, br)
-        || !board_colour(map->photo, x0, y0, x1, y1, pad, bp))
+        || !board_colour(map->ref, cells, x0, y0, x1, y1, pad, br)
+        || !board_colour(map->photo, cells, x0, y0, x1, y1, pad, bp))
         return PCB_KIND_ALTERED;
     /* a move counts from a third of the bare-board tolerance (8-bit RGB distance) */
     double move = MAX(MIN_MOVE, MOVE_NOISE * map->noise[0]) / MOVE_SHARE;
@@ -193,14 +213,30 @@ is_bare(const guint8 *p, const double board[3])
     return da * da + db * db < tol * tol;
 }
 
+void
+pcb_cell_colours(PcbCellColours *cells)
+{
+    /* the coarse cells' centres, as one image of 64 x 64 colours */
+    guint8 centres[PCB_COARSE_CELLS][3];
+    const guint half = 1u << (COARSE_SHIFT - 1);
+    for (guint i = 0; i < PCB_COARSE_CELLS; i++) {
+        centres[i][0] = (guint8) (((i >> 8) & 15u) << COARSE_SHIFT | half);
+        centres[i][1] = (guint8) (((i >> 4) & 15u) << COARSE_SHIFT | half);
+        centres[i][2] = (guint8) ((i & 15u) << COARSE_SHIFT | half);
+    }
+    pcbcv_view cv = { 64, 64, 3, 3 * 64, &centres[0][0] };
+    pcbcv_view lv = { 64, 64, 3, 3 * 64, &cells->lab[0][0] };
+    pcb_rgb_to_lab(&cv, &lv);
+}
+
 double
 pcb_material_change(const PcbDiffMap *map, const PcbRegion *r, guint8 low, int cell, double least)
 {
     int x0, y0, x1, y1, pad;
     double rgb[2][3], board[2][3];
     if (!region_box(map, r, &x0, &y0, &x1, &y1, &pad)
-        || !board_colour(map->ref, x0, y0, x1, y1, pad, rgb[0])
-        || !board_colour(map->photo, x0, y0, x1, y1, pad, rgb[1]))
+        || !board_colour(map->ref, NULL, x0, y0, x1, y1, pad, rgb[0])
+        || !board_colour(map->photo, NULL, x0, y0, x1, y1, pad, rgb[1]))
         return 1; /* nothing to hold it to: a change of material */
     const PcbBox box = { x0, y0, x1 - x0, y1 - y0 };
     g_autoptr(PcbImage) lab0 = pcb_image_new(box.w, box.h, PCB_FORMAT_RGB8, NULL);

@@ -182,6 +182,7 @@ typedef struct {
     double px_per_mm, min_px;
     guint8 low;
     PcbParallaxTest *parallax; /* NULL: a flat scene */
+    const PcbCellColours *cells;
 } Judge;
 
 /* TRUE when region @r is too small or thin for a finding (an edge that moved by a pixel or
@@ -283,7 +284,7 @@ finding_of(const Judge *jd, PcbRegion *r, PcbFinding *f)
     f->score = CLAMP(BASE_SCORE + STRENGTH_WEIGHT * strength + EXTENT_WEIGHT * extent
                          + MEAN_WEIGHT * MIN(1.0, mean / MEAN_FULL),
                      0, 1);
-    f->kind = pcb_classify(jd->map, r, jd->low);
+    f->kind = pcb_classify(jd->map, jd->cells, r, jd->low);
     const PcbZone *z = jd->board ? pcb_board_zone_at(jd->board, &f->bbox) : NULL;
     f->zone = z ? g_strdup(z->name) : NULL;
     return TRUE;
@@ -320,6 +321,8 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
         if (ptest == NULL)
             return NULL;
     }
+    g_autofree PcbCellColours *cells = g_new(PcbCellColours, 1);
+    pcb_cell_colours(cells);
     const Judge jd = {
         map,
         board,
@@ -328,6 +331,7 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
         px_per_mm > 0 ? params->min_area_mm2 * px_per_mm * px_per_mm : params->min_area_px,
         threshold_value(params->low_sigma, 1.0),
         ptest,
+        cells,
     };
     GArray *out = g_array_new(FALSE, TRUE, sizeof(PcbFinding));
     g_array_set_clear_func(out, (GDestroyNotify) pcb_finding_clear);

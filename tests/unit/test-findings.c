@@ -276,6 +276,29 @@ test_kind_altered(void)
     g_assert_cmpstr(pcb_kind_name(PCB_KIND_ALTERED), ==, "altered");
 }
 
+/* A small part added on a patch of board beside a large grey part (a socket's body): the
+ * socket takes most of the ring around the finding (228 px against the board's 156), but a
+ * solder mask is tinted, and the board is the part's background. (Taking the ring's commonest
+ * colour, the board was the socket, and the new part, nearer to it than to the board it
+ * covers, read as altered or removed.) */
+static void
+test_kind_added_beside_grey_part(void)
+{
+    const guint8 socket[3] = { 58, 58, 60 };
+    Maps m;
+    maps_init(&m);
+    for (int i = 0; i < 2; i++) {
+        PcbImage *img = i == 0 ? m.ref : m.photo;
+        fill(img, 30, 0, W - 30, H, socket);
+        fill(img, 37, 21, 18, 14, BOARD); /* the patch of board the part goes on */
+    }
+    fill(m.photo, 40, 24, 12, 8, PART);
+    blob(m.score, 40, 24, 12, 8, 15);
+    g_autoptr(GArray) f = extract(&m, 1, NULL, NULL);
+    g_assert_cmpuint(f->len, ==, 1);
+    g_assert_cmpint(at(f, 0)->kind, ==, PCB_KIND_ADDED);
+}
+
 static void
 test_score_order(void)
 {
@@ -414,6 +437,7 @@ main(int argc, char **argv)
     g_test_add_func("/findings/kind-added", test_kind_added);
     g_test_add_func("/findings/kind-removed", test_kind_removed);
     g_test_add_func("/findings/kind-altered", test_kind_altered);
+    g_test_add_func("/findings/kind-added-beside-grey-part", test_kind_added_beside_grey_part);
     g_test_add_func("/findings/score-order-and-range", test_score_order);
     g_test_add_func("/findings/zone-name-and-sensitivity", test_zone);
     g_test_add_func("/findings/light-change-dropped", test_light_change_dropped);
