@@ -19,6 +19,8 @@
 #define PAR_ANGLE_DEG     10.0  /* a tile's shift within this angle of the field's direction ... */
 #define PAR_PERP_PX       0.75  /* ... or within this distance of its line (px) follows it */
 #define PAR_MIN_TILES     5     /* fewer tiles following one field: no parallax estimated */
+#define PAR_FOCAL_SPAN    2.0   /* the pose's focal length is tried up to this factor either way */
+#define PAR_FOCAL_STEPS   10    /* ... in this many log-spaced steps each way */
 #define PAR_MIN_SHARE     0.25  /* nor when they are under this share of the moved tiles with */
 #define PAR_STRONG        0.25  /* a clear peak (phase correlation; the others are mostly noise) */
 #define PAR_ITERATIONS    500   /* RANSAC draws */
@@ -278,6 +280,38 @@ pose_field_at(const RegPose *pose, double half, double w, double m[3])
     m[2] = -pose->centre[1] / d;
 }
 
+/* The field of @pose, or of the camera that fits the homography at another focal length
+ * (within PAR_FOCAL_SPAN either way) when more moved tiles follow that one: the homography of
+ * a view a few degrees from square fixes the focal length only loosely (a render tilted 3.8°:
+ * 4180 px against the true 3333), and with it the camera's place, so the field's direction
+ * can be tens of degrees off. One number chosen from the tiles, not a free field: tiles that
+ * chance moves (a flat board) follow no camera's. Returns the tiles that follow; @pose and @m
+ * become the chosen camera and its field. */
+static int
+pose_focal(const Moved *mv, const double h[9], int rw, int rh, int pw, int ph, double half,
+           RegPose *pose, double m[3])
+{
+    pose_field_at(pose, half, 1.0 / pose->focal, m);
+    int most = count_inliers(mv, m, NULL);
+    const double f0 = pose->focal;
+    for (int k = -PAR_FOCAL_STEPS; k <= PAR_FOCAL_STEPS; k++) {
+        RegPose at;
+        double mk[3];
+        if (k == 0
+            || !pcb_reg_pose_at(h, rw, rh, pw, ph,
+                                f0 * pow(PAR_FOCAL_SPAN, (double) k / PAR_FOCAL_STEPS), &at))
+            continue;
+        pose_field_at(&at, half, 1.0 / at.focal, mk);
+        int c = count_inliers(mv, mk, NULL);
+        if (c > most) {
+            most = c;
+            *pose = at;
+            memcpy(m, mk, sizeof mk);
+        }
+    }
+    return most;
+}
+
 /* The share of the strong moved tiles that follow @m. */
 static double
 strong_share(const Moved *mv, const double m[3])
@@ -412,10 +446,8 @@ pcb_reg_parallax(const TileGrid *g, const double h[9], int rw, int rh, int pw, i
     RegPose pose;
     double m[3] = { 0, 0, 0 };
     int most = 0;
-    if (pcb_reg_pose(h, rw, rh, pw, ph, &pose)) {
-        pose_field_at(&pose, half, 1.0 / pose.focal, m);
-        most = count_inliers(&mv, m, NULL);
-    }
+    if (pcb_reg_pose(h, rw, rh, pw, ph, &pose))
+        most = pose_focal(&mv, h, rw, rh, pw, ph, half, &pose, m);
     else
         most = free_field(&mv, params->seed, m);
     g_debug("register: parallax: %d of %d moved tiles follow the %s field (f %.0f px, tilt %.1f "

@@ -82,29 +82,12 @@ search_focal(const PoseProblem *p, double side, double *cost)
     return exp((a + b) / 2);
 }
 
-gboolean
-pcb_reg_pose(const double h[9], int rw, int rh, int pw, int ph, RegPose *out)
+/* The camera at focal length @f: R, t and the camera centre from K^-1 H T (see the top). */
+static gboolean
+pose_at(const PoseProblem *p, double f, RegPose *out)
 {
-    memset(out, 0, sizeof *out);
-    PoseProblem p;
-    if (!pcb_h_invert(h, p.hrp))
-        return FALSE;
-    const double t[9] = { 1, 0, rw / 2.0, 0, 1, rh / 2.0, 0, 0, 1 };
-    memcpy(p.t, t, sizeof t);
-    p.pcx = pw / 2.0;
-    p.pcy = ph / 2.0;
-    double cost;
-    double f = search_focal(&p, MAX(pw, ph), &cost);
-    out->cost = cost;
-    if (!(cost <= POSE_MAX_COST))
-        return FALSE;
-    double rise = MIN(cost_at(&p, f * POSE_F_SPAN), cost_at(&p, f / POSE_F_SPAN));
-    if (!(rise >= POSE_F_RISE * cost)) {
-        g_debug("register: pose: focal length undetermined (cost %.2g, %.2g at 1.5x)", cost, rise);
-        return FALSE;
-    }
     double g[9];
-    normalised(p.hrp, p.t, f, p.pcx, p.pcy, g);
+    normalised(p->hrp, p->t, f, p->pcx, p->pcy, g);
     double n1 = sqrt(g[0] * g[0] + g[3] * g[3] + g[6] * g[6]);
     double n2 = sqrt(g[1] * g[1] + g[4] * g[4] + g[7] * g[7]);
     double s = 2 / (n1 + n2);
@@ -120,8 +103,50 @@ pcb_reg_pose(const double h[9], int rw, int rh, int pw, int ph, RegPose *out)
         out->centre[i] = -(col[0] * tv[0] + col[1] * tv[1] + col[2] * tv[2]);
     }
     out->focal = f;
+    out->cost = ortho_cost(g);
     /* the optical axis in the board frame is R's third row; the board normal is z */
     out->tilt_deg = acos(CLAMP(r3[2], -1.0, 1.0)) * 180 / G_PI;
-    out->valid = out->centre[2] < 0; /* on the reference camera's side of the board */
+    /* a camera that fits the homography, on the reference camera's side of the board */
+    out->valid = out->cost <= POSE_MAX_COST && out->centre[2] < 0;
     return out->valid;
+}
+
+static gboolean
+problem(const double h[9], int rw, int rh, int pw, int ph, PoseProblem *p)
+{
+    if (!pcb_h_invert(h, p->hrp))
+        return FALSE;
+    const double t[9] = { 1, 0, rw / 2.0, 0, 1, rh / 2.0, 0, 0, 1 };
+    memcpy(p->t, t, sizeof t);
+    p->pcx = pw / 2.0;
+    p->pcy = ph / 2.0;
+    return TRUE;
+}
+
+gboolean
+pcb_reg_pose(const double h[9], int rw, int rh, int pw, int ph, RegPose *out)
+{
+    memset(out, 0, sizeof *out);
+    PoseProblem p;
+    if (!problem(h, rw, rh, pw, ph, &p))
+        return FALSE;
+    double cost;
+    double f = search_focal(&p, MAX(pw, ph), &cost);
+    out->cost = cost;
+    if (!(cost <= POSE_MAX_COST))
+        return FALSE;
+    double rise = MIN(cost_at(&p, f * POSE_F_SPAN), cost_at(&p, f / POSE_F_SPAN));
+    if (!(rise >= POSE_F_RISE * cost)) {
+        g_debug("register: pose: focal length undetermined (cost %.2g, %.2g at 1.5x)", cost, rise);
+        return FALSE;
+    }
+    return pose_at(&p, f, out);
+}
+
+gboolean
+pcb_reg_pose_at(const double h[9], int rw, int rh, int pw, int ph, double f, RegPose *out)
+{
+    memset(out, 0, sizeof *out);
+    PoseProblem p;
+    return problem(h, rw, rh, pw, ph, &p) && pose_at(&p, f, out);
 }

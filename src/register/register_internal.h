@@ -106,6 +106,11 @@ typedef struct {
  * @rw x @rh reference taken square to the board). FALSE when no camera fits. */
 gboolean pcb_reg_pose(const double h[9], int rw, int rh, int pw, int ph, RegPose *out);
 
+/* The camera of pcb_reg_pose at focal length @f (photo px) instead of the one that fits @h
+ * best: near a square view the homography fixes the focal length loosely, and the camera's
+ * place with it. FALSE when it is not a camera above the board that fits @h. */
+gboolean pcb_reg_pose_at(const double h[9], int rw, int rh, int pw, int ph, double f, RegPose *out);
+
 /* The parallax of the scene (@out; valid only when enough tiles follow one field) from the
  * grid's measured tiles that moved off the plane of @h (photo -> @rw x @rh reference; the photo
  * is @pw x @ph) and the photo camera's pose; marks the tiles it explains in @explained (per

@@ -6,10 +6,11 @@
 #include "register/homography.h"
 #include "register/register_internal.h"
 
-#define RW    2400
-#define RH    1600
-#define FOCAL 3333.0 /* both cameras, px */
-#define PPM   12.655 /* reference px per mm */
+#define RW     2400
+#define RH     1600
+#define FOCAL  3333.0 /* both cameras, px */
+#define PPM    12.655 /* reference px per mm */
+#define DX_OFF 1.5    /* test_pose_focal_from_tiles: a corner registered this far off, px */
 
 /* A camera looking at the board: rotation @r (board -> camera), centre @c (reference px, board
  * frame: origin at the reference centre, z into the board). */
@@ -227,6 +228,56 @@ test_probe_square_camera(void)
     pcb_reg_tile_grid_free(&g);
 }
 
+/* The homography of plane_h with the reference point of one corner moved by @dx px: a
+ * registration that is that far off there. */
+static void
+plane_h_off(const Cam *cam, double dx, double h[9])
+{
+    double src[8], dst[8];
+    const double corners[4][2] = { { -900, -600 }, { 900, -600 }, { 900, 600 }, { -900, 600 } };
+    for (int i = 0; i < 4; i++) {
+        double p[3] = { corners[i][0], corners[i][1], 0 };
+        project(cam, p, &src[2 * i], &src[2 * i + 1]);
+        dst[2 * i] = corners[i][0] + RW / 2.0 + (i == 0 ? dx : 0);
+        dst[2 * i + 1] = corners[i][1] + RH / 2.0;
+    }
+    char msg[256];
+    g_assert_cmpint(pcbcv_fit_homography(src, dst, 4, NULL, h, NULL, msg, sizeof msg), ==, 0);
+}
+
+/* A photo a few degrees from square: a registration residual of a pixel or two moves the
+ * focal length that fits the homography best far from the true one, and the camera's place
+ * and the field's direction with it; the focal length whose camera the raised tiles follow is
+ * taken instead, and the camera's height comes out right. */
+static void
+test_pose_focal_from_tiles(void)
+{
+    Cam cam;
+    rotation(-3.5, 1.5, -120.0, cam.r);
+    cam.c[0] = 8 * PPM;
+    cam.c[1] = -18 * PPM;
+    cam.c[2] = -300 * PPM;
+    double h[9];
+    plane_h_off(&cam, DX_OFF, h);
+    RegPose pose;
+    g_assert_true(pcb_reg_pose(h, RW, RH, RW, RH, &pose));
+    g_test_message("best-fitting focal length %.0f px (true %.0f)", pose.focal, FOCAL);
+    g_assert_cmpfloat(fabs(pose.focal - FOCAL), >, 0.1 * FOCAL);
+    PcbRegisterParams params;
+    pcb_register_params_init(&params);
+    params.px_per_mm = PPM;
+    int one_way[20];
+    for (int i = 0; i < 20; i++)
+        one_way[i] = 1;
+    TileGrid g;
+    probe_grid(&cam, h, 20, one_way, &g);
+    PcbParallax par;
+    g_assert_cmpint(pcb_reg_parallax(&g, h, RW, RH, RW, RH, &params, NULL, &par), >=, 18);
+    g_assert_true(par.valid && par.pose_valid);
+    g_assert_cmpfloat(fabs(par.camera[2] - 300), <, 30);
+    pcb_reg_tile_grid_free(&g);
+}
+
 static void
 test_invalid_field(void)
 {
@@ -245,5 +296,6 @@ main(int argc, char **argv)
     g_test_add_func("/parallax/invalid-field", test_invalid_field);
     g_test_add_func("/parallax/probe-one-way", test_probe_one_way);
     g_test_add_func("/parallax/probe-square-camera", test_probe_square_camera);
+    g_test_add_func("/parallax/pose-focal-from-tiles", test_pose_focal_from_tiles);
     return g_test_run();
 }
