@@ -13,6 +13,9 @@
 #define REFINE_TILE_MID       64    /* tile side at the intermediate level, px */
 #define REFINE_TILE_FULL      96    /* tile side at full resolution, px */
 #define REFINE_MAX_TILES      300   /* nodes per level at most (the lens model carries the shape) */
+#define REFINE_SMALL_SHARE    0.25  /* a last level measuring at most this share of its nodes ... */
+#define REFINE_TILE_SMALL     32    /* ... with half-size tiles down to this side ... */
+#define REFINE_MAX_DENSE      4800  /* ... and up to this many nodes */
 #define REFINE_SPACING        1.05  /* nodes about 1.05 tile sides apart: windows barely overlap */
 #define REFINE_SPACING_GROW   1.15  /* the spacing grows by 15% until the grid fits MAX_TILES */
 #define REFINE_LEVELS_SIDE    2.5   /* a middle level when the side exceeds 2.5 coarse sides ... */
@@ -269,13 +272,14 @@ keep_good_pairs(const TileGrid *g, double *src, double *dst, int *idx, int m)
     return c;
 }
 
-/* One refinement level: tiles of @tile px over @ref (level grey), photo level grey @pho and
- * H (photo level -> ref level). Refits H by least squares over the consistent tiles. */
+/* One refinement level: tiles of @tile px (at most @max_nodes) over @ref (level grey), photo
+ * level grey @pho and H (photo level -> ref level). Refits H by least squares over the
+ * consistent tiles. */
 static gboolean
-refine_level(const PcbImage *ref, const PcbImage *pho, double h[9], int tile, double reshift_px,
-             TileGrid *g, int *measured, GError **error)
+refine_level(const PcbImage *ref, const PcbImage *pho, double h[9], int tile, int max_nodes,
+             double reshift_px, TileGrid *g, int *measured, GError **error)
 {
-    tile_grid_init(g, ref->width, ref->height, tile * REFINE_SPACING, REFINE_MAX_TILES);
+    tile_grid_init(g, ref->width, ref->height, tile * REFINE_SPACING, max_nodes);
     int n = g->cols * g->rows;
     double hinv[9];
     if (!pcb_h_invert(h, hinv)) {
@@ -382,10 +386,50 @@ pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const double h[9], T
     return TRUE;
 }
 
+/* The last level again with tiles half the size (*@tile) and as many nodes as put the first
+ * grid's share of measured nodes at REFINE_MAX_TILES (at most REFINE_MAX_DENSE), when the
+ * first failed for want of tiles or measured fewer than @min_tiles, on at most
+ * REFINE_SMALL_SHARE of its nodes: into @grid, @hl and *@measured when it measures more and
+ * succeeds, or when the first failed (*@ok, *@error: the first's outcome, then the dense
+ * one's). */
+static void
+refine_small_board(const PcbImage *rl, const PcbImage *pl, double hl[9], const double h0[9],
+                   int min_tiles, int *tile, TileGrid *grid, int *measured, gboolean *ok,
+                   GError **error)
+{
+    const int nodes = grid->cols * grid->rows, first = *measured;
+    if (*tile / 2 < REFINE_TILE_SMALL || first > REFINE_SMALL_SHARE * nodes
+        || (*ok ? first >= min_tiles : !g_error_matches(*error, PCB_ERROR, PCB_ERROR_REGISTER)))
+        return;
+    const int dense = (int) MIN((double) REFINE_MAX_DENSE, (double) REFINE_MAX_TILES * nodes
+                                                               / MAX(first, REFINE_FIT_MIN_TILES));
+    g_debug("register: %d of %d nodes measured (%s): again with tiles of %d px, up to %d nodes",
+            first, nodes, *ok ? "a small board in the view" : (*error)->message, *tile / 2, dense);
+    TileGrid g2 = { 0 };
+    double h2[9];
+    int m2 = 0;
+    g_autoptr(GError) e2 = NULL;
+    memcpy(h2, h0, sizeof h2);
+    gboolean ok2 = refine_level(rl, pl, h2, *tile / 2, dense, 0.0, &g2, &m2, &e2);
+    if (ok2 ? *ok && m2 <= first : *ok) { /* the first stands */
+        pcb_reg_tile_grid_free(&g2);
+        return;
+    }
+    pcb_reg_tile_grid_free(grid);
+    *grid = g2;
+    memcpy(hl, h2, sizeof h2);
+    *measured = m2;
+    *tile /= 2;
+    *ok = ok2;
+    g_clear_error(error);
+    if (!ok2)
+        g_propagate_error(error, g_steal_pointer(&e2));
+}
+
 gboolean
 pcb_reg_refine(const PcbImage *ref_g, const PcbImage *pho_g, const PcbReduced *rr,
-               const PcbReduced *pr, int coarse_side, double h[9], TileGrid *grid, int *measured,
-               GError **error)
+               const PcbReduced *pr, int coarse_side, int min_tiles, double h[9], TileGrid *grid,
+               int *measured, GError **error)
 {
     /* coarse to fine: the reduced images as an intermediate level when the coarse step to
      * full size is large, then full size */
@@ -408,9 +452,14 @@ pcb_reg_refine(const PcbImage *ref_g, const PcbImage *pho_g, const PcbReduced *r
         pcb_h_mul(t, Binv, hl);
         int tile = last ? REFINE_TILE_FULL : REFINE_TILE_MID;
         pcb_reg_tile_grid_free(grid);
+        double h0[9];
+        memcpy(h0, hl, sizeof h0);
         /* the final level always re-measures at its first estimate: sub-pixel accuracy */
-        if (!refine_level(rl, pl, hl, tile, last ? 0.0 : REFINE_RESHIFT_MID, grid, measured,
-                          error)) {
+        gboolean ok = refine_level(rl, pl, hl, tile, REFINE_MAX_TILES,
+                                   last ? 0.0 : REFINE_RESHIFT_MID, grid, measured, error);
+        if (last)
+            refine_small_board(rl, pl, hl, h0, min_tiles, &tile, grid, measured, &ok, error);
+        if (!ok) {
             pcb_reg_tile_grid_free(grid);
             return FALSE;
         }

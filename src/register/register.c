@@ -319,7 +319,8 @@ register_with(const PcbImage *reference, const PcbImage *ref_g, const PcbReduced
     memcpy(h, c.h, sizeof h);
     TileGrid grid;
     int measured;
-    if (!pcb_reg_refine(ref_g, pho_g, &rr, &pr, params->coarse_side, h, &grid, &measured, error))
+    if (!pcb_reg_refine(ref_g, pho_g, &rr, &pr, params->coarse_side, params->min_tiles, h, &grid,
+                        &measured, error))
         return FALSE;
     if (params->parallax
         && !pcb_reg_board_plane(&grid, h, reference->width, reference->height, photo->width,

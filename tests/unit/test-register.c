@@ -1,6 +1,7 @@
 /* Registration: synthetic transforms are recovered; what cannot be registered says so. */
 #include <math.h>
 #include "testutil.h"
+#include "register/homography.h"
 
 #define BW 720
 #define BH 480
@@ -134,6 +135,38 @@ test_partial_overlap(void)
     g_assert_cmpfloat(median_error(&reg, h, 0, pw, ph), <, 0.4);
     g_assert_cmpfloat(reg.coverage, <, 0.8);
     g_assert_cmpfloat(reg.coverage, >, 0.4);
+    pcb_registration_clear(&reg);
+}
+
+/* A small board framed for a large one: the golden and the photo show it in under a tenth of
+ * the view, on a plain table. The full-size level's tiles find texture on a handful of nodes
+ * (fewer than its fit takes): it is measured again with half-size tiles, and the photo
+ * registers. */
+static void
+test_small_board_in_frame(void)
+{
+    const int rw = 1800, rh = 1200, pw = 1700, ph = 1250;
+    double hr[9], hp[9];
+    tu_pose(hr, BW, BH, rw, rh, 0, 0.4, 0, 0, 0, 0);
+    tu_pose(hp, BW, BH, pw, ph, 12, 0.42, 0, 0, 40, -30);
+    g_autoptr(PcbImage) golden = tu_photograph(board, hr, 0, rw, rh, 90);
+    g_autoptr(PcbImage) photo = tu_photograph(board, hp, 0, pw, ph, 90);
+    PcbRegistration reg = { 0 };
+    g_autoptr(GError) error = NULL;
+    gboolean ok = pcb_register(golden, photo, NULL, &reg, &error);
+    g_assert_no_error(error);
+    g_assert_true(ok);
+    /* photo points on the board against where the golden shows them */
+    double hpi[9], hri[9];
+    g_assert_true(pcb_h_invert(hp, hpi) && pcb_h_invert(hr, hri));
+    for (int j = 1; j < 4; j++)
+        for (int i = 1; i < 4; i++) {
+            double bx = i * BW / 4.0, by = j * BH / 4.0, px, py, gx, gy, qx, qy;
+            g_assert_true(pcb_h_apply(hpi, bx, by, &px, &py));
+            g_assert_true(pcb_h_apply(hri, bx, by, &gx, &gy));
+            g_assert_true(pcb_h_apply(reg.h, px, py, &qx, &qy));
+            g_assert_cmpfloat(hypot(qx - gx, qy - gy), <, 0.5);
+        }
     pcb_registration_clear(&reg);
 }
 
@@ -297,6 +330,7 @@ main(int argc, char **argv)
     g_test_add_func("/register/recovers-lens-distortion", test_lens_distortion);
     g_test_add_func("/register/flat-board-keeps-its-tiles", test_flat_board_keeps_tiles);
     g_test_add_func("/register/partial-overlap", test_partial_overlap);
+    g_test_add_func("/register/small-board-in-frame", test_small_board_in_frame);
     g_test_add_func("/register/warp-single-resampling", test_warp_single_resampling);
     g_test_add_func("/register/rejects-blank-photo", test_rejects_blank);
     g_test_add_func("/register/rejects-other-board", test_rejects_other_board);
