@@ -23,11 +23,14 @@ enum {
 struct PcbParallaxTest {
     const PcbDiffMap *map;
     const PcbParallax *parallax;
-    double sigma;          /* zn's Gaussian sigma, working px */
-    double tau[PCB_COSTS]; /* a cost below its own explains a pixel */
-    int min_blob;          /* least eroded unexplained component of a real change, working px */
-    gboolean open;         /* tau was measured: regions are tested (else every one is kept) */
-    gboolean same_light;   /* under the golden's light: a pixel changed in place is changed */
+    double sigma;              /* zn's Gaussian sigma, working px */
+    double tau[PCB_COSTS];     /* a cost below its own explains a pixel */
+    int min_blob;              /* least eroded unexplained component of a real change, working px */
+    gboolean open;             /* tau was measured: regions are tested (else every one is kept) */
+    gboolean same_light;       /* under the golden's light: a pixel changed in place is changed */
+    double golden_mm;          /* the golden's own parallax: a point 1 mm up at reference px x
+                                  appears golden_mm * (x - centre) px further out (0: unknown) */
+    double centre_x, centre_y; /* the reference centre, reference px */
     int tested, explained, cut, skipped;
     double ms;
 };

@@ -94,15 +94,16 @@ coherent_count(const int *sv, const guint8 *src, int w, int h, int x, int y)
     return n;
 }
 
-/* Marks the pixels the bilinear samples of the segment from (@x, @y) to (@x, @y) + @sign @s u
- * touch (a shifted mask's pixels above 0). */
+/* Marks the pixels the bilinear samples of the segment from (@x0, @y0) towards (@dx, @dy)
+ * (@n steps of that vector / @n) touch (a shifted mask's pixels above 0). */
 static void
-paint(const Region *k, int x, int y, int s, double sign, guint8 *band)
+paint_line(const Region *k, double x0, double y0, double dx, double dy, int n, guint8 *band)
 {
     const int w = k->in.w, h = k->in.h;
-    for (int t = 0; t <= s; t++) {
-        double px = round((x + sign * t * k->in.ux) * WEIGHT_STEPS) / WEIGHT_STEPS;
-        double py = round((y + sign * t * k->in.uy) * WEIGHT_STEPS) / WEIGHT_STEPS;
+    for (int t = 0; t <= n; t++) {
+        double f = n > 0 ? (double) t / n : 0;
+        double px = round((x0 + f * dx) * WEIGHT_STEPS) / WEIGHT_STEPS;
+        double py = round((y0 + f * dy) * WEIGHT_STEPS) / WEIGHT_STEPS;
         int ix = (int) floor(px), iy = (int) floor(py);
         int nx = px - ix > 0 ? 1 : 0, ny = py - iy > 0 ? 1 : 0;
         for (int j = iy; j <= iy + ny; j++)
@@ -110,6 +111,32 @@ paint(const Region *k, int x, int y, int s, double sign, guint8 *band)
                 if (i >= 0 && i < w && j >= 0 && j < h)
                     band[(size_t) j * w + i] = MARK;
     }
+}
+
+/* Marks what the move of a raised point matched at displacement @s sweeps over: the segment
+ * from (@x, @y) to (@x, @y) + @sign @s u (@sign +1: a reference point, -1: a photo point), and,
+ * when the golden's own parallax is known, the golden's view of the part's side below that
+ * point: from its place in the reference towards the golden's centre by the golden's parallax
+ * at its height (a part off the golden's centre shows its side there, hiding board that the
+ * photo may see). */
+static void
+paint(const Region *k, int x, int y, int s, double sign, guint8 *band)
+{
+    paint_line(k, x, y, sign * s * k->in.ux, sign * s * k->in.uy, s, band);
+    const PcbParallaxTest *t = k->t;
+    if (!(t->golden_mm > 0) || s <= 0)
+        return;
+    const double scale = t->map->scale;
+    const double rx = sign > 0 ? x : x - s * k->in.ux, ry = sign > 0 ? y : y - s * k->in.uy;
+    const double X = (k->crop.x + rx) * scale, Y = (k->crop.y + ry) * scale;
+    const PcbParallax *p = t->parallax;
+    const double per_mm = hypot(p->a * X + p->bx, p->a * Y + p->by);
+    if (!(per_mm > 0))
+        return;
+    const double height = s * scale / per_mm; /* mm */
+    const double gx = -height * t->golden_mm * (X - t->centre_x) / scale;
+    const double gy = -height * t->golden_mm * (Y - t->centre_y) / scale;
+    paint_line(k, rx, ry, gx, gy, (int) ceil(hypot(gx, gy)), band);
 }
 
 /* @out: |d zn / d u|, zn's change along the parallax direction (central differences). A

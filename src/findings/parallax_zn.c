@@ -259,6 +259,13 @@ pcb_parallax_test_new(const PcbDiffMap *map, const PcbParallax *parallax, double
     t->map = map;
     t->parallax = parallax;
     t->same_light = same_light;
+    /* the golden square to the board at a height of its focal length in reference px (the
+     * pose's assumption) sees a point h mm up h px_per_mm / f further from its centre */
+    if (parallax != NULL && parallax->valid && parallax->metric && parallax->pose_valid
+        && parallax->focal_px > 0 && px_per_mm > 0)
+        t->golden_mm = px_per_mm / parallax->focal_px;
+    t->centre_x = map->ref->width * map->scale / 2.0;
+    t->centre_y = map->ref->height * map->scale / 2.0;
     double work_px_mm = px_per_mm > 0 ? px_per_mm / map->scale : 0;
     t->sigma = work_px_mm > 0 ? ZN_SIGMA_MM * work_px_mm : ZN_SIGMA_PX / map->scale;
     double blob = MIN_BLOB_PX;
