@@ -40,6 +40,7 @@ typedef struct {
     double min_area_mm2;    /* smallest finding when the scale is known */
     double min_area_px;     /* smallest finding otherwise (reference px) */
     double min_side_px;     /* a finding's box is at least this wide and tall (working px) */
+    double bridge_px;       /* a region too small for a finding grows over gaps below this, px */
     double merge_mm;        /* fragments closer than this merge (mm; px/4 when no scale) */
     double min_unexplained; /* a finding must keep at least this share of its difference
                                after a local affine change of light is fitted (0 = off) */

@@ -112,16 +112,20 @@ by_score(gconstpointer a, gconstpointer b)
  * at least 4 shifts wide. */
 static PcbRegion *
 raw_regions(const PcbDiffMap *map, const PcbImage *low, const PcbImage *high,
-            const PcbFindingsParams *params, int *n, GError **error)
+            const PcbFindingsParams *params, double min_px, int *n, GError **error)
 {
     pcbcv_view sv = pcb_view(map->score), lv = { 0 }, hv = { 0 };
     if (low != NULL) {
         lv = pcb_view(low);
         hv = pcb_view(high);
     }
-    const PcbThresholds th
-        = { low ? &lv : NULL, high ? &hv : NULL, threshold_value(params->low_sigma, 1.0),
-            threshold_value(params->high_sigma, 1.0) };
+    const PcbThresholds th = { low ? &lv : NULL,
+                               high ? &hv : NULL,
+                               threshold_value(params->low_sigma, 1.0),
+                               threshold_value(params->high_sigma, 1.0),
+                               (int) lround(params->bridge_px),
+                               min_px / (map->scale * map->scale),
+                               (int) ceil(params->min_side_px) };
     pcbcv_view rv = pcb_view(map->ref), pv = pcb_view(map->photo), vv = pcb_view(map->valid);
     int max_shift = (int) lround(params->max_shift_px / map->scale);
     PcbBlurMap blur = pcb_blur_of(map);
@@ -308,7 +312,9 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
     int n = 0;
     if (!threshold_maps(map, board, params, &low, &high, error))
         return NULL;
-    g_autofree PcbRegion *rs = raw_regions(map, low, high, params, &n, error);
+    const double min_px
+        = px_per_mm > 0 ? params->min_area_mm2 * px_per_mm * px_per_mm : params->min_area_px;
+    g_autofree PcbRegion *rs = raw_regions(map, low, high, params, min_px, &n, error);
     if (rs == NULL)
         return NULL;
     merge_regions(rs, n,
@@ -324,14 +330,8 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
     g_autofree PcbCellColours *cells = g_new(PcbCellColours, 1);
     pcb_cell_colours(cells);
     const Judge jd = {
-        map,
-        board,
-        params,
-        px_per_mm,
-        px_per_mm > 0 ? params->min_area_mm2 * px_per_mm * px_per_mm : params->min_area_px,
-        threshold_value(params->low_sigma, 1.0),
-        ptest,
-        cells,
+        map,   board, params, px_per_mm, min_px, threshold_value(params->low_sigma, 1.0),
+        ptest, cells,
     };
     GArray *out = g_array_new(FALSE, TRUE, sizeof(PcbFinding));
     g_array_set_clear_func(out, (GDestroyNotify) pcb_finding_clear);

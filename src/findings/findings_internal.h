@@ -17,10 +17,14 @@ typedef struct {
 } PcbRawRegion;
 
 /* The hysteresis thresholds: per pixel from @low_map / @high_map (GRAY8 views, data NULL for
- * none), else @low / @high everywhere. */
+ * none), else @low / @high everywhere. A region smaller than @small_area px or thinner than
+ * @small_side px (too small for a finding) grows on over gaps up to @bridge - 1 px wide. */
 typedef struct {
     const pcbcv_view *low_map, *high_map;
     int low, high;
+    int bridge;
+    double small_area;
+    int small_side;
 } PcbThresholds;
 
 static inline int

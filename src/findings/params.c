@@ -18,6 +18,9 @@ const PcbParamSpec pcb_findings_param_specs[] = {
       "smallest finding when the scale is unknown, reference px"),
     P("min-side-px", DOUBLE, min_side_px, 4, 0, 1000,
       "a finding's box is at least this wide and tall, working px"),
+    P("bridge-px", DOUBLE, bridge_px, 2, 1, 8,
+      "a region too small or thin for a finding grows on over gaps below this, working px "
+      "(1: touching pixels only)"),
     P("merge-mm", DOUBLE, merge_mm, 1.5, 0, 100,
       "fragments closer than this merge, mm (4 reference px when the scale is unknown)"),
     P("min-unexplained", DOUBLE, min_unexplained, 0.4, 0, 1,

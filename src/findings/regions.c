@@ -61,24 +61,21 @@ take(Grown *g, const pcbcv_view *s, int x, int y)
     g->first = MIN(g->first, (long) y * s->width + x);
 }
 
-/* Grows the region of seed (@sx, @sy) over @above (cleared in it as pixels are taken). */
+/* Floods @g from the pixels on @stack over @above (cleared in it as pixels are taken), each
+ * reaching the pixels within @reach px; every pixel taken goes on @mine. */
 static void
-grow(const pcbcv_view *s, guint8 *above, int sx, int sy, GArray *stack, Grown *g)
+flood(const pcbcv_view *s, guint8 *above, int reach, GArray *stack, GArray *mine, Grown *g)
 {
     const int cols = s->width, rows = s->height;
-    g->r = (PcbRawRegion){ sx, sy, 1, 1, 0, 0, 0 };
-    g->first = (long) sy * cols + sx;
-    above[(size_t) sy * cols + sx] = 0;
-    const int seed[2] = { sx, sy };
-    g_array_set_size(stack, 0);
-    g_array_append_vals(stack, seed, 2);
     while (stack->len > 0) {
         const int px = g_array_index(stack, int, stack->len - 2);
         const int py = g_array_index(stack, int, stack->len - 1);
         g_array_set_size(stack, stack->len - 2);
         take(g, s, px, py);
-        for (int y = MAX(0, py - 1); y <= MIN(rows - 1, py + 1); y++)
-            for (int x = MAX(0, px - 1); x <= MIN(cols - 1, px + 1); x++) {
+        const int p[2] = { px, py };
+        g_array_append_vals(mine, p, 2);
+        for (int y = MAX(0, py - reach); y <= MIN(rows - 1, py + reach); y++)
+            for (int x = MAX(0, px - reach); x <= MIN(cols - 1, px + reach); x++) {
                 if (above[(size_t) y * cols + x] == 0)
                     continue;
                 above[(size_t) y * cols + x] = 0;
@@ -86,6 +83,51 @@ grow(const pcbcv_view *s, guint8 *above, int sx, int sy, GArray *stack, Grown *g
                 g_array_append_vals(stack, q, 2);
             }
     }
+}
+
+/* Whether region @r is too small or thin for a finding (@th). */
+static gboolean
+small(const PcbRawRegion *r, const PcbThresholds *th)
+{
+    return r->area < th->small_area || MIN(r->w, r->h) < th->small_side;
+}
+
+/* Grows the region of seed (@sx, @sy) over @above (cleared in it as pixels are taken): over
+ * touching pixels, then, while it is too small for a finding, over gaps of up to th->bridge - 1
+ * px too (a dark part on a dark board: a strong sliver at one edge, its other edges just above
+ * the low threshold, 2-3 px apart). */
+static void
+grow(const pcbcv_view *s, const PcbThresholds *th, guint8 *above, int sx, int sy, GArray *stack,
+     GArray *mine, Grown *g)
+{
+    g->r = (PcbRawRegion){ sx, sy, 1, 1, 0, 0, 0 };
+    g->first = (long) sy * s->width + sx;
+    above[(size_t) sy * s->width + sx] = 0;
+    const int seed[2] = { sx, sy };
+    g_array_set_size(stack, 0);
+    g_array_set_size(mine, 0);
+    g_array_append_vals(stack, seed, 2);
+    flood(s, above, 1, stack, mine, g);
+    if (th->bridge <= 1 || !small(&g->r, th))
+        return;
+    /* from every pixel again, reaching further: what it takes reaches as far */
+    const guint n = mine->len;
+    GArray *again = g_array_new(FALSE, FALSE, sizeof(int));
+    for (guint i = 0; i < n; i += 2) {
+        const int px = g_array_index(mine, int, i), py = g_array_index(mine, int, i + 1);
+        for (int y = MAX(0, py - th->bridge); y <= MIN(s->height - 1, py + th->bridge); y++)
+            for (int x = MAX(0, px - th->bridge); x <= MIN(s->width - 1, px + th->bridge); x++) {
+                if (above[(size_t) y * s->width + x] == 0)
+                    continue;
+                above[(size_t) y * s->width + x] = 0;
+                const int q[2] = { x, y };
+                g_array_append_vals(again, q, 2);
+            }
+    }
+    g_array_set_size(stack, 0);
+    g_array_append_vals(stack, again->data, again->len);
+    g_array_free(again, TRUE);
+    flood(s, above, th->bridge, stack, mine, g);
 }
 
 static int
@@ -106,6 +148,7 @@ grow_all(const pcbcv_view *s, const PcbThresholds *th, gboolean keep_pixels)
     above_mask(s, th, above);
     GArray *grown = g_array_new(FALSE, FALSE, sizeof(Grown));
     GArray *stack = g_array_new(FALSE, FALSE, sizeof(int));
+    GArray *mine = g_array_new(FALSE, FALSE, sizeof(int));
     for (int y = 0; y < s->height; y++) {
         if (!row_may_be_strong(s, th, y))
             continue;
@@ -115,11 +158,12 @@ grow_all(const pcbcv_view *s, const PcbThresholds *th, gboolean keep_pixels)
             if (v[x] < pcb_high_at(th, x, y) || above[(size_t) y * s->width + x] == 0)
                 continue;
             Grown g = { .pixels = keep_pixels ? g_array_new(FALSE, FALSE, sizeof(int)) : NULL };
-            grow(s, above, x, y, stack, &g);
+            grow(s, th, above, x, y, stack, mine, &g);
             g_array_append_val(grown, g);
         }
     }
     g_array_free(stack, TRUE);
+    g_array_free(mine, TRUE);
     g_array_sort(grown, by_first);
     return grown;
 }

@@ -299,6 +299,35 @@ test_kind_added_beside_grey_part(void)
     g_assert_cmpint(at(f, 0)->kind, ==, PCB_KIND_ADDED);
 }
 
+/* A dark part on a dark board: its bottom edge a strong sliver (12 sigma, 16 x 3 px: too thin
+ * for a finding), its other edges weak (5 sigma) and a pixel apart from it and from each
+ * other. The sliver grows over those gaps into the part's outline (20 x 20 px); with
+ * findings.bridge-px 1 (touching pixels only) nothing is found. */
+static void
+test_broken_outline_bridged(void)
+{
+    for (int bridge = 1; bridge <= 2; bridge++) {
+        Maps m;
+        maps_init(&m);
+        fill(m.photo, 40, 20, 20, 20, PART);
+        blob(m.score, 42, 37, 16, 3, 12); /* the strong bottom edge */
+        blob(m.score, 40, 20, 3, 16, 5);  /* left, a pixel above the bottom edge's row */
+        blob(m.score, 57, 20, 3, 16, 5);  /* right */
+        blob(m.score, 44, 20, 12, 2, 5);  /* top, a pixel from left and right */
+        PcbFindingsParams p;
+        regions_only(&p);
+        p.bridge_px = bridge;
+        g_autoptr(GArray) f = extract(&m, 1, NULL, &p);
+        if (bridge == 1) {
+            g_assert_cmpuint(f->len, ==, 0);
+            continue;
+        }
+        g_assert_cmpuint(f->len, ==, 1);
+        g_assert_cmpfloat(at(f, 0)->bbox.w, >=, 19);
+        g_assert_cmpfloat(at(f, 0)->bbox.h, >=, 19);
+    }
+}
+
 static void
 test_score_order(void)
 {
@@ -434,6 +463,7 @@ main(int argc, char **argv)
     g_test_add_func("/findings/close-fragments-merge", test_close_fragments_merge);
     g_test_add_func("/findings/far-fragments-stay-apart", test_far_fragments_stay_apart);
     g_test_add_func("/findings/small-or-thin-blob-dropped", test_small_blob_dropped);
+    g_test_add_func("/findings/broken-outline-bridged", test_broken_outline_bridged);
     g_test_add_func("/findings/kind-added", test_kind_added);
     g_test_add_func("/findings/kind-removed", test_kind_removed);
     g_test_add_func("/findings/kind-altered", test_kind_altered);
