@@ -41,20 +41,28 @@ project(const Cam *cam, const double p[3], double *x, double *y)
     *y = RH / 2.0 + FOCAL * q[1] / q[2];
 }
 
-/* The homography photo -> reference of the board plane, from four points. */
+/* The homography photo -> reference of the board plane, from four points; the reference point
+ * of one corner moved by @dx px (a registration that is that far off there). */
 static void
-plane_h(const Cam *cam, double h[9])
+plane_h_off(const Cam *cam, double dx, double h[9])
 {
     double src[8], dst[8];
     const double corners[4][2] = { { -900, -600 }, { 900, -600 }, { 900, 600 }, { -900, 600 } };
     for (int i = 0; i < 4; i++) {
         double p[3] = { corners[i][0], corners[i][1], 0 };
         project(cam, p, &src[2 * i], &src[2 * i + 1]);
-        dst[2 * i] = corners[i][0] + RW / 2.0;
+        dst[2 * i] = corners[i][0] + RW / 2.0 + (i == 0 ? dx : 0);
         dst[2 * i + 1] = corners[i][1] + RH / 2.0;
     }
     char msg[256];
     g_assert_cmpint(pcbcv_fit_homography(src, dst, 4, NULL, h, NULL, msg, sizeof msg), ==, 0);
+}
+
+/* The homography photo -> reference of the board plane. */
+static void
+plane_h(const Cam *cam, double h[9])
+{
+    plane_h_off(cam, 0, h);
 }
 
 static void
@@ -226,23 +234,6 @@ test_probe_square_camera(void)
     probe_grid(&cam, h, 16, one_way, &g);
     g_assert_false(pcb_reg_parallax_probed(&g, h, RW, RH, RW, RH, &params, &par));
     pcb_reg_tile_grid_free(&g);
-}
-
-/* The homography of plane_h with the reference point of one corner moved by @dx px: a
- * registration that is that far off there. */
-static void
-plane_h_off(const Cam *cam, double dx, double h[9])
-{
-    double src[8], dst[8];
-    const double corners[4][2] = { { -900, -600 }, { 900, -600 }, { 900, 600 }, { -900, 600 } };
-    for (int i = 0; i < 4; i++) {
-        double p[3] = { corners[i][0], corners[i][1], 0 };
-        project(cam, p, &src[2 * i], &src[2 * i + 1]);
-        dst[2 * i] = corners[i][0] + RW / 2.0 + (i == 0 ? dx : 0);
-        dst[2 * i + 1] = corners[i][1] + RH / 2.0;
-    }
-    char msg[256];
-    g_assert_cmpint(pcbcv_fit_homography(src, dst, 4, NULL, h, NULL, msg, sizeof msg), ==, 0);
 }
 
 /* A photo a few degrees from square: a registration residual of a pixel or two moves the
