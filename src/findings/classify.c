@@ -8,6 +8,7 @@
 
 /* The coarse colour histogram's cell of a pixel: 4 bits per channel. */
 #define COARSE_SHIFT  4
+#define COARSE_CELLS  4096
 #define MIN_MOVE      30.0 /* the bare-board tolerance (8-bit RGB distance) is at least this ... */
 #define MOVE_NOISE    4.0  /* ... or this many L noise sigmas; */
 #define MOVE_SHARE    3    /* a move counts from this fraction of it */
@@ -68,6 +69,34 @@ cell_mean(const PcbImage *img, const Ring *g, guint best, double col[3])
         col[c] = sum[c] / n;
 }
 
+/* The Lab colour of every coarse colour cell's centre. */
+typedef struct {
+    guint8 lab[COARSE_CELLS][3];
+} PcbCellColours;
+
+/* The Lab colour of every coarse cell's centre, made once. */
+static const PcbCellColours *
+cell_colours(void)
+{
+    static PcbCellColours cells;
+    static gsize done = 0;
+    if (g_once_init_enter(&done)) {
+        /* the coarse cells' centres, as one image of 64 x 64 colours */
+        guint8 centres[COARSE_CELLS][3];
+        const guint half = 1u << (COARSE_SHIFT - 1);
+        for (guint i = 0; i < COARSE_CELLS; i++) {
+            centres[i][0] = (guint8) (((i >> 8) & 15u) << COARSE_SHIFT | half);
+            centres[i][1] = (guint8) (((i >> 4) & 15u) << COARSE_SHIFT | half);
+            centres[i][2] = (guint8) ((i & 15u) << COARSE_SHIFT | half);
+        }
+        pcbcv_view cv = { 64, 64, 3, 3 * 64, &centres[0][0] };
+        pcbcv_view lv = { 64, 64, 3, 3 * 64, &cells.lab[0][0] };
+        pcb_rgb_to_lab(&cv, &lv);
+        g_once_init_leave(&done, 1);
+    }
+    return &cells;
+}
+
 static inline gboolean
 is_grey(const PcbCellColours *cells, guint i)
 {
@@ -94,7 +123,7 @@ board_colour(const PcbImage *img, const PcbCellColours *cells, int x0, int y0, i
                      MAX(0, y0 - pad),
                      MIN(img->width, x1 + pad),
                      MIN(img->height, y1 + pad) };
-    g_autofree guint *hist = g_new0(guint, PCB_COARSE_CELLS);
+    g_autofree guint *hist = g_new0(guint, COARSE_CELLS);
     for (int y = g.ry0; y < g.ry1; y++) {
         const guint8 *row = pcb_image_row(img, y);
         for (int x = g.rx0; x < g.rx1; x++)
@@ -102,13 +131,13 @@ board_colour(const PcbImage *img, const PcbCellColours *cells, int x0, int y0, i
                 hist[coarse(row + 3 * x)]++;
     }
     guint best = 0, tinted = 0;
-    for (guint i = 1; i < PCB_COARSE_CELLS; i++)
+    for (guint i = 1; i < COARSE_CELLS; i++)
         if (hist[i] > hist[best])
             best = i;
     if (hist[best] == 0)
         return FALSE;
     if (cells != NULL && is_grey(cells, best)) {
-        for (guint i = 0; i < PCB_COARSE_CELLS; i++)
+        for (guint i = 0; i < COARSE_CELLS; i++)
             if (!is_grey(cells, i) && hist[i] > hist[tinted])
                 tinted = i;
         if (!is_grey(cells, tinted) && hist[tinted] >= TINT_SHARE * hist[best])
@@ -147,8 +176,9 @@ region_box(const PcbDiffMap *map, const PcbRegion *r, int *x0, int *y0, int *x1,
  * side, keeps a part whose colour is near the board's (a small or blurred part, a trace
  * under it) from reading as no change of part at all. */
 PcbKind
-pcb_classify(const PcbDiffMap *map, const PcbCellColours *cells, const PcbRegion *r, guint8 low)
+pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
 {
+    const PcbCellColours *cells = cell_colours();
     int x0, y0, x1, y1, pad;
     double br[3], bp[3];
     if (!region_box(map, r, &x0, &y0, &x1, &y1, &pad)
@@ -211,22 +241,6 @@ is_bare(const guint8 *p, const double board[3])
     double da = p[1] - LAB_ZERO - k * ba, db = p[2] - LAB_ZERO - k * bb;
     double tol = CHROMA_TOL + CHROMA_SHARE * sqrt(ba * ba + bb * bb);
     return da * da + db * db < tol * tol;
-}
-
-void
-pcb_cell_colours(PcbCellColours *cells)
-{
-    /* the coarse cells' centres, as one image of 64 x 64 colours */
-    guint8 centres[PCB_COARSE_CELLS][3];
-    const guint half = 1u << (COARSE_SHIFT - 1);
-    for (guint i = 0; i < PCB_COARSE_CELLS; i++) {
-        centres[i][0] = (guint8) (((i >> 8) & 15u) << COARSE_SHIFT | half);
-        centres[i][1] = (guint8) (((i >> 4) & 15u) << COARSE_SHIFT | half);
-        centres[i][2] = (guint8) ((i & 15u) << COARSE_SHIFT | half);
-    }
-    pcbcv_view cv = { 64, 64, 3, 3 * 64, &centres[0][0] };
-    pcbcv_view lv = { 64, 64, 3, 3 * 64, &cells->lab[0][0] };
-    pcb_rgb_to_lab(&cv, &lv);
 }
 
 double

@@ -186,7 +186,6 @@ typedef struct {
     double px_per_mm, min_px;
     guint8 low;
     PcbParallaxTest *parallax; /* NULL: a flat scene */
-    const PcbCellColours *cells;
 } Judge;
 
 /* TRUE when region @r is too small or thin for a finding (an edge that moved by a pixel or
@@ -288,7 +287,7 @@ finding_of(const Judge *jd, PcbRegion *r, PcbFinding *f)
     f->score = CLAMP(BASE_SCORE + STRENGTH_WEIGHT * strength + EXTENT_WEIGHT * extent
                          + MEAN_WEIGHT * MIN(1.0, mean / MEAN_FULL),
                      0, 1);
-    f->kind = pcb_classify(jd->map, jd->cells, r, jd->low);
+    f->kind = pcb_classify(jd->map, r, jd->low);
     const PcbZone *z = jd->board ? pcb_board_zone_at(jd->board, &f->bbox) : NULL;
     f->zone = z ? g_strdup(z->name) : NULL;
     return TRUE;
@@ -327,11 +326,8 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
         if (ptest == NULL)
             return NULL;
     }
-    g_autofree PcbCellColours *cells = g_new(PcbCellColours, 1);
-    pcb_cell_colours(cells);
     const Judge jd = {
-        map,   board, params, px_per_mm, min_px, threshold_value(params->low_sigma, 1.0),
-        ptest, cells,
+        map, board, params, px_per_mm, min_px, threshold_value(params->low_sigma, 1.0), ptest,
     };
     GArray *out = g_array_new(FALSE, TRUE, sizeof(PcbFinding));
     g_array_set_clear_func(out, (GDestroyNotify) pcb_finding_clear);

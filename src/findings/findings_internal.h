@@ -80,21 +80,10 @@ typedef struct {
 /* The map's blur matching (classify.c). */
 PcbBlurMap pcb_blur_of(const PcbDiffMap *map);
 
-#define PCB_COARSE_CELLS 4096 /* the coarse colour histogram's cells: 4 bits per channel */
-
-/* The Lab colour of every coarse colour cell's centre. */
-typedef struct {
-    guint8 lab[PCB_COARSE_CELLS][3];
-} PcbCellColours;
-
-/* Fills @cells (classify.c). */
-void pcb_cell_colours(PcbCellColours *cells);
-
 /* The kind of a region from which way its changed pixels (>= @low) moved against the bare
- * board around them; with @cells, the bare board is tinted rather than grey where both take
- * much of the ring (classify.c). */
-PcbKind pcb_classify(const PcbDiffMap *map, const PcbCellColours *cells, const PcbRegion *r,
-                     guint8 low);
+ * board around them, the bare board tinted rather than grey where both take much of the ring
+ * (classify.c). */
+PcbKind pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low);
 
 /* The share of a region's changed pixels (>= @low) that are bare board in one image and not in
  * the other: a part put on or taken off the board, not a surface lit otherwise; or the largest

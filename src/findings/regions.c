@@ -61,12 +61,25 @@ take(Grown *g, const pcbcv_view *s, int x, int y)
     g->first = MIN(g->first, (long) y * s->width + x);
 }
 
+/* Pushes onto @stack the pixels of @above within @reach px of (@px, @py), clearing them there. */
+static void
+push_around(const pcbcv_view *s, guint8 *above, int px, int py, int reach, GArray *stack)
+{
+    for (int y = MAX(0, py - reach); y <= MIN(s->height - 1, py + reach); y++)
+        for (int x = MAX(0, px - reach); x <= MIN(s->width - 1, px + reach); x++) {
+            if (above[(size_t) y * s->width + x] == 0)
+                continue;
+            above[(size_t) y * s->width + x] = 0;
+            const int q[2] = { x, y };
+            g_array_append_vals(stack, q, 2);
+        }
+}
+
 /* Floods @g from the pixels on @stack over @above (cleared in it as pixels are taken), each
  * reaching the pixels within @reach px; every pixel taken goes on @mine. */
 static void
 flood(const pcbcv_view *s, guint8 *above, int reach, GArray *stack, GArray *mine, Grown *g)
 {
-    const int cols = s->width, rows = s->height;
     while (stack->len > 0) {
         const int px = g_array_index(stack, int, stack->len - 2);
         const int py = g_array_index(stack, int, stack->len - 1);
@@ -74,14 +87,7 @@ flood(const pcbcv_view *s, guint8 *above, int reach, GArray *stack, GArray *mine
         take(g, s, px, py);
         const int p[2] = { px, py };
         g_array_append_vals(mine, p, 2);
-        for (int y = MAX(0, py - reach); y <= MIN(rows - 1, py + reach); y++)
-            for (int x = MAX(0, px - reach); x <= MIN(cols - 1, px + reach); x++) {
-                if (above[(size_t) y * cols + x] == 0)
-                    continue;
-                above[(size_t) y * cols + x] = 0;
-                const int q[2] = { x, y };
-                g_array_append_vals(stack, q, 2);
-            }
+        push_around(s, above, px, py, reach, stack);
     }
 }
 
@@ -112,21 +118,9 @@ grow(const pcbcv_view *s, const PcbThresholds *th, guint8 *above, int sx, int sy
         return;
     /* from every pixel again, reaching further: what it takes reaches as far */
     const guint n = mine->len;
-    GArray *again = g_array_new(FALSE, FALSE, sizeof(int));
-    for (guint i = 0; i < n; i += 2) {
-        const int px = g_array_index(mine, int, i), py = g_array_index(mine, int, i + 1);
-        for (int y = MAX(0, py - th->bridge); y <= MIN(s->height - 1, py + th->bridge); y++)
-            for (int x = MAX(0, px - th->bridge); x <= MIN(s->width - 1, px + th->bridge); x++) {
-                if (above[(size_t) y * s->width + x] == 0)
-                    continue;
-                above[(size_t) y * s->width + x] = 0;
-                const int q[2] = { x, y };
-                g_array_append_vals(again, q, 2);
-            }
-    }
-    g_array_set_size(stack, 0);
-    g_array_append_vals(stack, again->data, again->len);
-    g_array_free(again, TRUE);
+    for (guint i = 0; i < n; i += 2)
+        push_around(s, above, g_array_index(mine, int, i), g_array_index(mine, int, i + 1),
+                    th->bridge, stack);
     flood(s, above, th->bridge, stack, mine, g);
 }
 

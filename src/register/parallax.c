@@ -64,6 +64,13 @@ follows(const double m[3], double px, double py, double rx, double ry, double *a
     return follows_unit(fx / k, fy / k, rx, ry, along);
 }
 
+/* Whether tile @k of @g was measured and moved off the plane. */
+static inline gboolean
+tile_moved(const TileGrid *g, int k)
+{
+    return g->measured[k] && hypot(g->res_x[k], g->res_y[k]) >= PAR_MIN_PX;
+}
+
 /* The moved tiles: normalised positions and shifts. */
 typedef struct {
     double *x, *y;   /* reference px */
@@ -191,7 +198,7 @@ moved_tiles(const TileGrid *g, double cx, double cy, double half, Moved *mv)
     mv->good = g_new(gboolean, n);
     mv->n = 0;
     for (int k = 0; k < n; k++) {
-        if (!g->measured[k] || hypot(g->res_x[k], g->res_y[k]) < PAR_MIN_PX)
+        if (!tile_moved(g, k))
             continue;
         mv->x[mv->n] = g->tiles[k].cx;
         mv->y[mv->n] = g->tiles[k].cy;
@@ -349,7 +356,7 @@ pcb_reg_moved_tiles(const TileGrid *g)
 {
     int n = 0;
     for (int k = 0; k < g->cols * g->rows; k++)
-        n += g->measured[k] && hypot(g->res_x[k], g->res_y[k]) >= PAR_MIN_PX;
+        n += tile_moved(g, k);
     return n;
 }
 
@@ -372,7 +379,7 @@ count_field(const TileGrid *g, const PcbParallax *par, int *follow, int *against
     for (int k = 0; k < g->cols * g->rows; k++) {
         const double rx = g->res_x[k], ry = g->res_y[k];
         double ux, uy, smax, along;
-        if (!g->measured[k] || hypot(rx, ry) < PAR_MIN_PX
+        if (!tile_moved(g, k)
             || !pcb_parallax_at(par, g->tiles[k].cx, g->tiles[k].cy, &ux, &uy, &smax))
             continue;
         if (follows_unit(ux, uy, rx, ry, &along) && along <= smax) {

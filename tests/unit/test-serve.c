@@ -99,6 +99,20 @@ unit_of(JsonParser *parser, const char *json)
         0);
 }
 
+/* @unit's result is Error, it has @count inspections, and the last is named @name with an Error
+ * that contains @needle (what was not judged and why). */
+static void
+assert_not_judged(JsonObject *unit, guint count, const char *name, const char *needle)
+{
+    g_assert_cmpstr(json_object_get_string_member(unit, "OverallResult"), ==, "Error");
+    JsonArray *inspections = json_object_get_array_member(unit, "Inspections");
+    g_assert_cmpuint(json_array_get_length(inspections), ==, count);
+    JsonObject *last = json_array_get_object_element(inspections, count - 1);
+    g_assert_cmpstr(json_object_get_string_member(last, "InspectionName"), ==, name);
+    g_assert_cmpstr(json_object_get_string_member(last, "Result"), ==, "Error");
+    g_assert_nonnull(strstr(json_object_get_string_member(last, "Error"), needle));
+}
+
 static char *
 envelope(PcbInspection *insp, const GError *failure)
 {
@@ -189,14 +203,7 @@ test_cfx_no_scale_incomplete(void)
     g_autofree char *json = envelope(insp, NULL);
     g_autoptr(JsonParser) parser = json_parser_new();
     JsonObject *unit = unit_of(parser, json);
-    g_assert_cmpstr(json_object_get_string_member(unit, "OverallResult"), ==, "Error");
-    JsonArray *inspections = json_object_get_array_member(unit, "Inspections");
-    g_assert_cmpuint(json_array_get_length(inspections), ==, 2);
-    JsonObject *zone = json_array_get_object_element(inspections, 1);
-    g_assert_cmpstr(json_object_get_string_member(zone, "InspectionName"), ==,
-                    "pcbdiff.zone.SPI flash");
-    g_assert_cmpstr(json_object_get_string_member(zone, "Result"), ==, "Error");
-    g_assert_nonnull(strstr(json_object_get_string_member(zone, "Error"), "too foreshortened"));
+    assert_not_judged(unit, 2, "pcbdiff.zone.SPI flash", "too foreshortened");
 
     /* the whole board not judged (under another light): one more, named pcbdiff.board */
     insp->light_change = 6.0;
@@ -204,15 +211,8 @@ test_cfx_no_scale_incomplete(void)
     pcb_light_judge(insp, FALSE);
     g_autofree char *json3 = envelope(insp, NULL);
     g_autoptr(JsonParser) parser3 = json_parser_new();
-    JsonObject *unit3 = unit_of(parser3, json3);
-    g_assert_cmpstr(json_object_get_string_member(unit3, "OverallResult"), ==, "Error");
-    JsonArray *insps3 = json_object_get_array_member(unit3, "Inspections");
-    g_assert_cmpuint(json_array_get_length(insps3), ==, 3);
-    JsonObject *board = json_array_get_object_element(insps3, 2);
-    g_assert_cmpstr(json_object_get_string_member(board, "InspectionName"), ==, "pcbdiff.board");
-    g_assert_cmpstr(json_object_get_string_member(board, "Result"), ==, "Error");
-    g_assert_nonnull(strstr(json_object_get_string_member(board, "Error"),
-                            "the board not judged: the light differs from the golden's (6.0x"));
+    assert_not_judged(unit_of(parser3, json3), 3, "pcbdiff.board",
+                      "the board not judged: the light differs from the golden's (6.0x");
     insp->light_differs = FALSE;
     pcb_light_judge(insp, FALSE);
 
