@@ -130,7 +130,7 @@ board_colour(const PcbImage *img, const PcbCellColours *cells, int x0, int y0, i
             if (!in_box(&g, x, y))
                 hist[coarse(row + 3 * x)]++;
     }
-    guint best = 0, tinted = 0;
+    guint best = 0, tinted = 0, tinted_n = 0;
     for (guint i = 1; i < COARSE_CELLS; i++)
         if (hist[i] > hist[best])
             best = i;
@@ -138,9 +138,11 @@ board_colour(const PcbImage *img, const PcbCellColours *cells, int x0, int y0, i
         return FALSE;
     if (cells != NULL && is_grey(cells, best)) {
         for (guint i = 0; i < COARSE_CELLS; i++)
-            if (!is_grey(cells, i) && hist[i] > hist[tinted])
+            if (!is_grey(cells, i) && hist[i] > tinted_n) {
                 tinted = i;
-        if (!is_grey(cells, tinted) && hist[tinted] >= TINT_SHARE * hist[best])
+                tinted_n = hist[i];
+            }
+        if (tinted_n > 0 && tinted_n >= TINT_SHARE * hist[best])
             best = tinted;
     }
     cell_mean(img, &g, best, col);
