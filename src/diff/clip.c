@@ -14,6 +14,9 @@
 #define GLARE   255  /* clip mask: clipped near white in either image (wins when grown) */
 #define COLOUR  128  /* ... clipped in a saturated colour only */
 #define RECHECK 0x80 /* recheck: compare again if the unclipped channels differ */
+/* A pixel clipped in the photo only, where the reference is no brighter than this in any
+ * channel, is no glare (see clip_mask). */
+#define DARK_REFERENCE 128
 /* Near white: the darkest channel within 2/5 of the brightest. */
 #define GLARE_SPREAD_NUM 2
 #define GLARE_SPREAD_DEN 5
@@ -52,6 +55,16 @@ near_white(const guint8 *p)
     return (hi - lo) * GLARE_SPREAD_DEN <= hi * GLARE_SPREAD_NUM;
 }
 
+/* Whether RGB pixel @p is dark: no channel above DARK_REFERENCE. A highlight that a change of
+ * light casts on a dark surface (solder mask, a part's body) leaves it short of clipping: where
+ * the photo clips over a dark reference, something bright now stands there (a new white part
+ * under the highlight), and it is compared. */
+static inline gboolean
+dark(const guint8 *p)
+{
+    return MAX(MAX(p[0], p[1]), p[2]) <= DARK_REFERENCE;
+}
+
 /* Whether any byte of rows [@a0, @a1) of either image is clipped: most bands hold none, and a
  * vectorised scan says so. */
 static gboolean
@@ -77,6 +90,10 @@ clip_mask(const ClipJob *j, int a0, int a1, pcbcv_view *clip)
         for (int x = 0; x < j->ref->width; x++) {
             const unsigned cr = clipped_channels(r + 3 * x, j->level),
                            cp = clipped_channels(p + 3 * x, j->level);
+            if (!cr && cp && dark(r + 3 * x)) {
+                c[x] = OFF;
+                continue;
+            }
             c[x] = (cr && near_white(r + 3 * x)) || (cp && near_white(p + 3 * x)) ? GLARE
                    : cr || cp                                                     ? COLOUR
                                                                                   : OFF;

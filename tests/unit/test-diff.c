@@ -403,11 +403,14 @@ test_grown_traces_not_strokes(void)
 }
 
 /* A clipped pixel in either image is left out with everything within the reach around it
- * (its flanks take its lost tint through the camera's blur), and nothing beyond. */
+ * (its flanks take its lost tint through the camera's blur), and nothing beyond. Here the photo
+ * clips on a tin pad, bright in the reference too (glare); where the reference is dark, see
+ * clipped-part-on-dark-board-compared. */
 static void
 test_clipped_reach(void)
 {
     g_autoptr(PcbImage) ref = reference();
+    paint(ref, 146, 96, 9, 9, 200, 190, 160); /* a tin pad */
     g_autoptr(PcbImage) photo = pcb_image_copy(ref, NULL);
     paint(photo, 150, 100, 1, 1, 255, 254, 240); /* one clipped pixel, in the photo */
     g_autoptr(PcbImage) valid = pcb_image_new(W, H, PCB_FORMAT_GRAY8, NULL);
@@ -420,6 +423,23 @@ test_clipped_reach(void)
             gboolean near = abs(x - 150) <= 3 && abs(y - 100) <= 3;
             g_assert_cmpint(pcb_image_row(valid, y)[x], ==, near ? 0 : 255);
         }
+}
+
+/* A white part put on dark board, photographed brighter: it clips (255) where the reference
+ * shows dark solder mask. A highlight on a surface that dark leaves it short of clipping, so
+ * the clipped pixels are no glare: the part is compared, and found (left out as glare before,
+ * with everything within reach of it, nothing was found). */
+static void
+test_clipped_part_on_dark_board(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    g_autoptr(PcbImage) photo = relit(ref, 1.1, 0.0, 2.0);
+    paint(photo, 150, 100, 10, 18, 255, 255, 255);
+    g_autoptr(GArray) f = findings(ref, photo, NULL, NULL);
+    g_assert_cmpuint(f->len, ==, 1);
+    const PcbFinding *x = &g_array_index(f, PcbFinding, 0);
+    g_assert_cmpfloat(fabs(x->bbox.x + x->bbox.w / 2 - 155), <, 4);
+    g_assert_cmpfloat(fabs(x->bbox.y + x->bbox.h / 2 - 109), <, 4);
 }
 
 /* A bright red sticker whose red channel is clipped (255) still shows what it is in its green
@@ -669,6 +689,7 @@ main(int argc, char **argv)
     g_test_add_func("/diff/thin-scratch-found", test_thin_scratch_found);
     g_test_add_func("/diff/grown-traces-are-not-strokes", test_grown_traces_not_strokes);
     g_test_add_func("/diff/clipped-pixels-left-out-within-reach", test_clipped_reach);
+    g_test_add_func("/diff/clipped-part-on-dark-board-compared", test_clipped_part_on_dark_board);
     g_test_add_func("/diff/saturated-sticker-found", test_saturated_sticker_found);
     g_test_add_func("/diff/saturated-mark-clipped-in-one-only", test_saturated_mark_clipped_in_one);
     g_test_add_func("/diff/blur-matched-marking-found", test_blur_matched);
