@@ -13,6 +13,7 @@
 #define REG_REDUCED_SIDE     1.5  /* the reduced copies: 1.5 coarse_side on their longer side */
 #define REG_FIELD_DIAG_SHARE 0.02 /* max_field_px 0: the limit is 2% of the reference diagonal */
 #define REG_COVERAGE_SAMPLES 64   /* coverage is sampled on a 64 x 64 grid of the reference */
+#define REG_NARROW_SPREAD    0.5  /* coarse inliers on fewer of the reference's 16 parts: a hint */
 
 /* Fraction of the reference whose pixels land inside the photo. */
 static double
@@ -249,6 +250,26 @@ register_aligned(const PcbImage *reference, const PcbImage *photo, PcbRegistrati
     return TRUE;
 }
 
+/* When the refinement or its gates failed (*@error) and the coarse inliers lie on under half of
+ * the reference's 16 parts (@spread, a share): why that may be, and what to do, appended to
+ * the message. A board taking a small part of the golden, or a label on a tall part outvoting a
+ * plain board, gives coarse matches on a few parts and a plane most tiles do not follow. */
+static void
+narrow_hint(GError **error, double spread)
+{
+    if (error == NULL || *error == NULL || !g_error_matches(*error, PCB_ERROR, PCB_ERROR_REGISTER)
+        || !(spread < REG_NARROW_SPREAD))
+        return;
+    GError *e = g_error_new(PCB_ERROR, PCB_ERROR_REGISTER,
+                            "%s; the coarse matches lie on %.0f of the reference's 16 parts: the "
+                            "board may take little of the golden (crop the golden to the board, "
+                            "fill the photo with it) or the matches may lie on a tall part's top "
+                            "(a label)",
+                            (*error)->message, 16 * spread);
+    g_error_free(*error);
+    *error = e;
+}
+
 static gboolean register_with(const PcbImage *reference, const PcbImage *ref_g,
                               const PcbReduced *rr_in, const PcbCoarseRef *cref,
                               const PcbImage *photo, const PcbReduced *photo_reduced,
@@ -320,8 +341,10 @@ register_with(const PcbImage *reference, const PcbImage *ref_g, const PcbReduced
     TileGrid grid;
     int measured;
     if (!pcb_reg_refine(ref_g, pho_g, &rr, &pr, params->coarse_side, params->min_tiles, h, &grid,
-                        &measured, error))
+                        &measured, error)) {
+        narrow_hint(error, c.spread);
         return FALSE;
+    }
     if (params->parallax
         && !pcb_reg_board_plane(&grid, h, reference->width, reference->height, photo->width,
                                 photo->height, params, error)) {
@@ -332,8 +355,10 @@ register_with(const PcbImage *reference, const PcbImage *ref_g, const PcbReduced
     measure(&grid, h, measured, reference, photo, params->local_field, out);
     const int moved = params->parallax ? explain_parallax(&grid, reference, photo, params, out) : 0;
     pcb_reg_tile_grid_free(&grid);
-    if (!final_gates(out, reference, params, error))
+    if (!final_gates(out, reference, params, error)) {
+        narrow_hint(error, c.spread);
         return FALSE;
+    }
     if (params->parallax && !out->parallax.seen && moved > 0) {
         const double t_probe = pcb_now_ms();
         if (!probe_parallax(ref_g, pho_g, reference, photo, params, out, error))

@@ -248,7 +248,34 @@ test_gate_params(void)
         g_assert_error(error, PCB_ERROR, PCB_ERROR_REGISTER);
         if (strstr(error->message, gates[i].needle) == NULL)
             g_error("message \"%s\" lacks \"%s\"", error->message, gates[i].needle);
+        /* the board fills the golden: its coarse matches cover it, no hint */
+        g_assert_null(strstr(error->message, "coarse matches lie on"));
     }
+}
+
+/* A board taking a small part of the golden, made to fail the tile gate: the message says the
+ * coarse matches lie on a few of the golden's parts, and what to do. */
+static void
+test_gate_hint_small_board(void)
+{
+    const int rw = 1800, rh = 1200, pw = 1700, ph = 1250;
+    double hr[9], hp[9];
+    tu_pose(hr, BW, BH, rw, rh, 0, 0.4, 0, 0, 0, 0);
+    tu_pose(hp, BW, BH, pw, ph, 12, 0.42, 0, 0, 40, -30);
+    g_autoptr(PcbImage) golden = tu_photograph(board, hr, 0, rw, rh, 90);
+    g_autoptr(PcbImage) photo = tu_photograph(board, hp, 0, pw, ph, 90);
+    PcbRegisterParams params;
+    pcb_register_params_init(&params);
+    params.min_tile_agree = 1.01;
+    PcbRegistration reg = { 0 };
+    g_autoptr(GError) error = NULL;
+    g_assert_false(pcb_register(golden, photo, &params, &reg, &error));
+    pcb_registration_clear(&reg);
+    g_assert_error(error, PCB_ERROR, PCB_ERROR_REGISTER);
+    g_assert_nonnull(strstr(error->message, "tiles agree"));
+    if (strstr(error->message, "coarse matches lie on") == NULL
+        || strstr(error->message, "crop the golden to the board") == NULL)
+        g_error("message \"%s\" lacks the hint", error->message);
 }
 
 static void
@@ -331,6 +358,7 @@ main(int argc, char **argv)
     g_test_add_func("/register/flat-board-keeps-its-tiles", test_flat_board_keeps_tiles);
     g_test_add_func("/register/partial-overlap", test_partial_overlap);
     g_test_add_func("/register/small-board-in-frame", test_small_board_in_frame);
+    g_test_add_func("/register/gate-hint-small-board", test_gate_hint_small_board);
     g_test_add_func("/register/warp-single-resampling", test_warp_single_resampling);
     g_test_add_func("/register/rejects-blank-photo", test_rejects_blank);
     g_test_add_func("/register/rejects-other-board", test_rejects_other_board);
