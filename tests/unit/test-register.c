@@ -138,19 +138,31 @@ test_partial_overlap(void)
     pcb_registration_clear(&reg);
 }
 
-/* A small board framed for a large one: the golden and the photo show it in under a tenth of
- * the view, on a plain table. The full-size level's tiles find texture on a handful of nodes
- * (fewer than its fit takes): it is measured again with half-size tiles, and the photo
- * registers. */
+/* A small board framed for a large one, into *@golden and *@photo: both show it in under a
+ * tenth of the view, on a plain table; @hr and @hp (or NULL) take the board to each. */
+static void
+small_board_pair(PcbImage **golden, PcbImage **photo, double *hr, double *hp)
+{
+    const int rw = 1800, rh = 1200, pw = 1700, ph = 1250;
+    double r[9], p[9];
+    hr = hr != NULL ? hr : r;
+    hp = hp != NULL ? hp : p;
+    tu_pose(hr, BW, BH, rw, rh, 0, 0.4, 0, 0, 0, 0);
+    tu_pose(hp, BW, BH, pw, ph, 12, 0.42, 0, 0, 40, -30);
+    *golden = tu_photograph(board, hr, 0, rw, rh, 90);
+    *photo = tu_photograph(board, hp, 0, pw, ph, 90);
+}
+
+/* A small board framed for a large one (small_board_pair). The full-size level's tiles find
+ * texture on a handful of nodes (fewer than its fit takes): it is measured again with half-size
+ * tiles, and the photo registers. */
 static void
 test_small_board_in_frame(void)
 {
-    const int rw = 1800, rh = 1200, pw = 1700, ph = 1250;
     double hr[9], hp[9];
-    tu_pose(hr, BW, BH, rw, rh, 0, 0.4, 0, 0, 0, 0);
-    tu_pose(hp, BW, BH, pw, ph, 12, 0.42, 0, 0, 40, -30);
-    g_autoptr(PcbImage) golden = tu_photograph(board, hr, 0, rw, rh, 90);
-    g_autoptr(PcbImage) photo = tu_photograph(board, hp, 0, pw, ph, 90);
+    g_autoptr(PcbImage) golden = NULL;
+    g_autoptr(PcbImage) photo = NULL;
+    small_board_pair(&golden, &photo, hr, hp);
     PcbRegistration reg = { 0 };
     g_autoptr(GError) error = NULL;
     gboolean ok = pcb_register(golden, photo, NULL, &reg, &error);
@@ -253,17 +265,14 @@ test_gate_params(void)
     }
 }
 
-/* A board taking a small part of the golden, made to fail the tile gate: the message says the
- * coarse matches lie on a few of the golden's parts, and what to do. */
+/* A board taking a small part of the golden (small_board_pair), made to fail the tile gate: the
+ * message says the coarse matches lie on a few of the golden's parts, and what to do. */
 static void
 test_gate_hint_small_board(void)
 {
-    const int rw = 1800, rh = 1200, pw = 1700, ph = 1250;
-    double hr[9], hp[9];
-    tu_pose(hr, BW, BH, rw, rh, 0, 0.4, 0, 0, 0, 0);
-    tu_pose(hp, BW, BH, pw, ph, 12, 0.42, 0, 0, 40, -30);
-    g_autoptr(PcbImage) golden = tu_photograph(board, hr, 0, rw, rh, 90);
-    g_autoptr(PcbImage) photo = tu_photograph(board, hp, 0, pw, ph, 90);
+    g_autoptr(PcbImage) golden = NULL;
+    g_autoptr(PcbImage) photo = NULL;
+    small_board_pair(&golden, &photo, NULL, NULL);
     PcbRegisterParams params;
     pcb_register_params_init(&params);
     params.min_tile_agree = 1.01;
