@@ -28,6 +28,8 @@
 #define CHROMA_SHARE  0.25 /* ... plus this share of the board's own chroma */
 #define GREY_CHROMA   8.0  /* a colour of less chroma is grey (Lab units) ... */
 #define TINT_SHARE    0.5  /* ... and yields to a tinted one with this share of its pixels */
+#define OUTLINE_SIGMA 1.5  /* the changed pixels' mask is smoothed this much (px) ... */
+#define OUTLINE_EDGE  0.05 /* ... and its outline is where its gradient exceeds this */
 
 static inline guint
 coarse(const guint8 *p)
@@ -170,6 +172,64 @@ region_box(const PcbDiffMap *map, const PcbRegion *r, int *x0, int *y0, int *x1,
     return *x1 > *x0 && *y1 > *y0;
 }
 
+/* How sharply each image's lightness steps across the outline of the changed pixels of box @g:
+ * over the outline (the smoothed mask's gradient above OUTLINE_EDGE), the image's gradient
+ * along the outline's normal, weighted by the mask's gradient, into @step[0] (reference) and
+ * @step[1] (photo). A part put on the board has its outline in the photo; one taken off, in the
+ * reference; board detail a part hides or leaves (silkscreen, traces) runs across the outline
+ * and steps along it. FALSE when there is no outline. */
+static gboolean
+outline_steps(const PcbDiffMap *map, const Ring *g, guint8 low, double step[2])
+{
+    const int margin = (int) ceil(3 * OUTLINE_SIGMA) + 1;
+    const int x0 = MAX(0, g->x0 - margin), y0 = MAX(0, g->y0 - margin);
+    const int x1 = MIN(map->ref->width, g->x1 + margin);
+    const int y1 = MIN(map->ref->height, g->y1 + margin);
+    const int w = x1 - x0, h = y1 - y0;
+    if (w < 3 || h < 3)
+        return FALSE;
+    g_autofree float *mask = g_new(float, (size_t) w *h);
+    g_autofree float *smooth = g_new(float, (size_t) w *h);
+    for (int y = y0; y < y1; y++) {
+        const guint8 *s = pcb_image_row(map->score, y);
+        for (int x = x0; x < x1; x++)
+            mask[(size_t) (y - y0) * w + (x - x0)] = in_box(g, x, y) && s[x] >= low ? 1.0f : 0.0f;
+    }
+    pcbcv_fview mv = { w, h, 1, sizeof(float) * (size_t) w, mask };
+    pcbcv_fview sv = { w, h, 1, sizeof(float) * (size_t) w, smooth };
+    char msg[256] = "";
+    if (pcbcv_gaussian_f(&mv, &sv, 0, OUTLINE_SIGMA, PCBCV_BORDER_REPLICATE, msg, sizeof msg)
+        != PCBCV_OK)
+        return FALSE;
+    const PcbImage *img[2] = { map->ref, map->photo };
+    double sum[2] = { 0, 0 }, weight = 0;
+    for (int y = y0 + 1; y < y1 - 1; y++) {
+        const guint8 *v = pcb_image_row(map->valid, y);
+        for (int x = x0 + 1; x < x1 - 1; x++) {
+            const float *m = smooth + (size_t) (y - y0) * w + (x - x0);
+            const float mx = (m[1] - m[-1]) / 2, my = (m[w] - m[-w]) / 2;
+            if (!v[x] || !v[x - 1] || !v[x + 1] || hypotf(mx, my) <= OUTLINE_EDGE)
+                continue;
+            for (int k = 0; k < 2; k++) {
+                const guint8 *up = pcb_image_row(img[k], y - 1), *row = pcb_image_row(img[k], y);
+                const guint8 *down = pcb_image_row(img[k], y + 1);
+                double ix = 0, iy = 0;
+                for (int c = 0; c < 3; c++) {
+                    ix += (row[3 * (x + 1) + c] - row[3 * (x - 1) + c]) / 6.0;
+                    iy += (down[3 * x + c] - up[3 * x + c]) / 6.0;
+                }
+                sum[k] += fabs(ix * mx + iy * my);
+            }
+            weight += (double) mx * mx + (double) my * my;
+        }
+    }
+    if (weight <= 0)
+        return FALSE;
+    step[0] = sum[0] / weight;
+    step[1] = sum[1] / weight;
+    return TRUE;
+}
+
 /* Kind from which way the changed pixels moved against the bare board around them: nearer
  * the board colour in the reference than in the photo, a part now stands there (added); the
  * other way round, a part is gone (removed; the pads it leaves may look new); neither way
@@ -209,6 +269,13 @@ pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
      * (its pads may stay and look new) */
     if (to_part >= MIN_SHARE * n && to_part >= ARRIVALS * to_bare)
         return PCB_KIND_ADDED;
+    /* a part taken off leaves its outline in the reference: where the photo steps more sharply
+     * across the changed pixels' outline, a part was put over board detail (a black part on a
+     * black board hides white silkscreen) */
+    const Ring g = { x0, y0, x1, y1, x0, y0, x1, y1 };
+    double step[2];
+    if (to_bare >= MIN_SHARE * n && outline_steps(map, &g, low, step) && step[1] > step[0])
+        return to_part >= MIN_SHARE * n ? PCB_KIND_ADDED : PCB_KIND_ALTERED;
     if (to_bare >= MIN_SHARE * n)
         return PCB_KIND_REMOVED;
     return PCB_KIND_ALTERED;

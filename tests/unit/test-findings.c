@@ -302,6 +302,35 @@ test_kind_added_beside_grey_part(void)
     }
 }
 
+/* A black part put on a black board over white silkscreen: the part hides more silkscreen (two
+ * strokes, 32 px) than its leads show (16 px), so most changed pixels move to the board's
+ * colour, as if a part had gone. But the silkscreen runs on beyond the part in both images,
+ * across the changed area's outline, and only the photo steps across that outline (the
+ * strokes cut off at the part's edge, the leads): added, where the pixel moves alone said
+ * removed. */
+static void
+test_kind_added_over_silkscreen(void)
+{
+    const guint8 black[3] = { 12, 12, 14 }, white[3] = { 220, 220, 220 },
+                 lead[3] = { 200, 200, 190 };
+    Maps m;
+    maps_init(&m);
+    for (int i = 0; i < 2; i++) {
+        PcbImage *img = i == 0 ? m.ref : m.photo;
+        fill(img, 0, 0, W, H, black);
+        fill(img, 43, 0, 2, H, white); /* two silkscreen strokes down the board */
+        fill(img, 47, 0, 2, H, white);
+    }
+    fill(m.photo, 40, 24, 12, 8, black); /* the part's body, over the strokes */
+    for (int x = 40; x < 52; x += 10)    /* four leads at its corners */
+        for (int y = 24; y < 32; y += 6)
+            fill(m.photo, x, y, 2, 2, lead);
+    blob(m.score, 40, 24, 12, 8, 15);
+    g_autoptr(GArray) f = extract(&m, 1, NULL, NULL);
+    g_assert_cmpuint(f->len, ==, 1);
+    g_assert_cmpint(at(f, 0)->kind, ==, PCB_KIND_ADDED);
+}
+
 /* A dark part on a dark board: its bottom edge a strong sliver (12 sigma, 16 x 3 px: too thin
  * for a finding), its other edges weak (5 sigma) and a pixel apart from it and from each
  * other. The sliver grows over those gaps into the part's outline (20 x 20 px); with
@@ -471,6 +500,7 @@ main(int argc, char **argv)
     g_test_add_func("/findings/kind-removed", test_kind_removed);
     g_test_add_func("/findings/kind-altered", test_kind_altered);
     g_test_add_func("/findings/kind-added-beside-grey-part", test_kind_added_beside_grey_part);
+    g_test_add_func("/findings/kind-added-over-silkscreen", test_kind_added_over_silkscreen);
     g_test_add_func("/findings/score-order-and-range", test_score_order);
     g_test_add_func("/findings/zone-name-and-sensitivity", test_zone);
     g_test_add_func("/findings/light-change-dropped", test_light_change_dropped);
