@@ -11,6 +11,7 @@
 #include "register/register_internal.h"
 
 #define REG_REDUCED_SIDE     1.5  /* the reduced copies: 1.5 coarse_side on their longer side */
+#define REG_RETRY_SIDE       2.0  /* coarse matching again at this many times the side */
 #define REG_FIELD_DIAG_SHARE 0.02 /* max_field_px 0: the limit is 2% of the reference diagonal */
 #define REG_COVERAGE_SAMPLES 64   /* coverage is sampled on a 64 x 64 grid of the reference */
 #define REG_NARROW_SPREAD    0.5  /* coarse inliers on fewer of the reference's 16 parts: a hint */
@@ -302,6 +303,50 @@ pcb_register_reduced(const PcbImage *reference, const PcbImage *photo,
     return register_with(reference, ref_g, &rr, NULL, photo, photo_reduced, params, t0, out, error);
 }
 
+/* Coarse matching again at REG_RETRY_SIDE times the side, from the full-resolution grey
+ * images, after the first attempt failed its gates (@c, and *@error says how): a small board in
+ * a large frame (a fifth of the frame's width) is some 200 px across at the usual side, too few
+ * for its features. When the images are no larger than the side there is nothing more to see,
+ * and the first error stands. TRUE with @c replaced and *@used_side set (the refinement then
+ * steps from it: the coarse estimate is that much finer) when the second attempt passes the gates;
+ * FALSE with *@error (the second attempt's, with the first's count) otherwise. */
+static gboolean
+coarse_again(const PcbImage *ref_g, const PcbImage *pho_g, const PcbRegisterParams *params,
+             Coarse *c, int *used_side, GError **error)
+{
+    const int side = (int) lround(REG_RETRY_SIDE * params->coarse_side);
+    const int larger = MAX(MAX(ref_g->width, ref_g->height), MAX(pho_g->width, pho_g->height));
+    if (larger <= params->coarse_side)
+        return FALSE;
+    PcbRegisterParams again = *params;
+    again.coarse_side = MIN(side, larger);
+    const PcbReduced rf = { ref_g, 1.0 }, pf = { pho_g, 1.0 };
+    Coarse c2;
+    memset(&c2, 0, sizeof c2);
+    GError *first = *error;
+    *error = NULL;
+    if (!pcb_reg_coarse(&rf, NULL, &pf, &again, &c2, error)) {
+        g_error_free(first);
+        return FALSE;
+    }
+    g_debug("register: coarse again at %d px: %d inliers (%d at %d px)", again.coarse_side,
+            c2.inliers, c->inliers, params->coarse_side);
+    if (!coarse_gates(&c2, params, error)) {
+        g_prefix_error(error, "at %d px: ", again.coarse_side);
+        GError *second = *error;
+        *error = NULL;
+        g_set_error(error, second->domain, second->code, "%s; at %d px: %d coarse inliers",
+                    second->message, params->coarse_side, c->inliers);
+        g_error_free(second);
+        g_error_free(first);
+        return FALSE;
+    }
+    g_error_free(first);
+    *c = c2;
+    *used_side = again.coarse_side;
+    return TRUE;
+}
+
 /* The registration of @photo against the reference (@ref_g its grey copy, @rr its reduced
  * one, @cref its coarse side or NULL), its timing from @t0. */
 static gboolean
@@ -326,8 +371,10 @@ register_with(const PcbImage *reference, const PcbImage *ref_g, const PcbReduced
     t0 = pcb_now_ms();
     Coarse c;
     memset(&c, 0, sizeof c);
-    gboolean ok
-        = pcb_reg_coarse(&rr, cref, &pr, params, &c, error) && coarse_gates(&c, params, error);
+    int coarse_side = params->coarse_side;
+    gboolean ok = pcb_reg_coarse(&rr, cref, &pr, params, &c, error);
+    if (ok && !coarse_gates(&c, params, error))
+        ok = coarse_again(ref_g, pho_g, params, &c, &coarse_side, error);
     g_debug("register: coarse %.0f ms", pcb_now_ms() - t0);
     out->coarse_matches = c.matches;
     out->coarse_inliers = c.inliers;
@@ -340,8 +387,8 @@ register_with(const PcbImage *reference, const PcbImage *ref_g, const PcbReduced
     memcpy(h, c.h, sizeof h);
     TileGrid grid;
     int measured;
-    if (!pcb_reg_refine(ref_g, pho_g, &rr, &pr, params->coarse_side, params->min_tiles, h, &grid,
-                        &measured, error)) {
+    if (!pcb_reg_refine(ref_g, pho_g, &rr, &pr, coarse_side, params->min_tiles, h, &grid, &measured,
+                        error)) {
         narrow_hint(error, c.spread);
         return FALSE;
     }

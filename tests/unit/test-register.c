@@ -182,6 +182,38 @@ test_small_board_in_frame(void)
     pcb_registration_clear(&reg);
 }
 
+/* The small board in a large frame with the coarse matching at half the default side (the
+ * board some 115 px across there) and a coarse gate of 200 inliers: 175 at 512 px, so the gate
+ * fails; matched again at twice the side (about 300 inliers) it registers, the refinement
+ * stepping from that side as at the default. Another board fails both attempts, and the message
+ * gives both counts. (The synthetic board is rich in ORB features; a real small board in a
+ * large frame, ecc83 rendered under another light, has 13 inliers at 1024 px and 59 at 2048.) */
+static void
+test_coarse_again_at_twice_the_side(void)
+{
+    g_autoptr(PcbImage) golden = NULL;
+    g_autoptr(PcbImage) photo = NULL;
+    small_board_pair(&golden, &photo, NULL, NULL);
+    PcbRegisterParams params;
+    pcb_register_params_init(&params);
+    params.coarse_side = 512;
+    params.min_inliers = 200;
+    PcbRegistration reg = { 0 };
+    g_autoptr(GError) error = NULL;
+    gboolean ok = pcb_register(golden, photo, &params, &reg, &error);
+    g_assert_no_error(error);
+    g_assert_true(ok);
+    g_assert_cmpint(reg.coarse_inliers, >=, params.min_inliers);
+    pcb_registration_clear(&reg);
+
+    g_autoptr(PcbImage) other = tu_make_board(BW, BH, 999);
+    g_assert_false(pcb_register(board, other, &params, &reg, &error));
+    g_assert_error(error, PCB_ERROR, PCB_ERROR_REGISTER);
+    g_assert_nonnull(strstr(error->message, "at 720 px"));
+    g_assert_nonnull(strstr(error->message, "at 512 px"));
+    pcb_registration_clear(&reg);
+}
+
 static void
 expect_unregistered(const PcbImage *photo, const char *needle)
 {
@@ -368,6 +400,8 @@ main(int argc, char **argv)
     g_test_add_func("/register/partial-overlap", test_partial_overlap);
     g_test_add_func("/register/small-board-in-frame", test_small_board_in_frame);
     g_test_add_func("/register/gate-hint-small-board", test_gate_hint_small_board);
+    g_test_add_func("/register/coarse-again-at-twice-the-side",
+                    test_coarse_again_at_twice_the_side);
     g_test_add_func("/register/warp-single-resampling", test_warp_single_resampling);
     g_test_add_func("/register/rejects-blank-photo", test_rejects_blank);
     g_test_add_func("/register/rejects-other-board", test_rejects_other_board);
