@@ -272,12 +272,13 @@ pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
     /* a part taken off leaves its outline in the reference: where the photo steps more sharply
      * across the changed pixels' outline, a part was put over board detail (a black part on a
      * black board hides white silkscreen) */
-    const Ring g = { x0, y0, x1, y1, x0, y0, x1, y1 };
-    double step[2];
-    if (to_bare >= MIN_SHARE * n && outline_steps(map, &g, low, step) && step[1] > step[0])
-        return to_part >= MIN_SHARE * n ? PCB_KIND_ADDED : PCB_KIND_ALTERED;
-    if (to_bare >= MIN_SHARE * n)
+    if (to_bare >= MIN_SHARE * n) {
+        const Ring g = { x0, y0, x1, y1, x0, y0, x1, y1 };
+        double step[2];
+        if (outline_steps(map, &g, low, step) && step[1] > step[0])
+            return to_part >= MIN_SHARE * n ? PCB_KIND_ADDED : PCB_KIND_ALTERED;
         return PCB_KIND_REMOVED;
+    }
     return PCB_KIND_ALTERED;
 }
 

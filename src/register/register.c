@@ -2,6 +2,7 @@
  * This file runs the stages (coarse.c, refine.c, field.c) and holds the acceptance gates.
  * Policy lives in src/register/; OpenCV is reached only through the shim. */
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 #include "pcbdiff/error.h"
 #include "pcbdiff/register.h"
@@ -251,6 +252,22 @@ register_aligned(const PcbImage *reference, const PcbImage *photo, PcbRegistrati
     return TRUE;
 }
 
+/* Appends printf-style text to *@error's message (GLib only prefixes). */
+static void append_error(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+append_error(GError **error, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    g_autofree char *tail = g_strdup_vprintf(format, args);
+    va_end(args);
+    g_autofree char *message = g_strconcat((*error)->message, tail, NULL);
+    GError *e = g_error_new_literal((*error)->domain, (*error)->code, message);
+    g_error_free(*error);
+    *error = e;
+}
+
 /* When the refinement or its gates failed (*@error) and the coarse inliers lie on under half of
  * the reference's 16 parts (@spread, a share): why that may be, and what to do, appended to
  * the message. A board taking a small part of the golden, or a label on a tall part outvoting a
@@ -261,14 +278,11 @@ narrow_hint(GError **error, double spread)
     if (error == NULL || *error == NULL || !g_error_matches(*error, PCB_ERROR, PCB_ERROR_REGISTER)
         || !(spread < REG_NARROW_SPREAD))
         return;
-    GError *e = g_error_new(PCB_ERROR, PCB_ERROR_REGISTER,
-                            "%s; the coarse matches lie on %.0f of the reference's 16 parts: the "
-                            "board may take little of the golden (crop the golden to the board, "
-                            "fill the photo with it) or the matches may lie on a tall part's top "
-                            "(a label)",
-                            (*error)->message, 16 * spread);
-    g_error_free(*error);
-    *error = e;
+    append_error(error,
+                 "; the coarse matches lie on %.0f of the reference's 16 parts: the board may "
+                 "take little of the golden (crop the golden to the board, fill the photo with "
+                 "it) or the matches may lie on a tall part's top (a label)",
+                 16 * spread);
 }
 
 static gboolean register_with(const PcbImage *reference, const PcbImage *ref_g,
@@ -325,25 +339,16 @@ coarse_again(const PcbImage *ref_g, const PcbImage *pho_g, const PcbRegisterPara
     const PcbReduced rf = { ref_g, 1.0 }, pf = { pho_g, 1.0 };
     Coarse c2;
     memset(&c2, 0, sizeof c2);
-    GError *first = *error;
-    *error = NULL;
-    if (!pcb_reg_coarse(&rf, NULL, &pf, &again, &c2, error)) {
-        g_error_free(first);
+    g_clear_error(error); /* the second attempt's error replaces the first */
+    if (!pcb_reg_coarse(&rf, NULL, &pf, &again, &c2, error))
         return FALSE;
-    }
     g_debug("register: coarse again at %d px: %d inliers (%d at %d px)", again.coarse_side,
             c2.inliers, c->inliers, params->coarse_side);
     if (!coarse_gates(&c2, params, error)) {
         g_prefix_error(error, "at %d px: ", again.coarse_side);
-        GError *second = *error;
-        *error = NULL;
-        g_set_error(error, second->domain, second->code, "%s; at %d px: %d coarse inliers",
-                    second->message, params->coarse_side, c->inliers);
-        g_error_free(second);
-        g_error_free(first);
+        append_error(error, "; at %d px: %d coarse inliers", params->coarse_side, c->inliers);
         return FALSE;
     }
-    g_error_free(first);
     *c = c2;
     *used_side = again.coarse_side;
     return TRUE;
