@@ -16,6 +16,9 @@
 #define RADIAL_GAIN          0.8  /* the model is used when it cuts the tile RMS below 0.8 x ... */
 #define RADIAL_MIN_GAIN_PX   0.05 /* ... and by more than 0.05 px */
 #define FIELD_P95            0.95 /* the field's reported size: this quantile of its magnitudes */
+#define LENS_AGREE_PX        1.0  /* a tile within 1 px of the lens model ... */
+#define LENS_AGREE_REL       0.1  /* ... plus 10% of the model's displacement there agrees */
+#define LENS_ROUNDS          2    /* tiles readmitted, the model refitted, at most this often */
 
 /* Radial lens distortion about the photo centre (one-parameter Brown model): the ideal point
  * u = c + (p - c) (1 + k |p - c|^2 / r2); the reference point q = G(u). */
@@ -159,6 +162,36 @@ radial_node_field(const TileGrid *g, const double h[9], const Radial *model, flo
         mx[k] = (float) (x - qx);
         my[k] = (float) (y - qy);
     }
+}
+
+int
+pcb_reg_lens_readmit(TileGrid *g, const double h[9], int pw, int ph)
+{
+    const int n = g->cols * g->rows;
+    int total = 0;
+    for (int round = 0; round < LENS_ROUNDS; round++) {
+        Radial model;
+        if (!radial_fit(g, h, pw, ph, &model))
+            break;
+        g_autofree float *mx = g_new0(float, n);
+        g_autofree float *my = g_new0(float, n);
+        radial_node_field(g, h, &model, mx, my);
+        int added = 0;
+        for (int k = 0; k < n; k++) {
+            if (!g->measured[k] || g->good[k] || g->raised[k])
+                continue;
+            const double ex = g->res_x[k] - mx[k], ey = g->res_y[k] - my[k];
+            if (hypot(ex, ey) <= LENS_AGREE_PX + LENS_AGREE_REL * hypot(mx[k], my[k])) {
+                g->good[k] = TRUE;
+                added++;
+            }
+        }
+        g_debug("register: lens model k %.4f: %d more tiles agree with it", model.k, added);
+        total += added;
+        if (added == 0)
+            break;
+    }
+    return total;
 }
 
 /* A field under construction on the node grid: which nodes are known. */

@@ -399,6 +399,8 @@ register_with(const PcbImage *reference, const PcbImage *ref_g, const PcbReduced
         narrow_hint(error, c.spread);
         return FALSE;
     }
+    if (params->local_field)
+        pcb_reg_lens_readmit(&grid, h, photo->width, photo->height);
     if (params->parallax
         && !pcb_reg_board_plane(&grid, h, reference->width, reference->height, photo->width,
                                 photo->height, params, error)) {

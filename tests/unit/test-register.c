@@ -98,7 +98,10 @@ test_lens_distortion(void)
 
 /* A flat board seen obliquely through a distorting lens: the residuals of the plane fit are
  * large and smooth. Nothing stands above the board, so the board-plane step keeps every tile
- * (it once dropped most of them as "raised" and the registration failed its gates). */
+ * (it once dropped most of them as "raised" and the registration failed its gates), and so does
+ * the refinement: its agreement with neighbours, judged before any lens model, dropped a fifth
+ * of them towards the corners (132 of 166 kept), where the distortion grows fastest; the lens
+ * model then readmits them. No parallax is seen on a flat board. */
 static void
 test_flat_board_keeps_tiles(void)
 {
@@ -116,7 +119,8 @@ test_flat_board_keeps_tiles(void)
         g_test_message("%d of %d tiles kept, %d explained by parallax, median error %.3f px",
                        reg.inliers, reg.tiles, reg.parallax_tiles,
                        median_error(&reg, h, 0.025, pw, ph));
-    g_assert_cmpint(reg.inliers, >=, 0.7 * reg.tiles);
+    g_assert_cmpint(reg.inliers, >=, 0.95 * reg.tiles);
+    g_assert_false(reg.parallax.seen);
     g_assert_cmpfloat(median_error(&reg, h, 0.025, pw, ph), <, 0.5);
     pcb_registration_clear(&reg);
 }
