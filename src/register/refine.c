@@ -26,7 +26,8 @@
 #define REFINE_MIN_CONTRAST   2.0   /* reference tile std below this (grey levels): too flat */
 #define REFINE_FIT_MIN_TILES  8     /* floor for a level's fit (the tuning gate is min_tiles) */
 #define REFINE_RANSAC_MIN_PX  2.0   /* robust first fit threshold: at least 2 px ... */
-#define REFINE_RANSAC_DIAG    0.006 /* ... or 0.6% of the diagonal (lens distortion: no outlier) */
+#define REFINE_RANSAC_DIAG    0.006 /* ... or 0.6% of the diagonal (lens distortion: no outlier);
+                                       a tight fit (the second attempt) takes the 2 px only */
 #define REFINE_AGREE_PX       1.0   /* a tile agrees within 1 px of its neighbours' median ... */
 #define REFINE_AGREE_REL      0.1   /* ... plus 10% of that median's length */
 #define REFINE_REACH          2     /* a tile's neighbours: the (2 * 2 + 1)^2 nodes around it */
@@ -274,10 +275,11 @@ keep_good_pairs(const TileGrid *g, double *src, double *dst, int *idx, int m)
 
 /* One refinement level: tiles of @tile px (at most @max_nodes) over @ref (level grey), photo
  * level grey @pho and H (photo level -> ref level). Refits H by least squares over the
- * consistent tiles. */
+ * consistent tiles; the robust first fit takes the tiles within REFINE_RANSAC_MIN_PX only when
+ * @tight. */
 static gboolean
 refine_level(const PcbImage *ref, const PcbImage *pho, double h[9], int tile, int max_nodes,
-             double reshift_px, TileGrid *g, int *measured, GError **error)
+             double reshift_px, gboolean tight, TileGrid *g, int *measured, GError **error)
 {
     tile_grid_init(g, ref->width, ref->height, tile * REFINE_SPACING, max_nodes);
     int n = g->cols * g->rows;
@@ -303,9 +305,9 @@ refine_level(const PcbImage *ref, const PcbImage *pho, double h[9], int tile, in
     /* robust first fit with a generous threshold (lens distortion is smooth, not outlying) */
     double hr[9];
     char msg[256] = "";
+    const double diag = tight ? 0 : REFINE_RANSAC_DIAG * hypot(ref->width, ref->height);
     pcbcv_fit_opts fo
-        = { 1, MAX(REFINE_RANSAC_MIN_PX, REFINE_RANSAC_DIAG * hypot(ref->width, ref->height)),
-            REG_MAGSAC_MAX_ITERS, REG_MAGSAC_CONFIDENCE };
+        = { 1, MAX(REFINE_RANSAC_MIN_PX, diag), REG_MAGSAC_MAX_ITERS, REG_MAGSAC_CONFIDENCE };
     if (!pcb_cv_check(pcbcv_fit_homography(src, dst, m, &fo, hr, mask, msg, sizeof msg), msg,
                       "tile homography", PCB_ERROR_REGISTER, error))
         return FALSE;
@@ -394,8 +396,8 @@ pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const double h[9], T
  * one's). */
 static void
 refine_small_board(const PcbImage *rl, const PcbImage *pl, double hl[9], const double h0[9],
-                   int min_tiles, int *tile, TileGrid *grid, int *measured, gboolean *ok,
-                   GError **error)
+                   int min_tiles, gboolean tight, int *tile, TileGrid *grid, int *measured,
+                   gboolean *ok, GError **error)
 {
     const int nodes = grid->cols * grid->rows, first = *measured;
     if (*tile / 2 < REFINE_TILE_SMALL || first > REFINE_SMALL_SHARE * nodes
@@ -410,7 +412,7 @@ refine_small_board(const PcbImage *rl, const PcbImage *pl, double hl[9], const d
     int m2 = 0;
     g_autoptr(GError) e2 = NULL;
     memcpy(h2, h0, sizeof h2);
-    gboolean ok2 = refine_level(rl, pl, h2, *tile / 2, dense, 0.0, &g2, &m2, &e2);
+    gboolean ok2 = refine_level(rl, pl, h2, *tile / 2, dense, 0.0, tight, &g2, &m2, &e2);
     if (ok2 ? *ok && m2 <= first : *ok) { /* the first stands */
         pcb_reg_tile_grid_free(&g2);
         return;
@@ -428,8 +430,8 @@ refine_small_board(const PcbImage *rl, const PcbImage *pl, double hl[9], const d
 
 gboolean
 pcb_reg_refine(const PcbImage *ref_g, const PcbImage *pho_g, const PcbReduced *rr,
-               const PcbReduced *pr, int coarse_side, int min_tiles, double h[9], TileGrid *grid,
-               int *measured, GError **error)
+               const PcbReduced *pr, int coarse_side, int min_tiles, gboolean tight, double h[9],
+               TileGrid *grid, int *measured, GError **error)
 {
     /* coarse to fine: the reduced images as an intermediate level when the coarse step to
      * full size is large, then full size */
@@ -456,9 +458,9 @@ pcb_reg_refine(const PcbImage *ref_g, const PcbImage *pho_g, const PcbReduced *r
         memcpy(h0, hl, sizeof h0);
         /* the final level always re-measures at its first estimate: sub-pixel accuracy */
         gboolean ok = refine_level(rl, pl, hl, tile, REFINE_MAX_TILES,
-                                   last ? 0.0 : REFINE_RESHIFT_MID, grid, measured, error);
+                                   last ? 0.0 : REFINE_RESHIFT_MID, tight, grid, measured, error);
         if (last)
-            refine_small_board(rl, pl, hl, h0, min_tiles, &tile, grid, measured, &ok, error);
+            refine_small_board(rl, pl, hl, h0, min_tiles, tight, &tile, grid, measured, &ok, error);
         if (!ok) {
             pcb_reg_tile_grid_free(grid);
             return FALSE;

@@ -72,12 +72,15 @@ void pcb_reg_tile_grid_free(TileGrid *g);
  * intermediate level on the reduced copies @rr / @pr when the step to full size is large,
  * then the full-resolution grey images; when the last level fails or measures fewer than
  * @min_tiles (the gate's), on a quarter of its nodes at most (a small board in the view), it is
- * measured again with half-size tiles. @grid gets the final level's tiles (free with
- * pcb_reg_tile_grid_free, also on failure it is left empty), *@measured the tiles measured
- * there. FALSE with PCB_ERROR_REGISTER when a level has too few tiles to fit. */
+ * measured again with half-size tiles. Each level's robust first fit admits tiles within
+ * 0.6% of the diagonal (lens distortion is no outlier), within 2 px when @tight (the plane most
+ * tiles follow closely, not a compromise between the board and tall parts' tops). @grid gets
+ * the final level's tiles (free with pcb_reg_tile_grid_free, also on failure it is left
+ * empty), *@measured the tiles measured there. FALSE with PCB_ERROR_REGISTER when a level has
+ * too few tiles to fit. */
 gboolean pcb_reg_refine(const PcbImage *ref_g, const PcbImage *pho_g, const PcbReduced *rr,
-                        const PcbReduced *pr, int coarse_side, int min_tiles, double h[9],
-                        TileGrid *grid, int *measured, GError **error);
+                        const PcbReduced *pr, int coarse_side, int min_tiles, gboolean tight,
+                        double h[9], TileGrid *grid, int *measured, GError **error);
 
 /* The parallax probe: small tiles (48 px) on a dense grid (they overlap), measured once
  * against @h (photo -> reference, full resolution) without a fit; measured where the phase
