@@ -351,9 +351,15 @@ refine_tight(const Levels *lv, const PcbImage *reference, const PcbImage *photo,
         g_clear_error(error);
         return TRUE;
     }
-    if (second != NULL)
-        append_error(error, "; fitted to the plane most tiles follow within 2 px: %s",
-                     second->message);
+    if (second != NULL) {
+        /* "registration inconsistent: ..." twice says it once */
+        const char *colon = strchr((*error)->message, ':'), *tail = second->message;
+        const size_t head = colon != NULL ? (size_t) (colon - (*error)->message) + 1 : 0;
+        if (head > 0 && strncmp(tail, (*error)->message, head) == 0)
+            for (tail += head; *tail == ' '; tail++)
+                ;
+        append_error(error, "; fitted to the plane most tiles follow within 2 px: %s", tail);
+    }
     return FALSE;
 }
 

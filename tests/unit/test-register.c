@@ -152,7 +152,7 @@ photograph_with_top(const PcbImage *b, const double h[9], int pw, int ph, const 
  * off the board around the top (rms 0.66 px; it passed the gates so). The refinement then runs
  * again with the tiles admitted within 2 px: the board carries the homography (under 0.3 px
  * off), the top moves off it as parallax. With the rms gate below both, the message says both
- * attempts failed. */
+ * attempts failed; with both failing the tile gate, it names the gate once. */
 static void
 test_tall_part_takes_the_board(void)
 {
@@ -188,6 +188,19 @@ test_tall_part_takes_the_board(void)
     if (strstr(error->message, "residual rms") == NULL
         || strstr(error->message, "within 2 px") == NULL)
         g_error("message \"%s\" lacks both attempts", error->message);
+    pcb_registration_clear(&reg);
+    g_clear_error(&error);
+
+    /* both fail on the tiles: the message names the gate once */
+    params.max_rms_px = 1.5;
+    params.min_tile_agree = 1.01;
+    g_assert_false(pcb_register(big, photo, &params, &reg, &error));
+    g_assert_error(error, PCB_ERROR, PCB_ERROR_REGISTER);
+    const char *first = strstr(error->message, "registration inconsistent");
+    if (first == NULL || strstr(first + 1, "registration inconsistent") != NULL
+        || strstr(error->message, "within 2 px: ") == NULL)
+        g_error("message \"%s\": the gate not named once, or the second attempt missing",
+                error->message);
     pcb_registration_clear(&reg);
 }
 
