@@ -16,9 +16,9 @@
 #define REG_FIELD_DIAG_SHARE 0.02 /* max_field_px 0: the limit is 2% of the reference diagonal */
 #define REG_COVERAGE_SAMPLES 64   /* coverage is sampled on a 64 x 64 grid of the reference */
 #define REG_NARROW_SPREAD    0.5  /* coarse inliers on fewer of the reference's 16 parts: a hint */
-#define REG_LOOSE_RMS                                                      \
-    0.5 /* kept tiles this far (rms, px) from the plane and field: the fit \
-           may lie between two surfaces (sub-pixel tiles give 0.1-0.27) */
+/* kept tiles this far (rms, px) from the plane and the field: the fit may lie between two
+ * surfaces (sub-pixel tiles give 0.1-0.27 px) */
+#define REG_LOOSE_RMS 0.5
 
 /* Fraction of the reference whose pixels land inside the photo. */
 static double
@@ -325,12 +325,6 @@ refine_and_gate(const Levels *lv, const PcbImage *reference, const PcbImage *pho
     return final_gates(out, reference, params, error);
 }
 
-static gboolean
-error_is_register(GError **error)
-{
-    return error != NULL && g_error_matches(*error, PCB_ERROR, PCB_ERROR_REGISTER);
-}
-
 /* The refinement again with a tight plane fit, after the first attempt failed (*@error says
  * how). Each level's robust fit admits tiles within 0.6% of the diagonal, so that lens
  * distortion towards the corners is no outlier; where tall parts take much of a small board
@@ -497,14 +491,15 @@ register_with(const PcbImage *reference, const PcbImage *ref_g, const PcbReduced
     double t_refine = pcb_now_ms();
     const Levels lv = { ref_g, pho_g, &rr, &pr, coarse_side };
     int moved = 0;
-    gboolean refined
-        = refine_and_gate(&lv, reference, photo, params, c.h, FALSE, out, &moved, error);
-    if (!refined && error_is_register(error))
-        refined = refine_tight(&lv, reference, photo, params, c.h, out, &moved, error);
+    GError *e1 = NULL; /* the caller's @error may be NULL: the second attempt needs the first's */
+    gboolean refined = refine_and_gate(&lv, reference, photo, params, c.h, FALSE, out, &moved, &e1);
+    if (!refined && g_error_matches(e1, PCB_ERROR, PCB_ERROR_REGISTER))
+        refined = refine_tight(&lv, reference, photo, params, c.h, out, &moved, &e1);
     else if (refined && out->rms_px > REG_LOOSE_RMS)
         tighter_if_closer(&lv, reference, photo, params, c.h, out, &moved);
     out->refine_ms = pcb_now_ms() - t_refine;
     if (!refined) {
+        g_propagate_error(error, e1);
         narrow_hint(error, c.spread);
         return FALSE;
     }
