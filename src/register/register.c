@@ -325,63 +325,52 @@ refine_and_gate(const Levels *lv, const PcbImage *reference, const PcbImage *pho
     return final_gates(out, reference, params, error);
 }
 
-/* The refinement again with a tight plane fit, after the first attempt failed (*@error says
- * how). Each level's robust fit admits tiles within 0.6% of the diagonal, so that lens
- * distortion towards the corners is no outlier; where tall parts take much of a small board
- * (a 40 mm valve on a 45 mm board), their tops are admitted too, the fit is a compromise
- * between them and the board, and neither agrees with it: 6 of 21 tiles on the held-out
- * ecc83 render. Admitted within 2 px, the board's tiles carry the fit (12 of 21), and the
- * parallax explains the tops. Only a photo that failed takes it: the figures of those that
- * pass do not change. TRUE with @out filled when it passes the gates; FALSE with the first
- * error and the second's reason appended otherwise. */
+/* The refinement again with a tight plane fit, after a first attempt (@passed or not, *@out its
+ * result, *@error its failure) that failed or fitted its kept tiles loosely (rms above
+ * REG_LOOSE_RMS). Each level's robust fit admits tiles within 0.6% of the diagonal, so that
+ * lens distortion towards the corners is no outlier; where tall parts take much of a small board
+ * (a 40 mm valve on a 45 mm board), their tops are admitted too and the fit falls between them
+ * and the board: neither agrees with it (6 of 21 tiles on the held-out ecc83 render), or it
+ * passes off the board around the top (a synthetic top over a third of a board: 4-8 px, rms
+ * 0.66 px). Admitted within 2 px, the board's tiles carry the fit (12 of 21; within 0.13 px, rms
+ * 0.18) and the parallax explains the tops. After a failure the second attempt's result
+ * replaces the first (when it fails too, its reason is appended to *@error); after a pass, only
+ * when it passes and fits its tiles closer. Returns whether @out now holds a registration that
+ * passed. */
 static gboolean
-refine_tight(const Levels *lv, const PcbImage *reference, const PcbImage *photo,
-             const PcbRegisterParams *params, const double h0[9], PcbRegistration *out, int *moved,
-             GError **error)
-{
-    g_autoptr(GError) second = NULL;
-    if (refine_and_gate(lv, reference, photo, params, h0, TRUE, out, moved, &second)) {
-        g_debug("register: passed with a tight plane fit (%s)", (*error)->message);
-        g_clear_error(error);
-        return TRUE;
-    }
-    if (second != NULL) {
-        /* "registration inconsistent: ..." twice says it once */
-        const char *colon = strchr((*error)->message, ':'), *tail = second->message;
-        const size_t head = colon != NULL ? (size_t) (colon - (*error)->message) + 1 : 0;
-        if (head > 0 && strncmp(tail, (*error)->message, head) == 0)
-            for (tail += head; *tail == ' '; tail++)
-                ;
-        append_error(error, "; fitted to the plane most tiles follow within 2 px: %s", tail);
-    }
-    return FALSE;
-}
-
-/* After a first attempt that passed with its kept tiles loosely fitted (@out->rms_px above
- * REG_LOOSE_RMS): the refinement again with the tight plane fit, taken when it passes and fits
- * its tiles closer. A tall part's top over a third of the board passes with the generous fit
- * 4-8 px off the board around it (rms 0.66 px: the plane and the field bend between the top and
- * the board); the tight fit puts it within 0.13 px (rms 0.18). */
-static void
-tighter_if_closer(const Levels *lv, const PcbImage *reference, const PcbImage *photo,
-                  const PcbRegisterParams *params, const double h0[9], PcbRegistration *out,
-                  int *moved)
+again_tight(const Levels *lv, const PcbImage *reference, const PcbImage *photo,
+            const PcbRegisterParams *params, const double h0[9], gboolean passed,
+            PcbRegistration *out, int *moved, GError **error)
 {
     PcbRegistration alt = *out;
     alt.field_dx = alt.field_dy = NULL;
     alt.field_cols = alt.field_rows = 0;
     int moved2 = 0;
-    g_autoptr(GError) e = NULL;
-    const gboolean ok = refine_and_gate(lv, reference, photo, params, h0, TRUE, &alt, &moved2, &e);
-    g_debug("register: rms %.2f px with the generous fit; with the tight one %s %.2f", out->rms_px,
-            ok ? "passes at" : e->message, alt.rms_px);
-    if (!ok || !(alt.rms_px < out->rms_px)) {
+    g_autoptr(GError) second = NULL;
+    const gboolean ok
+        = refine_and_gate(lv, reference, photo, params, h0, TRUE, &alt, &moved2, &second);
+    g_debug("register: first attempt %s (rms %.2f px); the tight fit %s (rms %.2f)",
+            passed ? "passed" : (*error)->message, out->rms_px, ok ? "passes" : second->message,
+            alt.rms_px);
+    if (passed && !(ok && alt.rms_px < out->rms_px)) {
         pcb_registration_clear(&alt);
-        return;
+        return TRUE;
     }
     pcb_registration_clear(out);
     *out = alt;
     *moved = moved2;
+    if (ok) {
+        g_clear_error(error);
+        return TRUE;
+    }
+    /* "registration inconsistent: ..." twice says it once */
+    const char *colon = strchr((*error)->message, ':'), *tail = second->message;
+    const size_t head = colon != NULL ? (size_t) (colon - (*error)->message) + 1 : 0;
+    if (head > 0 && strncmp(tail, (*error)->message, head) == 0)
+        for (tail += head; *tail == ' '; tail++)
+            ;
+    append_error(error, "; fitted to the plane most tiles follow within 2 px: %s", tail);
+    return FALSE;
 }
 
 static gboolean register_with(const PcbImage *reference, const PcbImage *ref_g,
@@ -493,10 +482,8 @@ register_with(const PcbImage *reference, const PcbImage *ref_g, const PcbReduced
     int moved = 0;
     GError *e1 = NULL; /* the caller's @error may be NULL: the second attempt needs the first's */
     gboolean refined = refine_and_gate(&lv, reference, photo, params, c.h, FALSE, out, &moved, &e1);
-    if (!refined && g_error_matches(e1, PCB_ERROR, PCB_ERROR_REGISTER))
-        refined = refine_tight(&lv, reference, photo, params, c.h, out, &moved, &e1);
-    else if (refined && out->rms_px > REG_LOOSE_RMS)
-        tighter_if_closer(&lv, reference, photo, params, c.h, out, &moved);
+    if (refined ? out->rms_px > REG_LOOSE_RMS : g_error_matches(e1, PCB_ERROR, PCB_ERROR_REGISTER))
+        refined = again_tight(&lv, reference, photo, params, c.h, refined, out, &moved, &e1);
     out->refine_ms = pcb_now_ms() - t_refine;
     if (!refined) {
         g_propagate_error(error, e1);
