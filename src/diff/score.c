@@ -8,20 +8,25 @@
 #include "diff/diff_internal.h"
 #include "diff/kernels.h"
 
-#define BAND         64     /* rows per band of the fused pass: a band's Lab stays in cache */
-#define FLAT_SIGMAS  6.0    /* a plain surface's L range within the reach, in L noise sigmas */
-#define W256         256    /* pcb_distance_row's weight 1 */
-#define DARK_L       51     /* 8-bit L (L* 20) below which two pixels' chroma counts less */
-#define SMOOTH_KSIZE 3      /* the score's smoothing: 3 x 3 ... */
-#define SMOOTH_SIGMA 0.8    /* ... Gaussian */
-#define VALID_MARGIN 2      /* the valid mask is eroded by the radius and this many px more */
-#define DIFFS        511    /* differences -255..255 ... */
-#define DIFF_ZERO    255    /* ... the bin of difference 0 */
-#define PLANES       4      /* range rows per colour row: ref max, ref min, photo max, photo min */
-#define MAD_TO_SIGMA 1.4826 /* the MAD of a normal distribution is this many sigmas */
-#define NOISE_EVERY  32     /* noise is sampled on a group of rows every this many ... */
-#define NOISE_ROWS   4      /* ... this many rows, */
-#define NOISE_STEP   2      /* ... every second column */
+#define BAND           64  /* rows per band of the fused pass: a band's Lab stays in cache */
+#define FLAT_SIGMAS    6.0 /* a plain surface's L range within the reach, in L noise sigmas */
+#define W256           256 /* pcb_distance_row's weight 1 */
+#define DARK_L         51  /* 8-bit L (L* 20) below which two pixels' chroma counts less */
+#define SMOOTH_KSIZE   3   /* the score's smoothing: 3 x 3 ... */
+#define SMOOTH_SIGMA   0.8 /* ... Gaussian */
+#define VALID_MARGIN   2   /* the valid mask is eroded by the radius and this many px more */
+#define DIFFS          511 /* differences -255..255 ... */
+#define DIFF_ZERO      255 /* ... the bin of difference 0 */
+#define PLANES         4   /* range rows per colour row: ref max, ref min, photo max, photo min */
+#define MAD_TO_SIGMA   1.4826 /* the MAD of a normal distribution is this many sigmas */
+#define NOISE_EVERY    32     /* noise is sampled on a group of rows every this many ... */
+#define NOISE_ROWS     4      /* ... this many rows, */
+#define NOISE_STEP     2      /* ... every second column */
+#define LIGHT_CELLS    8      /* the light is also judged on LIGHT_CELLS^2 cells of the image: */
+#define LIGHT_MIN_N    500    /* those with this many samples and content, weighted by it: ... */
+#define CONTENT_SHARE  0.02   /* ... at least this share of the reference's L values ... */
+#define CONTENT_SIGMAS 4.0    /* ... this many of its own noise sigmas off their median */
+#define LEVELS         256    /* byte values */
 static const double noise_floor[3] = { 1.5, 1.0, 1.0 }; /* least sigma per Lab channel */
 
 int
@@ -120,13 +125,31 @@ hist_mad_sigma(const long *hist, long n)
     return MAD_TO_SIGMA * MAX(0.0, mad - 0.5 + frac);
 }
 
+/* One light cell's samples: the L differences, each image's own (as NoiseJob's) and the
+ * reference's L values. */
+typedef struct {
+    long diff[DIFFS], own[2 * DIFFS], value[LEVELS];
+} LightCell;
+
 typedef struct {
     const pcbcv_view *ref, *pho, *v; /* v: the eroded valid mask */
     const PcbBlurMap *blur;
     long hist[3 * DIFFS];
     long own[2 * DIFFS]; /* each image's L differences between horizontal neighbours */
+    LightCell cells[LIGHT_CELLS * LIGHT_CELLS]; /* row by row */
     PcbJob job;
 } NoiseJob;
+
+static void
+cell_add(LightCell *to, const LightCell *from)
+{
+    for (int i = 0; i < DIFFS; i++)
+        to->diff[i] += from->diff[i];
+    for (int i = 0; i < 2 * DIFFS; i++)
+        to->own[i] += from->own[i];
+    for (int i = 0; i < LEVELS; i++)
+        to->value[i] += from->value[i];
+}
 
 /* Whether any sampled pixel of the rows is covered. */
 static gboolean
@@ -141,9 +164,10 @@ rows_covered(const pcbcv_view *v, PcbBox r)
     return FALSE;
 }
 
-/* Adds a group of rows' Lab differences at covered pixels to @h. */
+/* Adds a group of rows' Lab differences at covered pixels to @h and @own, and their L to
+ * @cells (the group's row of light cells). */
 static gboolean
-noise_group(NoiseJob *j, PcbBox r, PcbBuf bufs[4], long *h, long *own)
+noise_group(NoiseJob *j, PcbBox r, PcbBuf bufs[4], long *h, long *own, LightCell *cells)
 {
     GError *err = NULL;
     pcbcv_view a, b;
@@ -158,11 +182,18 @@ noise_group(NoiseJob *j, PcbBox r, PcbBuf bufs[4], long *h, long *own)
         const guint8 *pv = pcb_view_row(j->v, r.y + y);
         for (int x = 0; x + 1 < r.w; x += NOISE_STEP)
             if (pv[x]) {
+                LightCell *cell = &cells[(gint64) x * LIGHT_CELLS / r.w];
                 for (int c = 0; c < 3; c++)
                     h[c * DIFFS + q[3 * x + c] - p[3 * x + c] + DIFF_ZERO]++;
+                cell->diff[q[3 * x] - p[3 * x] + DIFF_ZERO]++;
+                cell->value[p[3 * x]]++;
                 if (pv[x + 1]) {
-                    own[p[3 * x + 3] - p[3 * x] + DIFF_ZERO]++;
-                    own[DIFFS + q[3 * x + 3] - q[3 * x] + DIFF_ZERO]++;
+                    const int dp = p[3 * x + 3] - p[3 * x] + DIFF_ZERO;
+                    const int dq = q[3 * x + 3] - q[3 * x] + DIFF_ZERO;
+                    own[dp]++;
+                    own[DIFFS + dq]++;
+                    cell->own[dp]++;
+                    cell->own[DIFFS + dq]++;
                 }
             }
     }
@@ -175,12 +206,22 @@ noise_groups(void *ctx, int begin, int end)
     NoiseJob *j = ctx;
     const int rows = j->ref->height;
     long *h = g_new0(long, 5 * DIFFS), *own = h + 3 * DIFFS;
-    PcbBuf bufs[4] = { { 0 } }; /* matched and Lab rows of both images */
+    LightCell *cells = g_new(LightCell, LIGHT_CELLS); /* a group's row of them */
+    PcbBuf bufs[4] = { { 0 } };                       /* matched and Lab rows of both images */
     for (int g = begin; g < end; g++) {
         const PcbBox r
             = { 0, NOISE_EVERY * g, j->ref->width, MIN(NOISE_ROWS, rows - NOISE_EVERY * g) };
-        if (rows_covered(j->v, r) && !noise_group(j, r, bufs, h, own))
+        if (!rows_covered(j->v, r))
+            continue;
+        memset(cells, 0, LIGHT_CELLS * sizeof *cells);
+        if (!noise_group(j, r, bufs, h, own, cells))
             break;
+        /* the group's cells: the row of its first row */
+        LightCell *to = &j->cells[(gint64) r.y * LIGHT_CELLS / rows * LIGHT_CELLS];
+        g_mutex_lock(&j->job.lock);
+        for (int i = 0; i < LIGHT_CELLS; i++)
+            cell_add(&to[i], &cells[i]);
+        g_mutex_unlock(&j->job.lock);
     }
     g_mutex_lock(&j->job.lock);
     for (int i = 0; i < 3 * DIFFS; i++)
@@ -188,25 +229,104 @@ noise_groups(void *ctx, int begin, int end)
     for (int i = 0; i < 2 * DIFFS; i++)
         j->own[i] += own[i];
     g_mutex_unlock(&j->job.lock);
+    g_free(cells);
     for (int i = 0; i < 4; i++)
         pcb_buf_clear(&bufs[i]);
     g_free(h);
 }
 
+static long
+hist_count(const long *hist, int bins)
+{
+    long n = 0;
+    for (int i = 0; i < bins; i++)
+        n += hist[i];
+    return n;
+}
+
 static double
 hist_sigma(const long *hist)
 {
-    long n = 0;
-    for (int i = 0; i < DIFFS; i++)
-        n += hist[i];
-    return hist_mad_sigma(hist, n);
+    return hist_mad_sigma(hist, hist_count(hist, DIFFS));
+}
+
+/* The L difference's sigma over the images' own noise (@d: the differences, @own: each
+ * image's neighbour differences, DIFFS bins each). */
+static double
+light_ratio(const long *d, const long *own)
+{
+    /* a neighbour difference holds a pixel's noise twice */
+    double o = hypot(hist_sigma(own), hist_sigma(own + DIFFS)) / G_SQRT2;
+    return MAX(hist_sigma(d), noise_floor[0]) / MAX(o, noise_floor[0]);
+}
+
+/* The share of the byte values in @hist (LEVELS bins) more than @reach from their median. */
+static double
+share_off_median(const long *hist, double reach)
+{
+    const long n = hist_count(hist, LEVELS);
+    long acc = 0, off = 0;
+    int med = 0;
+    for (; med < LEVELS - 1; med++) {
+        acc += hist[med];
+        if (2 * acc >= n)
+            break;
+    }
+    for (int i = 0; i < LEVELS; i++)
+        off += fabs((double) (i - med)) > reach ? hist[i] : 0;
+    return n > 0 ? (double) off / n : 0;
+}
+
+/* A cell's light ratio and its weight. */
+typedef struct {
+    double ratio, weight;
+} CellLight;
+
+static int
+cmp_cell_light(const void *a, const void *b)
+{
+    const double x = ((const CellLight *) a)->ratio, y = ((const CellLight *) b)->ratio;
+    return (x > y) - (x < y);
+}
+
+/* The light over the cells with content: the median of their ratios, each weighted by its share
+ * of content (0: no cell has any). A board may fill only part of the photo: a plain backdrop or
+ * mat around it, lit the same or too dark to show the light, can hold most of the samples and
+ * says nothing of the light on the parts. */
+static double
+cells_light(const NoiseJob *j)
+{
+    CellLight c[LIGHT_CELLS * LIGHT_CELLS];
+    int n = 0;
+    double total = 0;
+    for (int i = 0; i < LIGHT_CELLS * LIGHT_CELLS; i++) {
+        const LightCell *cell = &j->cells[i];
+        if (hist_count(cell->diff, DIFFS) < LIGHT_MIN_N)
+            continue;
+        /* a neighbour difference holds a pixel's noise twice */
+        const double own = MAX(hist_sigma(cell->own) / G_SQRT2, noise_floor[0]);
+        const double share = share_off_median(cell->value, CONTENT_SIGMAS * own);
+        if (share >= CONTENT_SHARE) {
+            c[n++] = (CellLight){ light_ratio(cell->diff, cell->own), share };
+            total += share;
+        }
+    }
+    if (n == 0)
+        return 0;
+    qsort(c, (size_t) n, sizeof *c, cmp_cell_light);
+    double acc = 0;
+    int i = 0;
+    for (; i < n - 1 && 2 * (acc + c[i].weight) < total; i++)
+        acc += c[i].weight;
+    return c[i].ratio;
 }
 
 /* Noise: robust sigma per Lab channel from an eighth of the rows (groups of 4 rows every 32:
  * one blur and conversion call per group), every second column. *@light: that L sigma over
  * what the two images' own noise explains (each image's from the differences of neighbouring
  * pixels, most of which lie on plain surfaces): about 1 when the photo differs from the golden
- * only by its noise, several when the light on the parts differs. */
+ * only by its noise, several when the light on the parts differs; over the whole image or over
+ * its cells with content (cells_light), whichever is larger. */
 static gboolean
 estimate_noise(const pcbcv_view *ref, const pcbcv_view *pho, const pcbcv_view *v,
                const PcbBlurMap *blur, double noise[3], double *light, GError **error)
@@ -217,11 +337,8 @@ estimate_noise(const pcbcv_view *ref, const pcbcv_view *pho, const pcbcv_view *v
     gboolean ok = pcb_parallel(groups, noise_groups, j, &j->job, "noise", error);
     for (int c = 0; ok && c < 3; c++)
         noise[c] = MAX(hist_sigma(&j->hist[c * DIFFS]), noise_floor[c]);
-    if (ok) {
-        /* a neighbour difference holds a pixel's noise twice */
-        double own = hypot(hist_sigma(j->own), hist_sigma(j->own + DIFFS)) / G_SQRT2;
-        *light = noise[0] / MAX(own, noise_floor[0]);
-    }
+    if (ok)
+        *light = MAX(light_ratio(j->hist, j->own), cells_light(j));
     g_free(j);
     return ok;
 }

@@ -150,6 +150,47 @@ test_light_change_measured(void)
     g_assert_cmpfloat(light_change_of(ref, shaded), >=, 3.0);
 }
 
+/* @board in the middle of a plain grey backdrop twice its size each way, with noise of
+ * @noise grey levels on the backdrop. */
+static PcbImage *
+on_backdrop(const PcbImage *board, double noise)
+{
+    PcbImage *out = pcb_image_new(2 * W, 2 * H, PCB_FORMAT_RGB8, NULL);
+    for (int y = 0; y < 2 * H; y++)
+        for (int x = 0; x < 2 * W; x++) {
+            guint8 *p = pcb_image_row(out, y) + 3 * x;
+            const gboolean in = x >= W / 2 && x < W / 2 + W && y >= H / 2 && y < H / 2 + H;
+            for (int c = 0; c < 3; c++)
+                p[c] = in ? pcb_image_row(board, y - H / 2)[3 * (x - W / 2) + c]
+                          : (guint8) CLAMP(lround(110 + noise * gauss()), 0, 255);
+        }
+    return out;
+}
+
+/* A board that fills a quarter of the frame on a plain backdrop that the light leaves as it
+ * is (lit the same, or too dark to show it): the backdrop's samples outnumber the board's, and
+ * the light is judged on the parts, not on them. */
+static void
+test_light_change_on_small_board(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    g_autoptr(PcbImage) same = relit(ref, 1.25, 0.25, 2.0);
+    g_autoptr(PcbImage) shaded = pcb_image_copy(same, NULL);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            double g = 1 + 0.35 * sin(x / 5.0) * sin(y / 7.0);
+            for (int c = 0; c < 3; c++) {
+                guint8 *p = pcb_image_row(shaded, y) + 3 * x + c;
+                *p = (guint8) CLAMP(lround(*p * g), 0, 255);
+            }
+        }
+    g_autoptr(PcbImage) big_ref = on_backdrop(ref, 2.0);
+    g_autoptr(PcbImage) big_same = on_backdrop(same, 2.0);
+    g_autoptr(PcbImage) big_shaded = on_backdrop(shaded, 2.0);
+    g_assert_cmpfloat(light_change_of(big_ref, big_same), <, 2.0);
+    g_assert_cmpfloat(light_change_of(big_ref, big_shaded), >=, 3.0);
+}
+
 static void
 test_one_pixel_shift(void)
 {
@@ -675,6 +716,7 @@ main(int argc, char **argv)
     pcb_init(2);
     g_test_add_func("/diff/lab-conversion-matches-formula", test_lab_conversion);
     g_test_add_func("/diff/light-change-measured", test_light_change_measured);
+    g_test_add_func("/diff/light-change-on-small-board", test_light_change_on_small_board);
     g_test_add_func("/diff/lighting-change-alone-gives-nothing", test_lighting_alone);
     g_test_add_func("/diff/white-board-compares-white", test_white_board);
     g_test_add_func("/diff/one-pixel-shift-gives-nothing", test_one_pixel_shift);
