@@ -218,6 +218,11 @@ pcb_regions(const pcbcv_view *score, const PcbThresholds *th, const PcbShiftTest
     for (guint k = 0; k < grown->len; k++) {
         if (keep[k])
             (*regions)[(*n)++] = g[k].r;
+        else
+            g_debug("findings: region at %d,%d %dx%d px, peak %.1f sigma: a local "
+                    "shift of the photo by up to %d px explains it",
+                    g[k].r.x, g[k].r.y, g[k].r.w, g[k].r.h, g[k].r.peak / shift->unit,
+                    shift->max_shift);
         if (g[k].pixels != NULL)
             g_array_free(g[k].pixels, TRUE);
     }
