@@ -132,21 +132,30 @@ light_change_of(const PcbImage *ref, const PcbImage *photo)
     return light;
 }
 
+/* @src with every surface shaded otherwise: a light from another side, a pattern of gains
+ * finer than the light normalisation's blocks. */
+static PcbImage *
+shaded_otherwise(const PcbImage *src)
+{
+    PcbImage *out = pcb_image_copy(src, NULL);
+    for (int y = 0; y < out->height; y++)
+        for (int x = 0; x < out->width; x++) {
+            double g = 1 + 0.35 * sin(x / 5.0) * sin(y / 7.0);
+            for (int c = 0; c < 3; c++) {
+                guint8 *p = pcb_image_row(out, y) + 3 * x + c;
+                *p = (guint8) CLAMP(lround(*p * g), 0, 255);
+            }
+        }
+    return out;
+}
+
 static void
 test_light_change_measured(void)
 {
     g_autoptr(PcbImage) ref = reference();
     g_autoptr(PcbImage) same = relit(ref, 1.25, 0.25, 2.0);
     g_assert_cmpfloat(light_change_of(ref, same), <, 2.0);
-    g_autoptr(PcbImage) shaded = pcb_image_copy(same, NULL);
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) {
-            double g = 1 + 0.35 * sin(x / 5.0) * sin(y / 7.0);
-            for (int c = 0; c < 3; c++) {
-                guint8 *p = pcb_image_row(shaded, y) + 3 * x + c;
-                *p = (guint8) CLAMP(lround(*p * g), 0, 255);
-            }
-        }
+    g_autoptr(PcbImage) shaded = shaded_otherwise(same);
     g_assert_cmpfloat(light_change_of(ref, shaded), >=, 3.0);
 }
 
@@ -175,15 +184,7 @@ test_light_change_on_small_board(void)
 {
     g_autoptr(PcbImage) ref = reference();
     g_autoptr(PcbImage) same = relit(ref, 1.25, 0.25, 2.0);
-    g_autoptr(PcbImage) shaded = pcb_image_copy(same, NULL);
-    for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++) {
-            double g = 1 + 0.35 * sin(x / 5.0) * sin(y / 7.0);
-            for (int c = 0; c < 3; c++) {
-                guint8 *p = pcb_image_row(shaded, y) + 3 * x + c;
-                *p = (guint8) CLAMP(lround(*p * g), 0, 255);
-            }
-        }
+    g_autoptr(PcbImage) shaded = shaded_otherwise(same);
     g_autoptr(PcbImage) big_ref = on_backdrop(ref, 2.0);
     g_autoptr(PcbImage) big_same = on_backdrop(same, 2.0);
     g_autoptr(PcbImage) big_shaded = on_backdrop(shaded, 2.0);
