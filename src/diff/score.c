@@ -96,31 +96,33 @@ pcb_flat_mask3(const pcbcv_view *lab, int reach, int gate, PcbBuf *scratch, pcbc
 
 /* ---- noise ---- */
 
+/* The median bin of @hist (@bins bins, @n > 0 values); *@below: the values in the bins below
+ * it. */
+static int
+median_bin(const long *hist, int bins, long n, long *below)
+{
+    long acc = 0;
+    int m = 0;
+    for (; m < bins - 1 && 2 * (acc + hist[m]) < n; m++)
+        acc += hist[m];
+    *below = acc;
+    return m;
+}
+
 /* Robust sigma (1.4826 * MAD) from a histogram of differences (DIFFS bins, -255..255). */
 static double
 hist_mad_sigma(const long *hist, long n)
 {
     if (n == 0)
         return 0;
-    long acc = 0;
-    int med = 0;
-    for (; med < DIFFS; med++) {
-        acc += hist[med];
-        if (2 * acc >= n)
-            break;
-    }
+    long acc;
+    const int med = median_bin(hist, DIFFS, n, &acc);
     long dev[DIFFS + 1] = { 0 };
     for (int i = 0; i < DIFFS; i++)
         dev[abs(i - med)] += hist[i];
-    acc = 0;
-    int mad = 0;
-    for (; mad < DIFFS + 1; mad++) {
-        acc += dev[mad];
-        if (2 * acc >= n)
-            break;
-    }
+    const int mad = median_bin(dev, DIFFS + 1, n, &acc);
     /* MAD of integer data is coarse: interpolate within the bin for a usable small sigma */
-    double below = (double) (acc - dev[mad]);
+    double below = (double) acc;
     double frac = dev[mad] > 0 ? ((double) n / 2 - below) / (double) dev[mad] : 0.5;
     return MAD_TO_SIGMA * MAX(0.0, mad - 0.5 + frac);
 }
@@ -265,16 +267,13 @@ static double
 share_off_median(const long *hist, double reach)
 {
     const long n = hist_count(hist, LEVELS);
-    long acc = 0, off = 0;
-    int med = 0;
-    for (; med < LEVELS - 1; med++) {
-        acc += hist[med];
-        if (2 * acc >= n)
-            break;
-    }
+    if (n == 0)
+        return 0;
+    long below, off = 0;
+    const int med = median_bin(hist, LEVELS, n, &below);
     for (int i = 0; i < LEVELS; i++)
         off += fabs((double) (i - med)) > reach ? hist[i] : 0;
-    return n > 0 ? (double) off / n : 0;
+    return (double) off / n;
 }
 
 /* A cell's light ratio and its weight. */
