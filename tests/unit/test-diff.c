@@ -249,6 +249,34 @@ test_sticker_on_part_top(void)
     g_assert_cmpfloat(x->bbox.h, >, 50);
 }
 
+/* A module as large as two normalisation blocks put over the board's parts and traces (an M.2
+ * SSD over the components it hides): a neutral, dark, plain surface, a change of lightness and
+ * of texture more than of colour, under a change of gain, tone and gradient. The local moments
+ * would take it for light inside it, and the local background for the level around it: it
+ * must still be one finding covering most of it. Under a light from another side (every
+ * surface shaded otherwise) it is not found: README, "Large changes under another light". */
+static void
+test_large_module_over_parts(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    g_autoptr(PcbImage) changed = pcb_image_copy(ref, NULL);
+    paint(changed, 300, 60, 120, 80, 34, 34, 37);
+    paint(changed, 320, 90, 60, 3, 200, 200, 200); /* its label's print */
+    g_autoptr(PcbImage) photo = relit(changed, 1.1, 0.1, 2.0);
+    g_autoptr(GArray) f = findings(ref, photo, NULL, NULL);
+    const PcbFinding *x = NULL; /* the largest finding over it */
+    for (guint i = 0; i < f->len; i++) {
+        const PcbFinding *y = &g_array_index(f, PcbFinding, i);
+        const gboolean over = y->bbox.x < 420 && y->bbox.x + y->bbox.w > 300 && y->bbox.y < 140
+                              && y->bbox.y + y->bbox.h > 60;
+        if (over && (x == NULL || y->bbox.w * y->bbox.h > x->bbox.w * x->bbox.h))
+            x = y;
+    }
+    g_assert_nonnull(x);
+    g_assert_cmpfloat(x->bbox.w, >, 100);
+    g_assert_cmpfloat(x->bbox.h, >, 65);
+}
+
 static void
 test_removed_part(void)
 {
@@ -724,6 +752,7 @@ main(int argc, char **argv)
     g_test_add_func("/diff/added-part-on-bare-mask", test_added_part);
     g_test_add_func("/diff/removed-part", test_removed_part);
     g_test_add_func("/diff/sticker-on-part-top-found", test_sticker_on_part_top);
+    g_test_add_func("/diff/large-module-over-parts-found", test_large_module_over_parts);
     g_test_add_func("/diff/part-near-board-colour-is-added", test_part_near_board_colour);
     g_test_add_func("/diff/dark-tint-is-no-change", test_dark_tint);
     g_test_add_func("/diff/ignore-region-suppresses", test_ignore_region);
