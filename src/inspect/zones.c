@@ -102,8 +102,9 @@ pcb_light_judge(PcbInspection *insp, gboolean judge_other_light)
     if (!insp->light_judged)
         insp->light_why = g_strdup_printf(
             "the light differs from the golden's (%.1fx the images' own noise): only parts put "
-            "on or taken off were judged, and implants in the photo's shade or beside tall parts "
-            "may be missed; photograph under the golden's light",
+            "on or taken off were judged, and implants in the photo's shade or beside tall parts, "
+            "and parts put on that are plain and as large as a module, may be missed; photograph "
+            "under the golden's light",
             insp->light_change);
 }
 
