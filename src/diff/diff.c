@@ -26,6 +26,7 @@ pcb_diff_map_clear(PcbDiffMap *map)
         pcb_image_free(map->priv->ref_owned);
         pcb_image_free(map->priv->photo_owned);
         g_free(map->priv->blur.sigma);
+        pcb_cover_map_clear(&map->priv->cover);
         g_clear_pointer(&map->priv, g_free);
     }
     map->ref = map->photo = NULL;
@@ -144,6 +145,10 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
         return FALSE;
     g_debug("difference: clipped pixels %.0f ms", pcb_now_ms() - t0);
     int block = MAX(MIN_LIGHT_BLOCK, (int) lround(params->light_block * MAX(w, h)));
+    const int bg_cell = MAX(MIN_BG_CELL, block / BG_CELLS);
+    /* before the normalisation: its contrast gain would stretch a plain surface's noise */
+    if (!pcb_cover_map(&rv, &pv, &vv, bg_cell, BG_RADIUS, &out->priv->cover, error))
+        return FALSE;
     int improved = 0;
     if (!pcb_normalise_light(&rv, &pv, &vv, block, &improved, error))
         return FALSE;
@@ -171,8 +176,8 @@ build(const PcbImage *reference, PcbImage *warped, const PcbImage *valid, const 
     /* what the smooth normalisation cannot follow (glare, tone curves over mixed blocks, dark
      * noise) lifts the score over whole areas: a finding must stand out of that background */
     t0 = pcb_now_ms();
-    gboolean ok = pcb_local_background(&sv, &vv, MAX(MIN_BG_CELL, block / BG_CELLS), BG_RADIUS,
-                                       params->background_quantile, error);
+    gboolean ok
+        = pcb_local_background(&sv, &vv, bg_cell, BG_RADIUS, params->background_quantile, error);
     g_debug("difference: local background %.0f ms", pcb_now_ms() - t0);
     return ok;
 }

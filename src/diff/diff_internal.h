@@ -48,6 +48,8 @@ void pcb_buf_clear(PcbBuf *buf);
 /* The element @n / 2 of @v (@n > 0) in sorted order, as std::nth_element finds it (@v is
  * reordered). */
 float pcb_median_select(float *v, size_t n);
+/* The element @nth (< @n) of @v in sorted order, likewise. */
+float pcb_nth_select(float *v, size_t n, size_t nth);
 
 /* The first failure of a parallel job's workers. */
 typedef struct {
@@ -80,10 +82,22 @@ typedef struct {
 } PcbBlurMap;
 
 /* PcbDiffMap's private part. */
+/* Where one image lost the other's texture (cover.c), per cell of @cell px: +1 where the photo
+ * is plain over what the reference shows textured, under the cell's lightness ratio, -1 the
+ * other way round, 0 elsewhere or where less than half the cell is covered. @window: the local
+ * background's reach in cells, for the findings (a change that fills more than half of it is
+ * its own background). */
+typedef struct {
+    int cols, rows, cell, window;
+    signed char *sign; /* cols x rows; NULL: no cells */
+    size_t plain_photo, plain_ref;
+} PcbCoverMap;
+
 struct PcbDiffPrivate {
     PcbImage *ref_owned, *photo_owned; /* the reduced copies behind ref and photo when the
                                           working size is smaller */
     PcbBlurMap blur;                   /* blur matching (sigma NULL: none) */
+    PcbCoverMap cover;                 /* where one image lost the other's texture */
 };
 
 typedef struct {
@@ -137,6 +151,13 @@ gboolean pcb_normalise_light(const pcbcv_view *reference, pcbcv_view *photo,
  * @score in place. */
 gboolean pcb_local_background(pcbcv_view *score, const pcbcv_view *valid, int cell, int radius,
                               double quantile, GError **error);
+
+/* The cover map of @photo (before the light normalisation) against @reference where @valid
+ * is set. */
+gboolean pcb_cover_map(const pcbcv_view *reference, const pcbcv_view *photo,
+                       const pcbcv_view *valid, int cell, int window, PcbCoverMap *out,
+                       GError **error);
+void pcb_cover_map_clear(PcbCoverMap *map);
 
 /* The shift-tolerant colour difference in CIELab (score.c): per channel, the distance from a
  * pixel to the range of the other image within @radius px, taken both ways and the smaller

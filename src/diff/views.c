@@ -59,9 +59,15 @@ pcb_buf_fview(PcbBuf *buf, int width, int height, int channels)
 float
 pcb_median_select(float *v, size_t n)
 {
-    /* Wirth's selection: partitions around the middle until element n / 2 is in place (a
-     * qsort with a callback per comparison took several times as long on the background grid) */
-    const long k = (long) (n / 2);
+    return pcb_nth_select(v, n, n / 2);
+}
+
+float
+pcb_nth_select(float *v, size_t n, size_t nth)
+{
+    /* Wirth's selection: partitions around element nth until it is in place (a qsort with a
+     * callback per comparison took several times as long on the background grid) */
+    const long k = (long) MIN(nth, n - 1);
     long lo = 0, hi = (long) n - 1;
     while (lo < hi) {
         const float x = v[k];

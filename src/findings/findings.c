@@ -105,6 +105,7 @@ by_score(gconstpointer a, gconstpointer b)
 #define STRENGTH_SCALE  2.0  /* the peak's excess in high thresholds that gives 1 - 1/e, */
 #define EXTENT_SCALE    4.0  /* the area in minimum areas that does, */
 #define MEAN_FULL       10.0 /* and the mean (sigmas) that counts in full */
+#define COVER_UNDER     0.5  /* a texture cover this much under other findings adds none */
 
 /* The hysteresis regions of the map, put to the shift test: edge jitter (a registration
  * residual, binarisation or etching moving an edge) that a local shift of the photo by a few
@@ -242,6 +243,28 @@ changes_material(const Judge *jd, const PcbRegion *r)
     return FALSE;
 }
 
+/* Fills @f from region @r: box, area and zone, and a confidence from how far its evidence
+ * clears the detection threshold (@strength, 0..1), its extent and its mean (@mean, 0..1). */
+static void
+describe(const Judge *jd, const PcbRegion *r, double strength, double mean, PcbKind kind,
+         PcbFinding *f)
+{
+    const double scale = jd->map->scale, area = r->area * scale * scale;
+    *f = (PcbFinding){ 0 };
+    f->bbox = (PcbRect){ r->x0 * scale, r->y0 * scale, (r->x1 - r->x0) * scale,
+                         (r->y1 - r->y0) * scale };
+    f->area_px = area;
+    f->area_mm2 = jd->px_per_mm > 0 ? area / (jd->px_per_mm * jd->px_per_mm) : -1;
+    f->peak = r->peak / PCB_DIFF_UNIT;
+    double extent = 1.0 - exp(-area / (EXTENT_SCALE * jd->min_px));
+    f->score = CLAMP(BASE_SCORE + STRENGTH_WEIGHT * strength + EXTENT_WEIGHT * extent
+                         + MEAN_WEIGHT * mean,
+                     0, 1);
+    f->kind = kind;
+    const PcbZone *z = jd->board ? pcb_board_zone_at(jd->board, &f->bbox) : NULL;
+    f->zone = z ? g_strdup(z->name) : NULL;
+}
+
 /* The finding of region @r; FALSE when it is too small or thin, when parallax explains it (a
  * part off the board plane seen from another pose; it may also be cut down to the rest), or a
  * change of light (glare, gain, tone) explains it. */
@@ -272,25 +295,45 @@ finding_of(const Judge *jd, PcbRegion *r, PcbFinding *f)
         if (too_small(jd, r))
             return FALSE;
     }
-    const double scale = jd->map->scale, area = r->area * scale * scale;
-    *f = (PcbFinding){ 0 };
-    f->bbox = (PcbRect){ r->x0 * scale, r->y0 * scale, (r->x1 - r->x0) * scale,
-                         (r->y1 - r->y0) * scale };
-    f->area_px = area;
-    f->area_mm2 = jd->px_per_mm > 0 ? area / (jd->px_per_mm * jd->px_per_mm) : -1;
-    f->peak = r->peak / PCB_DIFF_UNIT;
     double mean = r->sum / MAX(1.0, r->area) / PCB_DIFF_UNIT;
     /* confidence: how far the evidence clears the detection threshold, and its extent */
-    double strength
-        = 1.0 - exp(-(f->peak - params->low_sigma) / (STRENGTH_SCALE * params->high_sigma));
-    double extent = 1.0 - exp(-area / (EXTENT_SCALE * jd->min_px));
-    f->score = CLAMP(BASE_SCORE + STRENGTH_WEIGHT * strength + EXTENT_WEIGHT * extent
-                         + MEAN_WEIGHT * MIN(1.0, mean / MEAN_FULL),
-                     0, 1);
-    f->kind = pcb_classify(jd->map, r, jd->low);
-    const PcbZone *z = jd->board ? pcb_board_zone_at(jd->board, &f->bbox) : NULL;
-    f->zone = z ? g_strdup(z->name) : NULL;
+    double strength = 1.0
+                      - exp(-(r->peak / PCB_DIFF_UNIT - params->low_sigma)
+                            / (STRENGTH_SCALE * params->high_sigma));
+    describe(jd, r, strength, MIN(1.0, mean / MEAN_FULL), pcb_classify(jd->map, r, jd->low), f);
     return TRUE;
+}
+
+/* The findings of the texture cover map's groups that the findings in @out do not mostly hold
+ * already: a plain surface put on (added) or taken off (removed). Their strength is the share of
+ * their cells that set their own background. */
+static void
+cover_findings(const Judge *jd, GArray *out)
+{
+    g_autoptr(GArray) groups = pcb_cover_groups(jd->map);
+    const double scale = jd->map->scale;
+    for (guint i = 0; i < groups->len; i++) {
+        const PcbCoverGroup *g = &g_array_index(groups, PcbCoverGroup, i);
+        const PcbRect b = { g->r.x0 * scale, g->r.y0 * scale, (g->r.x1 - g->r.x0) * scale,
+                            (g->r.y1 - g->r.y0) * scale };
+        double under = 0;
+        for (guint k = 0; k < out->len; k++) {
+            const PcbRect *o = &g_array_index(out, PcbFinding, k).bbox;
+            const double ix = MIN(b.x + b.w, o->x + o->w) - MAX(b.x, o->x);
+            const double iy = MIN(b.y + b.h, o->y + o->h) - MAX(b.y, o->y);
+            under += ix > 0 && iy > 0 ? ix * iy : 0;
+        }
+        g_debug("findings: texture cover at %.0f,%.0f %.0fx%.0f px: %d cells plain in the %s "
+                "only, %d of them over half the background's reach, %.0f%% under findings",
+                g->r.x0, g->r.y0, g->r.x1 - g->r.x0, g->r.y1 - g->r.y0, g->cells,
+                g->sign > 0 ? "photo" : "reference", g->core, 100 * under / (b.w * b.h));
+        if (under >= COVER_UNDER * b.w * b.h)
+            continue;
+        PcbFinding f;
+        describe(jd, &g->r, (double) g->core / g->cells, 0,
+                 g->sign > 0 ? PCB_KIND_ADDED : PCB_KIND_REMOVED, &f);
+        g_array_append_val(out, f);
+    }
 }
 
 GArray *
@@ -338,6 +381,10 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
     }
     if (ptest != NULL)
         pcb_parallax_test_summary(ptest);
+    /* under another light the score's unit is that light's residue: a plain surface as large as
+     * the local background's reach can stay below it (under the golden's light it does not) */
+    if (pcb_findings_light_differs(map, params))
+        cover_findings(&jd, out);
     g_array_sort(out, by_score);
     return out;
 }

@@ -85,6 +85,18 @@ PcbBlurMap pcb_blur_of(const PcbDiffMap *map);
  * (classify.c). */
 PcbKind pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low);
 
+/* A group of the texture cover map's cells of one sign (cover.c): @r its box (working px),
+ * area (its cells') and peak score; @core how many of its cells have more than half of the
+ * local background's window in it. */
+typedef struct {
+    PcbRegion r;
+    int cells, core;
+    int sign; /* +1 plain in the photo (a cover put on), -1 plain in the reference */
+} PcbCoverGroup;
+
+/* The groups of map's cover map with a core (an array of PcbCoverGroup; empty without a map). */
+GArray *pcb_cover_groups(const PcbDiffMap *map);
+
 /* The share of a region's changed pixels (>= @low) that are bare board in one image and not in
  * the other: a part put on or taken off the board, not a surface lit otherwise; or the largest
  * such share of a @cell x @cell px cell (working px) where at least @least pixels change

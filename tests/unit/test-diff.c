@@ -251,20 +251,23 @@ test_sticker_on_part_top(void)
 
 /* A module as large as two normalisation blocks put over the board's parts and traces (an M.2
  * SSD over the components it hides): a neutral, dark, plain surface, a change of lightness and
- * of texture more than of colour, under a change of gain, tone and gradient. The local moments
- * would take it for light inside it, and the local background for the level around it: it
- * must still be one finding covering most of it. Under a light from another side (every
- * surface shaded otherwise) it is not found: README, "Large changes under another light". */
-static void
-test_large_module_over_parts(void)
+ * of texture more than of colour, under a change of gain, tone and gradient. */
+static PcbImage *
+module_over_parts(const PcbImage *ref)
 {
-    g_autoptr(PcbImage) ref = reference();
-    g_autoptr(PcbImage) changed = pcb_image_copy(ref, NULL);
+    PcbImage *changed = pcb_image_copy(ref, NULL);
     paint(changed, 300, 60, 120, 80, 34, 34, 37);
     paint(changed, 320, 90, 60, 3, 200, 200, 200); /* its label's print */
-    g_autoptr(PcbImage) photo = relit(changed, 1.1, 0.1, 2.0);
-    g_autoptr(GArray) f = findings(ref, photo, NULL, NULL);
-    const PcbFinding *x = NULL; /* the largest finding over it */
+    PcbImage *photo = relit(changed, 1.1, 0.1, 2.0);
+    pcb_image_free(changed);
+    return photo;
+}
+
+/* The largest finding over the module's place, or NULL. */
+static const PcbFinding *
+over_module(const GArray *f)
+{
+    const PcbFinding *x = NULL;
     for (guint i = 0; i < f->len; i++) {
         const PcbFinding *y = &g_array_index(f, PcbFinding, i);
         const gboolean over = y->bbox.x < 420 && y->bbox.x + y->bbox.w > 300 && y->bbox.y < 140
@@ -272,9 +275,82 @@ test_large_module_over_parts(void)
         if (over && (x == NULL || y->bbox.w * y->bbox.h > x->bbox.w * x->bbox.h))
             x = y;
     }
+    return x;
+}
+
+/* The reference with a field of small parts and traces where the module goes: a board area
+ * dense with components, as around a BMC. */
+static PcbImage *
+parts_field(void)
+{
+    PcbImage *b = reference();
+    for (int y = 62; y < 138; y += 10) {
+        paint(b, 300, y + 7, 120, 1, 45, 130, 60); /* a trace between the rows */
+        for (int x = 302 + (y / 10 % 2) * 5; x + 8 < 420; x += 12) {
+            paint(b, x, y, 3, 4, 200, 190, 160); /* a passive: pads and body */
+            paint(b, x + 3, y, 3, 4, 60, 50, 40);
+            paint(b, x + 6, y, 3, 4, 200, 190, 160);
+        }
+    }
+    return b;
+}
+
+/* The local moments would take the module for light inside it, and the local background for
+ * the level around it: it must still be one finding covering most of it. */
+static void
+test_large_module_over_parts(void)
+{
+    g_autoptr(PcbImage) ref = reference();
+    g_autoptr(PcbImage) photo = module_over_parts(ref);
+    g_autoptr(GArray) f = findings(ref, photo, NULL, NULL);
+    const PcbFinding *x = over_module(f);
     g_assert_nonnull(x);
+    g_assert_cmpint(x->kind, ==, PCB_KIND_ADDED);
     g_assert_cmpfloat(x->bbox.w, >, 100);
     g_assert_cmpfloat(x->bbox.h, >, 65);
+}
+
+/* The findings of @photo when the light is taken to differ (from 0.3 times the images' own
+ * noise) and the score's thresholds are out of reach (its unit then that light's residue, as
+ * under a lamp from another side): what only the texture cover finds. */
+static GArray *
+cover_only(const PcbImage *ref, const PcbImage *photo)
+{
+    PcbDiffMap map;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PcbImage) work = pcb_image_copy(photo, &error);
+    g_assert_true(pcb_difference(ref, work, NULL, NULL, NULL, &map, &error));
+    PcbFindingsParams p;
+    pcb_findings_params_init(&p);
+    p.light_changed = 0.3;
+    p.high_sigma = p.low_sigma = 15; /* the score's path sees nothing */
+    GArray *f = pcb_findings_extract(&map, NULL, 10.0, NULL, &p, &error);
+    g_assert_no_error(error);
+    pcb_diff_map_clear(&map);
+    return f;
+}
+
+/* Under another light, a plain module over the parts is found by the texture it hides. */
+static void
+test_large_module_by_lost_texture(void)
+{
+    g_autoptr(PcbImage) ref = parts_field();
+    g_autoptr(PcbImage) photo = module_over_parts(ref);
+    g_autoptr(GArray) f = cover_only(ref, photo);
+    const PcbFinding *x = over_module(f);
+    g_assert_nonnull(x);
+    g_assert_cmpint(x->kind, ==, PCB_KIND_ADDED);
+    g_assert_cmpfloat(x->bbox.w, >, 80);
+    g_assert_cmpfloat(x->bbox.h, >, 50);
+    /* taken off again: the golden shows the module, the photo the parts */
+    g_autoptr(GArray) back = cover_only(photo, ref);
+    x = over_module(back);
+    g_assert_nonnull(x);
+    g_assert_cmpint(x->kind, ==, PCB_KIND_REMOVED);
+    /* nothing changed, the light changed: shade scales texture, it does not wipe it out */
+    g_autoptr(PcbImage) same = relit(ref, 0.6, 0.3, 2.0);
+    g_autoptr(GArray) none = cover_only(ref, same);
+    g_assert_cmpuint(none->len, ==, 0);
 }
 
 static void
@@ -753,6 +829,7 @@ main(int argc, char **argv)
     g_test_add_func("/diff/removed-part", test_removed_part);
     g_test_add_func("/diff/sticker-on-part-top-found", test_sticker_on_part_top);
     g_test_add_func("/diff/large-module-over-parts-found", test_large_module_over_parts);
+    g_test_add_func("/diff/large-module-found-by-lost-texture", test_large_module_by_lost_texture);
     g_test_add_func("/diff/part-near-board-colour-is-added", test_part_near_board_colour);
     g_test_add_func("/diff/dark-tint-is-no-change", test_dark_tint);
     g_test_add_func("/diff/ignore-region-suppresses", test_ignore_region);
