@@ -12,11 +12,11 @@
 #include "pcbdiff/error.h"
 #include "diff/diff_internal.h"
 
-#define KEEP2 \
-    0.05 /* plain: texture energy below this share of the expected (22% of its contrast) */
-#define SNR2           25.0 /* ... where the expected is this many times the noise floor (5 sigmas) */
+#define KEEP2          0.05 /* plain: texture energy under this share of the expected ... */
+#define SNR2           25.0 /* ... where that is this many noise floors (22% of the contrast, 5 sigmas) */
 #define FLOOR_QUANTILE 0.1 /* an image's noise floor: this quantile of its cells' energies */
 #define DARK           8.0 /* grey levels added to a cell's mean before a ratio: dark noise */
+#define SAMPLE         2   /* the steps are sampled at every second pixel each way */
 
 typedef struct {
     const pcbcv_view *r, *p, *v;
@@ -25,8 +25,9 @@ typedef struct {
     guint8 *ok;                 /* per cell: at least half of it covered */
 } CellJob;
 
-/* Per cell: the mean squared grey step (right and down) and the mean grey of both images,
- * over the pixels covered with their right and lower neighbours. Grey is the channels' sum. */
+/* Per cell: the mean squared grey step (right and down) and the mean grey of both images, at
+ * every SAMPLE-th pixel each way that is covered with its right and lower neighbours. Grey is
+ * the channels' sum. */
 static void
 cell_rows(void *ctx, int begin, int end)
 {
@@ -35,19 +36,19 @@ cell_rows(void *ctx, int begin, int end)
         for (int cx = 0; cx < j->cols; cx++) {
             const int y1 = MIN(j->r->height - 1, (cy + 1) * j->cell);
             const int x1 = MIN(j->r->width - 1, (cx + 1) * j->cell);
-            double e[2] = { 0, 0 }, m[2] = { 0, 0 };
+            gint64 e[2] = { 0, 0 }, m[2] = { 0, 0 };
             long n = 0;
-            for (int y = cy * j->cell; y < y1; y++) {
+            for (int y = cy * j->cell; y < y1; y += SAMPLE) {
                 const guint8 *v = pcb_view_row(j->v, y), *vd = pcb_view_row(j->v, y + 1);
-                for (int x = cx * j->cell; x < x1; x++) {
+                for (int x = cx * j->cell; x < x1; x += SAMPLE) {
                     if (!v[x] || !v[x + 1] || !vd[x])
                         continue;
                     for (int k = 0; k < 2; k++) {
                         const pcbcv_view *im = k ? j->p : j->r;
                         const guint8 *a = pcb_view_row(im, y) + 3 * x;
                         const guint8 *b = pcb_view_row(im, y + 1) + 3 * x;
-                        const double g = a[0] + a[1] + a[2], gr = a[3] + a[4] + a[5];
-                        const double gd = b[0] + b[1] + b[2];
+                        const int g = a[0] + a[1] + a[2], gr = a[3] + a[4] + a[5];
+                        const int gd = b[0] + b[1] + b[2];
                         e[k] += (gr - g) * (gr - g) + (gd - g) * (gd - g);
                         m[k] += g;
                     }
@@ -55,10 +56,12 @@ cell_rows(void *ctx, int begin, int end)
                 }
             }
             const size_t i = (size_t) cy * j->cols + cx;
-            j->ok[i] = 2 * n >= (long) j->cell * j->cell;
+            const long area
+                = (long) ((j->cell + SAMPLE - 1) / SAMPLE) * ((j->cell + SAMPLE - 1) / SAMPLE);
+            j->ok[i] = 2 * n >= area;
             for (int k = 0; k < 2 && n > 0; k++) {
-                j->energy[k][i] = (float) (e[k] / (9.0 * n)); /* grey = sum / 3 */
-                j->mean[k][i] = (float) (m[k] / (3.0 * n));
+                j->energy[k][i] = (float) ((double) e[k] / (9.0 * n)); /* grey = sum / 3 */
+                j->mean[k][i] = (float) ((double) m[k] / (3.0 * n));
             }
         }
 }
