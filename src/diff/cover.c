@@ -111,6 +111,7 @@ pcb_cover_map(const pcbcv_view *reference, const pcbcv_view *photo, const pcbcv_
     out->cell = cell;
     out->window = window;
     out->sign = g_new0(signed char, n);
+    size_t plain_photo = 0, plain_ref = 0;
     for (size_t i = 0; i < n; i++) {
         if (!ok[i])
             continue;
@@ -120,16 +121,16 @@ pcb_cover_map(const pcbcv_view *reference, const pcbcv_view *photo, const pcbcv_
         const double in_ref = MAX(0.0, j.energy[1][i] - floor_p) / (k * k);
         if (in_photo >= SNR2 * floor_p && j.energy[1][i] <= KEEP2 * in_photo) {
             out->sign[i] = 1; /* plain in the photo: something covers what the golden showed */
-            out->plain_photo++;
+            plain_photo++;
         }
         else if (in_ref >= SNR2 * floor_r && j.energy[0][i] <= KEEP2 * in_ref) {
             out->sign[i] = -1; /* plain in the golden: a cover taken off */
-            out->plain_ref++;
+            plain_ref++;
         }
     }
     g_debug("difference: texture cover: noise floors %.1f / %.1f, of %zu cells %zu plain in the "
             "photo only, %zu in the reference only",
-            floor_r, floor_p, n, out->plain_photo, out->plain_ref);
+            floor_r, floor_p, n, plain_photo, plain_ref);
     return TRUE;
 }
 

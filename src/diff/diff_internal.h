@@ -81,7 +81,6 @@ typedef struct {
     float *sigma;
 } PcbBlurMap;
 
-/* PcbDiffMap's private part. */
 /* Where one image lost the other's texture (cover.c), per cell of @cell px: +1 where the photo
  * is plain over what the reference shows textured, under the cell's lightness ratio, -1 the
  * other way round, 0 elsewhere or where less than half the cell is covered. @window: the local
@@ -90,9 +89,9 @@ typedef struct {
 typedef struct {
     int cols, rows, cell, window;
     signed char *sign; /* cols x rows; NULL: no cells */
-    size_t plain_photo, plain_ref;
 } PcbCoverMap;
 
+/* PcbDiffMap's private part. */
 struct PcbDiffPrivate {
     PcbImage *ref_owned, *photo_owned; /* the reduced copies behind ref and photo when the
                                           working size is smaller */

@@ -311,11 +311,12 @@ static void
 cover_findings(const Judge *jd, GArray *out)
 {
     g_autoptr(GArray) groups = pcb_cover_groups(jd->map);
-    const double scale = jd->map->scale;
     for (guint i = 0; i < groups->len; i++) {
         const PcbCoverGroup *g = &g_array_index(groups, PcbCoverGroup, i);
-        const PcbRect b = { g->r.x0 * scale, g->r.y0 * scale, (g->r.x1 - g->r.x0) * scale,
-                            (g->r.y1 - g->r.y0) * scale };
+        PcbFinding f;
+        describe(jd, &g->r, (double) g->core / g->cells, 0,
+                 g->sign > 0 ? PCB_KIND_ADDED : PCB_KIND_REMOVED, &f);
+        const PcbRect b = f.bbox;
         double under = 0;
         for (guint k = 0; k < out->len; k++) {
             const PcbRect *o = &g_array_index(out, PcbFinding, k).bbox;
@@ -328,11 +329,9 @@ cover_findings(const Judge *jd, GArray *out)
                 g->r.x0, g->r.y0, g->r.x1 - g->r.x0, g->r.y1 - g->r.y0, g->cells,
                 g->sign > 0 ? "photo" : "reference", g->core, 100 * under / (b.w * b.h));
         if (under >= COVER_UNDER * b.w * b.h)
-            continue;
-        PcbFinding f;
-        describe(jd, &g->r, (double) g->core / g->cells, 0,
-                 g->sign > 0 ? PCB_KIND_ADDED : PCB_KIND_REMOVED, &f);
-        g_array_append_val(out, f);
+            pcb_finding_clear(&f);
+        else
+            g_array_append_val(out, f);
     }
 }
 

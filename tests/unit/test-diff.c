@@ -69,32 +69,20 @@ relit(const PcbImage *src, double gain, double gradient, double noise)
     return out;
 }
 
-/* The findings of @photo against @ref with the differencing's @params. */
+/* The findings of @photo against @ref: differencing with @dp and @ignore, findings with @fp
+ * and @board at @px_per_mm (0: unknown); every one optional. */
 static GArray *
-findings_with(const PcbImage *ref, const PcbImage *photo, const PcbDiffParams *params)
+extract(const PcbImage *ref, const PcbImage *photo, const PcbImage *ignore, const PcbBoard *board,
+        const PcbDiffParams *dp, const PcbFindingsParams *fp, double px_per_mm)
 {
     PcbDiffMap map;
     g_autoptr(GError) error = NULL;
     g_autoptr(PcbImage) work = pcb_image_copy(photo, &error); /* normalised in place */
     g_assert_nonnull(work);
-    g_assert_true(pcb_difference(ref, work, NULL, NULL, params, &map, &error));
-    GArray *f = pcb_findings_extract(&map, NULL, 10.0, NULL, NULL, &error);
-    g_assert_no_error(error);
-    pcb_diff_map_clear(&map);
-    return f;
-}
-
-static GArray *
-findings(const PcbImage *ref, const PcbImage *photo, const PcbImage *ignore, const PcbBoard *board)
-{
-    PcbDiffMap map;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(PcbImage) work = pcb_image_copy(photo, &error); /* normalised in place */
-    g_assert_nonnull(work);
-    g_assert_true(pcb_difference(ref, work, NULL, ignore, NULL, &map, &error));
+    g_assert_true(pcb_difference(ref, work, NULL, ignore, dp, &map, &error));
     g_assert_no_error(error);
     g_test_message("noise sigma %.2f %.2f %.2f", map.noise[0], map.noise[1], map.noise[2]);
-    GArray *f = pcb_findings_extract(&map, board, 10.0, NULL, NULL, &error);
+    GArray *f = pcb_findings_extract(&map, board, px_per_mm, NULL, fp, &error);
     g_assert_no_error(error);
     for (guint i = 0; i < f->len && g_test_verbose(); i++) {
         const PcbFinding *x = &g_array_index(f, PcbFinding, i);
@@ -103,6 +91,19 @@ findings(const PcbImage *ref, const PcbImage *photo, const PcbImage *ignore, con
     }
     pcb_diff_map_clear(&map);
     return f;
+}
+
+/* The findings of @photo against @ref with the differencing's @params. */
+static GArray *
+findings_with(const PcbImage *ref, const PcbImage *photo, const PcbDiffParams *params)
+{
+    return extract(ref, photo, NULL, NULL, params, NULL, 10.0);
+}
+
+static GArray *
+findings(const PcbImage *ref, const PcbImage *photo, const PcbImage *ignore, const PcbBoard *board)
+{
+    return extract(ref, photo, ignore, board, NULL, NULL, 10.0);
 }
 
 static void
@@ -316,18 +317,11 @@ test_large_module_over_parts(void)
 static GArray *
 cover_only(const PcbImage *ref, const PcbImage *photo)
 {
-    PcbDiffMap map;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(PcbImage) work = pcb_image_copy(photo, &error);
-    g_assert_true(pcb_difference(ref, work, NULL, NULL, NULL, &map, &error));
     PcbFindingsParams p;
     pcb_findings_params_init(&p);
     p.light_changed = 0.3;
     p.high_sigma = p.low_sigma = 15; /* the score's path sees nothing */
-    GArray *f = pcb_findings_extract(&map, NULL, 10.0, NULL, &p, &error);
-    g_assert_no_error(error);
-    pcb_diff_map_clear(&map);
-    return f;
+    return extract(ref, photo, NULL, NULL, NULL, &p, 10.0);
 }
 
 /* Under another light, a plain module over the parts is found by the texture it hides. */
@@ -466,17 +460,10 @@ white_board(int shift, int grow)
 static GArray *
 findings_unscaled(const PcbImage *ref, const PcbImage *photo, double max_shift_px)
 {
-    PcbDiffMap map;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(PcbImage) work = pcb_image_copy(photo, &error);
-    g_assert_true(pcb_difference(ref, work, NULL, NULL, NULL, &map, &error));
     PcbFindingsParams params;
     pcb_findings_params_init(&params);
     params.max_shift_px = max_shift_px;
-    GArray *f = pcb_findings_extract(&map, NULL, 0, NULL, &params, &error);
-    g_assert_no_error(error);
-    pcb_diff_map_clear(&map);
-    return f;
+    return extract(ref, photo, NULL, NULL, NULL, &params, 0);
 }
 
 /* A photo that is off by a few pixels, more than the score's tolerance, with edges a pixel
@@ -513,13 +500,7 @@ test_thin_scratch_found(void)
     pcb_diff_params_init(&dp);
     for (int pass = 0; pass < 2; pass++) {
         dp.one_way = pass == 0 ? 0 : 0.5;
-        PcbDiffMap map;
-        g_autoptr(GError) error = NULL;
-        g_autoptr(PcbImage) work = pcb_image_copy(photo, NULL);
-        g_assert_true(pcb_difference(ref, work, NULL, NULL, &dp, &map, &error));
-        g_autoptr(GArray) f = pcb_findings_extract(&map, NULL, 0, NULL, NULL, &error);
-        g_assert_no_error(error);
-        pcb_diff_map_clear(&map);
+        g_autoptr(GArray) f = extract(ref, photo, NULL, NULL, &dp, NULL, 0);
         if (pass == 0) {
             g_assert_cmpuint(f->len, ==, 0);
             continue;
@@ -652,13 +633,7 @@ count_findings(const PcbImage *ref, const PcbImage *photo, gboolean match_blur, 
     PcbDiffParams dp;
     pcb_diff_params_init(&dp);
     dp.match_blur = match_blur;
-    PcbDiffMap map;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(PcbImage) work = pcb_image_copy(photo, NULL);
-    g_assert_true(pcb_difference(ref, work, NULL, NULL, &dp, &map, &error));
-    GArray *f = pcb_findings_extract(&map, NULL, 10.0, NULL, NULL, &error);
-    g_assert_no_error(error);
-    pcb_diff_map_clear(&map);
+    GArray *f = extract(ref, photo, NULL, NULL, &dp, NULL, 10.0);
     guint n = f->len;
     if (out != NULL)
         *out = f;
