@@ -363,11 +363,31 @@ probe_local(TileGrid *g)
     memcpy(g->res_y, ly, (size_t) n * sizeof(double));
 }
 
+/* The registration's local field (lens, bow: reference px added after the homography) at
+ * reference pixel (@x, @y), bilinear between its nodes; 0 without a field. */
+static void
+field_at(const PcbRegistration *reg, double x, double y, double *dx, double *dy)
+{
+    *dx = *dy = 0;
+    if (reg->field_dx == NULL || reg->field_cols < 2 || reg->field_rows < 2)
+        return;
+    const double gx = CLAMP(x / reg->field_step_x, 0.0, reg->field_cols - 1.0);
+    const double gy = CLAMP(y / reg->field_step_y, 0.0, reg->field_rows - 1.0);
+    const int ix = MIN((int) gx, reg->field_cols - 2), iy = MIN((int) gy, reg->field_rows - 2);
+    const double fx = gx - ix, fy = gy - iy;
+    const size_t k = (size_t) iy * reg->field_cols + ix, below = k + reg->field_cols;
+    *dx = (1 - fy) * ((1 - fx) * reg->field_dx[k] + fx * reg->field_dx[k + 1])
+          + fy * ((1 - fx) * reg->field_dx[below] + fx * reg->field_dx[below + 1]);
+    *dy = (1 - fy) * ((1 - fx) * reg->field_dy[k] + fx * reg->field_dy[k + 1])
+          + fy * ((1 - fx) * reg->field_dy[below] + fx * reg->field_dy[below + 1]);
+}
+
 gboolean
-pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const double h[9], TileGrid *g,
+pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const PcbRegistration *reg, TileGrid *g,
               GError **error)
 {
     tile_grid_init(g, ref_g->width, ref_g->height, PROBE_TILE * PROBE_SPACING, PROBE_NODES);
+    const double *h = reg->h;
     double hinv[9];
     if (!pcb_h_invert(h, hinv))
         return TRUE; /* nothing measured */
@@ -380,8 +400,14 @@ pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const double h[9], T
     g_autofree int *idx = g_new(int, n);
     const int m = tile_pairs(g, hinv, src, dst, idx);
     set_residuals(g, h, src, dst, idx, NULL, m);
-    for (int i = 0; i < m; i++) /* a clear peak only: a small tile's weak one is mostly noise */
-        g->measured[idx[i]] = g->tiles[idx[i]].response >= PROBE_MIN_RESPONSE;
+    for (int i = 0; i < m; i++) { /* a clear peak only: a small tile's weak one is mostly noise */
+        const int k = idx[i];
+        g->measured[k] = g->tiles[k].response >= PROBE_MIN_RESPONSE;
+        double fx, fy; /* against the whole model: lens distortion and bow are no parallax */
+        field_at(reg, dst[2 * i], dst[2 * i + 1], &fx, &fy);
+        g->res_x[k] -= fx;
+        g->res_y[k] -= fy;
+    }
     probe_local(g);
     for (int k = 0; k < n; k++) /* none is consistent: each stands or not on its own */
         g->good[k] = FALSE;

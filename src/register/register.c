@@ -225,7 +225,7 @@ probe_parallax(const PcbImage *ref_g, const PcbImage *pho_g, const PcbImage *ref
                GError **error)
 {
     TileGrid probe;
-    if (!pcb_reg_probe(ref_g, pho_g, out->h, &probe, error)) {
+    if (!pcb_reg_probe(ref_g, pho_g, out, &probe, error)) {
         pcb_reg_tile_grid_free(&probe);
         return FALSE;
     }

@@ -83,14 +83,15 @@ gboolean pcb_reg_refine(const PcbImage *ref_g, const PcbImage *pho_g, const PcbR
                         double h[9], TileGrid *grid, int *measured, GError **error);
 
 /* The parallax probe: small tiles (48 px) on a dense grid (they overlap), measured once
- * against @h (photo -> reference, full resolution) without a fit; measured where the phase
- * correlation found a clear peak, each residual less the median of those around it (what
- * stands out of its surroundings: a smooth displacement the registration left, lens distortion
- * or bow, is gone), none marked consistent. Tall parts a few millimetres across, which the
- * refinement's sparse tiles miss, are seen by several of them. @g: free with
- * pcb_reg_tile_grid_free (also on failure). FALSE with PCB_ERROR_BACKEND when the shim fails. */
-gboolean pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const double h[9], TileGrid *g,
-                       GError **error);
+ * against @reg (its homography, photo -> reference at full resolution, and its local field:
+ * lens distortion and bow are no parallax) without a fit; measured where the phase correlation
+ * found a clear peak, each residual less the median of those around it (what stands out of its
+ * surroundings: what the field left of a smooth displacement is gone), none marked consistent.
+ * Tall parts a few millimetres across, which the refinement's sparse tiles miss, are seen by
+ * several of them. @g: free with pcb_reg_tile_grid_free (also on failure). FALSE with
+ * PCB_ERROR_BACKEND when the shim fails. */
+gboolean pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const PcbRegistration *reg,
+                       TileGrid *g, GError **error);
 
 /* Tiles the lens model explains are consistent: the radial model (when it explains the
  * consistent tiles better than @h alone) is fitted, every measured tile within 1 px (and 10% of
