@@ -231,6 +231,30 @@ test_small_blob_dropped(void)
     g_assert_cmpfloat_with_epsilon(at(f, 0)->bbox.x, 60, 1e-9);
 }
 
+/* A small part whose blurred rim stays below the low threshold: 28 changed pixels in an 8 x 5
+ * box (under the 32 px least area pixel by pixel, 40 px by its box) is kept; an outline of as
+ * many pixels (an edge that moved all around, 8 x 8, filling under half of its box) is not. */
+static void
+test_compact_part_counts_its_box(void)
+{
+    PcbFindingsParams p;
+    regions_only(&p);
+    p.min_area_mm2 = 0.5; /* 32 px at 8 px/mm */
+    Maps m;
+    maps_init(&m);
+    blob(m.score, 20, 11, 8, 3, 20); /* the part: 24 px ... */
+    blob(m.score, 23, 10, 2, 1, 20); /* ... and 2 px of its rim above and below */
+    blob(m.score, 23, 14, 2, 1, 20);
+    blob(m.score, 60, 40, 8, 1, 20); /* the outline: 28 px */
+    blob(m.score, 60, 47, 8, 1, 20);
+    blob(m.score, 60, 41, 1, 6, 20);
+    blob(m.score, 67, 41, 1, 6, 20);
+    g_autoptr(GArray) f = extract(&m, 1, NULL, &p);
+    g_assert_cmpuint(f->len, ==, 1);
+    g_assert_cmpfloat_with_epsilon(at(f, 0)->bbox.x, 20, 1e-9);
+    g_assert_cmpfloat_with_epsilon(at(f, 0)->bbox.w, 8, 1e-9);
+}
+
 /* A part at (40, 24), 12 x 8 px, in @ref_col in the reference and @photo_col in the photo
  * (NULL: bare board), scored where the two differ. @params NULL: the defaults. */
 static PcbKind
@@ -496,6 +520,7 @@ main(int argc, char **argv)
     g_test_add_func("/findings/far-fragments-stay-apart", test_far_fragments_stay_apart);
     g_test_add_func("/findings/small-or-thin-blob-dropped", test_small_blob_dropped);
     g_test_add_func("/findings/broken-outline-bridged", test_broken_outline_bridged);
+    g_test_add_func("/findings/compact-part-counts-its-box", test_compact_part_counts_its_box);
     g_test_add_func("/findings/kind-added", test_kind_added);
     g_test_add_func("/findings/kind-removed", test_kind_removed);
     g_test_add_func("/findings/kind-altered", test_kind_altered);
