@@ -177,10 +177,12 @@ tile_job(const Tile *t, const double hinv[9], int tile, int rw, int rh, int pw, 
 
 /* Measures every tile of @g: phase correlation, then, for a shift within tile / 3 and at
  * least @reshift_px, once more with the window moved by it, so that the estimate converges
- * to the window's centre where the Hanning bias vanishes. */
+ * to the window's centre where the Hanning bias vanishes. @prior (2 per tile, or NULL): the
+ * shift each tile is expected at, where its photo window is taken first (a periodic texture's
+ * correlation peaks at every period: the one nearest the expected shift is the right one). */
 static gboolean
 measure_tiles(const PcbImage *ref, const PcbImage *pho, const double hinv[9], int tile,
-              double reshift_px, TileGrid *g, GError **error)
+              double reshift_px, const double *prior, TileGrid *g, GError **error)
 {
     const int n = g->cols * g->rows;
     const double max_shift = tile / REFINE_SHIFT_DIV;
@@ -191,9 +193,14 @@ measure_tiles(const PcbImage *ref, const PcbImage *pho, const double hinv[9], in
         Tile *t = &g->tiles[k];
         t->dx = t->dy = t->response = t->contrast = 0;
         t->ok = FALSE;
-        if (tile_job(&g->tiles[k], hinv, tile, ref->width, ref->height, pho->width, pho->height,
-                     &jobs[nj]))
-            of[nj++] = k;
+        if (!tile_job(&g->tiles[k], hinv, tile, ref->width, ref->height, pho->width, pho->height,
+                      &jobs[nj]))
+            continue;
+        if (prior != NULL) {
+            jobs[nj].sx = prior[2 * k];
+            jobs[nj].sy = prior[2 * k + 1];
+        }
+        of[nj++] = k;
     }
     pcbcv_view r = pcb_view(ref), p = pcb_view(pho);
     char msg[256] = "";
@@ -288,7 +295,7 @@ refine_level(const PcbImage *ref, const PcbImage *pho, double h[9], int tile, in
         g_set_error(error, PCB_ERROR, PCB_ERROR_REGISTER, "degenerate homography");
         return FALSE;
     }
-    if (!measure_tiles(ref, pho, hinv, tile, reshift_px, g, error))
+    if (!measure_tiles(ref, pho, hinv, tile, reshift_px, NULL, g, error))
         return FALSE;
     g_autofree double *src = g_new(double, 2 * n);
     g_autofree double *dst = g_new(double, 2 * n);
@@ -391,10 +398,14 @@ pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const PcbRegistratio
     double hinv[9];
     if (!pcb_h_invert(h, hinv))
         return TRUE; /* nothing measured */
-    /* one measurement a tile: a tall part's shift is pixels, the window's bias a fraction */
-    if (!measure_tiles(ref_g, pho_g, hinv, PROBE_TILE, INFINITY, g, error))
-        return FALSE;
+    /* one measurement a tile, its window where the registration's field puts it: a tall
+     * part's shift is pixels, the window's bias a fraction */
     const int n = g->cols * g->rows;
+    g_autofree double *prior = g_new(double, 2 * n);
+    for (int k = 0; k < n; k++)
+        field_at(reg, g->tiles[k].cx, g->tiles[k].cy, &prior[2 * k], &prior[2 * k + 1]);
+    if (!measure_tiles(ref_g, pho_g, hinv, PROBE_TILE, INFINITY, prior, g, error))
+        return FALSE;
     g_autofree double *src = g_new(double, 2 * n);
     g_autofree double *dst = g_new(double, 2 * n);
     g_autofree int *idx = g_new(int, n);

@@ -84,12 +84,13 @@ gboolean pcb_reg_refine(const PcbImage *ref_g, const PcbImage *pho_g, const PcbR
 
 /* The parallax probe: small tiles (48 px) on a dense grid (they overlap), measured once
  * against @reg (its homography, photo -> reference at full resolution, and its local field:
- * lens distortion and bow are no parallax) without a fit; measured where the phase correlation
- * found a clear peak, each residual less the median of those around it (what stands out of its
- * surroundings: what the field left of a smooth displacement is gone), none marked consistent.
- * Tall parts a few millimetres across, which the refinement's sparse tiles miss, are seen by
- * several of them. @g: free with pcb_reg_tile_grid_free (also on failure). FALSE with
- * PCB_ERROR_BACKEND when the shim fails. */
+ * lens distortion and bow are no parallax; each tile's photo window is taken where the field
+ * puts it, so that a periodic texture locks on the right period) without a fit; measured where
+ * the phase correlation found a clear peak, each residual less the median of those around it
+ * (what stands out of its surroundings: what the field left of a smooth displacement is gone),
+ * none marked consistent. Tall parts a few millimetres across, which the refinement's sparse
+ * tiles miss, are seen by several of them. @g: free with pcb_reg_tile_grid_free (also on
+ * failure). FALSE with PCB_ERROR_BACKEND when the shim fails. */
 gboolean pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const PcbRegistration *reg,
                        TileGrid *g, GError **error);
 
