@@ -194,6 +194,23 @@ pcb_reg_lens_readmit(TileGrid *g, const double h[9], int pw, int ph)
     return total;
 }
 
+void
+pcb_reg_field_at(const PcbRegistration *reg, double x, double y, double *dx, double *dy)
+{
+    *dx = *dy = 0;
+    if (reg->field_dx == NULL || reg->field_cols < 2 || reg->field_rows < 2)
+        return;
+    const double gx = CLAMP(x / reg->field_step_x, 0.0, reg->field_cols - 1.0);
+    const double gy = CLAMP(y / reg->field_step_y, 0.0, reg->field_rows - 1.0);
+    const int ix = MIN((int) gx, reg->field_cols - 2), iy = MIN((int) gy, reg->field_rows - 2);
+    const double fx = gx - ix, fy = gy - iy;
+    const size_t k = (size_t) iy * reg->field_cols + ix, below = k + reg->field_cols;
+    *dx = (1 - fy) * ((1 - fx) * reg->field_dx[k] + fx * reg->field_dx[k + 1])
+          + fy * ((1 - fx) * reg->field_dx[below] + fx * reg->field_dx[below + 1]);
+    *dy = (1 - fy) * ((1 - fx) * reg->field_dy[k] + fx * reg->field_dy[k + 1])
+          + fy * ((1 - fx) * reg->field_dy[below] + fx * reg->field_dy[below + 1]);
+}
+
 /* A field under construction on the node grid: which nodes are known. */
 typedef struct {
     int cols, rows;

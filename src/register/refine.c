@@ -370,25 +370,6 @@ probe_local(TileGrid *g)
     memcpy(g->res_y, ly, (size_t) n * sizeof(double));
 }
 
-/* The registration's local field (lens, bow: reference px added after the homography) at
- * reference pixel (@x, @y), bilinear between its nodes; 0 without a field. */
-static void
-field_at(const PcbRegistration *reg, double x, double y, double *dx, double *dy)
-{
-    *dx = *dy = 0;
-    if (reg->field_dx == NULL || reg->field_cols < 2 || reg->field_rows < 2)
-        return;
-    const double gx = CLAMP(x / reg->field_step_x, 0.0, reg->field_cols - 1.0);
-    const double gy = CLAMP(y / reg->field_step_y, 0.0, reg->field_rows - 1.0);
-    const int ix = MIN((int) gx, reg->field_cols - 2), iy = MIN((int) gy, reg->field_rows - 2);
-    const double fx = gx - ix, fy = gy - iy;
-    const size_t k = (size_t) iy * reg->field_cols + ix, below = k + reg->field_cols;
-    *dx = (1 - fy) * ((1 - fx) * reg->field_dx[k] + fx * reg->field_dx[k + 1])
-          + fy * ((1 - fx) * reg->field_dx[below] + fx * reg->field_dx[below + 1]);
-    *dy = (1 - fy) * ((1 - fx) * reg->field_dy[k] + fx * reg->field_dy[k + 1])
-          + fy * ((1 - fx) * reg->field_dy[below] + fx * reg->field_dy[below + 1]);
-}
-
 gboolean
 pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const PcbRegistration *reg, TileGrid *g,
               GError **error)
@@ -403,7 +384,7 @@ pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const PcbRegistratio
     const int n = g->cols * g->rows;
     g_autofree double *prior = g_new(double, 2 * n);
     for (int k = 0; k < n; k++)
-        field_at(reg, g->tiles[k].cx, g->tiles[k].cy, &prior[2 * k], &prior[2 * k + 1]);
+        pcb_reg_field_at(reg, g->tiles[k].cx, g->tiles[k].cy, &prior[2 * k], &prior[2 * k + 1]);
     if (!measure_tiles(ref_g, pho_g, hinv, PROBE_TILE, INFINITY, prior, g, error))
         return FALSE;
     g_autofree double *src = g_new(double, 2 * n);
@@ -414,10 +395,9 @@ pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const PcbRegistratio
     for (int i = 0; i < m; i++) { /* a clear peak only: a small tile's weak one is mostly noise */
         const int k = idx[i];
         g->measured[k] = g->tiles[k].response >= PROBE_MIN_RESPONSE;
-        double fx, fy; /* against the whole model: lens distortion and bow are no parallax */
-        field_at(reg, dst[2 * i], dst[2 * i + 1], &fx, &fy);
-        g->res_x[k] -= fx;
-        g->res_y[k] -= fy;
+        /* against the whole model: lens distortion and bow are no parallax */
+        g->res_x[k] -= prior[2 * k];
+        g->res_y[k] -= prior[2 * k + 1];
     }
     probe_local(g);
     for (int k = 0; k < n; k++) /* none is consistent: each stands or not on its own */

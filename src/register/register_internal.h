@@ -94,6 +94,10 @@ gboolean pcb_reg_refine(const PcbImage *ref_g, const PcbImage *pho_g, const PcbR
 gboolean pcb_reg_probe(const PcbImage *ref_g, const PcbImage *pho_g, const PcbRegistration *reg,
                        TileGrid *g, GError **error);
 
+/* @reg's local field (lens, bow: reference px added after the homography, as the warp adds
+ * it) at reference pixel (@x, @y), bilinear between its nodes; 0 without a field. */
+void pcb_reg_field_at(const PcbRegistration *reg, double x, double y, double *dx, double *dy);
+
 /* Tiles the lens model explains are consistent: the radial model (when it explains the
  * consistent tiles better than @h alone) is fitted, every measured tile within 1 px (and 10% of
  * the model's displacement) of it is marked consistent in @g->good, and the model is fitted
