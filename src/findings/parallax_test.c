@@ -1,8 +1,8 @@
 /* The parallax test of one region: a pixel is explained when the same structure is found
  * displaced along the epipolar direction, within the parallax the scene allows, both ways
  * (pcb_match_along); the pixels a raised part's move sweeps over (its side faces, the board its
- * top hid) cannot be observed and are excused; what is left, eroded, must hold a compact blob
- * for the region to be a change. */
+ * top hid), and those it may carry out of the photo's view, cannot be observed and are excused;
+ * what is left, eroded, must hold a compact blob for the region to be a change. */
 #include <math.h>
 #include <string.h>
 #include "pcbdiff/error.h"
@@ -219,13 +219,30 @@ flat_both(const Region *k, gboolean *flat)
         flat[i] = tr[i] <= TEXTURE && tw[i] <= TEXTURE;
 }
 
+/* Whether the displacements a raised point at crop pixel (@x, @y) of the reference may have
+ * carry it out of the photo's view (its coverage, or the image): then its counterpart may lie
+ * there, and neither its match nor the band its move sweeps can be seen. */
+static gboolean
+out_of_view(const Region *k, int x, int y)
+{
+    const PcbImage *valid = k->t->map->valid;
+    for (int s = 1; s <= k->in.smax; s++) {
+        const int cx = k->crop.x + (int) lround(x + s * k->in.ux);
+        const int cy = k->crop.y + (int) lround(y + s * k->in.uy);
+        if (cx < 0 || cy < 0 || cx >= valid->width || cy >= valid->height
+            || pcb_image_row(valid, cy)[cx] != COVERED)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* @un: MARK where a pixel of the region's box is covered and neither matched both ways nor in
- * the band. A changed pixel (score >= low) where both images are flat is not matched: zn has
- * nothing there to match (the inside of a part body wider than its window is 0 in zn, like
- * bare board), and the colour says it changed. Under the golden's light neither is a changed
- * pixel matched only where it is (below BAND_MIN_SHIFT both ways): its luminance structure is
- * the same there, so its colour changed (a new part whose body has the board's luminance), and
- * no displacement explains that; under another light the light may have. */
+ * the band, nor out of view (out_of_view). A changed pixel (score >= low) where both images are
+ * flat is not matched: zn has nothing there to match (the inside of a part body wider than its
+ * window is 0 in zn, like bare board), and the colour says it changed. Under the golden's light
+ * neither is a changed pixel matched only where it is (below BAND_MIN_SHIFT both ways): its
+ * luminance structure is the same there, so its colour changed (a new part whose body has the
+ * board's luminance), and no displacement explains that; under another light the light may have. */
 static void
 unexplained(const Region *k, guint8 *un)
 {
@@ -242,7 +259,7 @@ unexplained(const Region *k, guint8 *un)
             const gboolean in_place = MAX(k->sf[i], k->sr[i]) < BAND_MIN_SHIFT;
             gboolean matched = k->sf[i] >= 0 && k->sr[i] >= 0 && !(flat[i] && changed)
                                && !(changed && in_place && k->t->same_light);
-            un[i] = v[x] == COVERED && !matched && !k->band[i] ? MARK : 0;
+            un[i] = v[x] == COVERED && !matched && !k->band[i] && !out_of_view(k, x, y) ? MARK : 0;
         }
     }
 }

@@ -1,8 +1,8 @@
 /* The findings stage's parallax test, through pcb_findings_extract on hand-made scenes: a tall
  * part whose top the photo shows displaced along the parallax direction is no finding, nor are
  * pin tips displaced between pixels; a part
- * added on flat board is one, also right beside a tall part; without a valid parallax field
- * nothing changes. */
+ * added on flat board is one, also right beside a tall part; a tall part whose top moved out
+ * of the photo's view is none; without a valid parallax field nothing changes. */
 #include <math.h>
 #include <string.h>
 #include "testutil.h"
@@ -208,21 +208,28 @@ field(double dir)
     return p;
 }
 
-/* The findings of @s (noise added here) with @parallax (NULL: none); only the region logic
- * and the parallax test (the shift and light filters off). */
+/* The findings of @s (noise added here) with @parallax (NULL: none), the photo covering the
+ * reference left of x = @cover_x only (black and not valid beyond, as a warp leaves it); only
+ * the region logic and the parallax test (the shift and light filters off). */
 static GArray *
-findings(Scene *s, const PcbParallax *parallax)
+findings_covered(Scene *s, const PcbParallax *parallax, int cover_x)
 {
     g_autoptr(PcbImage) ref = pcb_image_copy(s->ref, NULL);
     g_autoptr(PcbImage) photo = pcb_image_copy(s->photo, NULL);
     add_noise(ref, 1);
     add_noise(photo, 2);
     PcbDiffMap map = { 0 };
+    map.valid = pcb_image_new(W, H, PCB_FORMAT_GRAY8, NULL);
+    for (int y = 0; y < H; y++) {
+        memset(pcb_image_row(map.valid, y), 255, cover_x);
+        memset(pcb_image_row(map.valid, y) + cover_x, 0, W - cover_x);
+        memset(pcb_image_row(photo, y) + 3 * cover_x, 0, 3 * (W - cover_x));
+    }
     map.score = score_of(ref, photo);
+    for (int y = 0; y < H; y++)
+        memset(pcb_image_row(map.score, y) + cover_x, 0, W - cover_x);
     map.ref = ref;
     map.photo = photo;
-    map.valid = pcb_image_new(W, H, PCB_FORMAT_GRAY8, NULL);
-    memset(map.valid->data, 255, map.valid->stride * H);
     map.scale = 1;
     for (int c = 0; c < 3; c++)
         map.noise[c] = NOISE;
@@ -238,6 +245,12 @@ findings(Scene *s, const PcbParallax *parallax)
     g_assert_nonnull(f);
     pcb_diff_map_clear(&map);
     return f;
+}
+
+static GArray *
+findings(Scene *s, const PcbParallax *parallax)
+{
+    return findings_covered(s, parallax, W);
 }
 
 /* The share of the box @x, @y, @w, @h that finding @i's box covers, and its area over the
@@ -378,6 +391,25 @@ test_golden_side_excused(void)
     g_assert_cmpuint(with->len, ==, 0);
 }
 
+/* A tall part at the edge of the photo's view: the photo shows its side face, and its top
+ * moved out of view. The reference's top there has no counterpart the photo could show, and
+ * the band its move sweeps cannot be found: out of view, not a change. A part added on the
+ * board away from that edge is still found. */
+static void
+test_out_of_view_excused(void)
+{
+    g_auto(Scene) s = { 0 };
+    scene_flat(&s);
+    scene_tall_part(&s);
+    scene_added(&s, 30, 20);
+    const PcbParallax p = field(1);
+    g_autoptr(GArray) f = findings_covered(&s, &p, PART_X + PART_W);
+    g_assert_cmpuint(f->len, ==, 1);
+    double more, share = covers(f, 0, 30, 20, 12, 22, &more);
+    g_assert_cmpfloat(share, >=, 0.9);
+    g_assert_cmpfloat(more, <=, 1.5);
+}
+
 /* The findings of two runs are the same, box for box. */
 static void
 assert_same(GArray *a, GArray *b)
@@ -422,6 +454,7 @@ main(int argc, char **argv)
     g_test_add_func("/parallax-test/recoloured-in-place-found", test_recoloured_in_place_found);
     g_test_add_func("/parallax-test/added-beside-tall-part-found",
                     test_added_beside_tall_part_found);
+    g_test_add_func("/parallax-test/out-of-view-excused", test_out_of_view_excused);
     g_test_add_func("/parallax-test/invalid-parallax-changes-nothing",
                     test_invalid_parallax_changes_nothing);
     return g_test_run();
