@@ -397,7 +397,7 @@ fit_light(const PcbDiffMap *map, const PcbImage *src, const PcbImage *dst, int x
 /* The squared differences, before (e0) and after (e1) the light fit, of the changed pixels in
  * the box and of the unchanged ones around it (the ring). */
 typedef struct {
-    double e0, e1, ring0, ring1, ring_n;
+    double e0, e1, box_n, ring0, ring1, ring_n;
 } LightErrors;
 
 static void
@@ -413,6 +413,7 @@ light_errors_row(const PcbDiffMap *map, const guint8 *a, const guint8 *b, int y,
             if (s[x] >= low) {
                 le->e0 += d0;
                 le->e1 += d1;
+                le->box_n += c == 0; /* pixels, counted on the first channel */
             }
         }
         else if (v[x] && s[x] < low) {
@@ -424,12 +425,13 @@ light_errors_row(const PcbDiffMap *map, const guint8 *a, const guint8 *b, int y,
 }
 
 /* The share of the changed pixels' squared difference that the light fits (per channel,
- * @src to @dst) leave unexplained; FALSE when a fit has too few pixels. A fit that would spoil
- * the unchanged board around the box (a change of light is smooth: it acts there too) explains
- * nothing: a sticker or a new part over a uniform area is no change of light. */
+ * @src to @dst) leave unexplained, and what they leave (@residual: noise sigmas, root mean
+ * square over the pixels and channels); FALSE when a fit has too few pixels. A fit that would
+ * spoil the unchanged board around the box (a change of light is smooth: it acts there too)
+ * explains nothing: a sticker or a new part over a uniform area is no change of light. */
 static gboolean
 unexplained_way(const PcbDiffMap *map, const PcbImage *src, const PcbImage *dst, int x0, int y0,
-                const int box[4], guint8 low, double *u)
+                const int box[4], guint8 low, double *u, double *residual)
 {
     LightErrors le = { 0 };
     double floor = 0;
@@ -444,6 +446,9 @@ unexplained_way(const PcbDiffMap *map, const PcbImage *src, const PcbImage *dst,
         double sigma = RING_NOISE * map->noise[c];
         floor += (le.ring_n - n_before) * sigma * sigma;
     }
+    const double var = map->noise[0] * map->noise[0] + map->noise[1] * map->noise[1]
+                       + map->noise[2] * map->noise[2];
+    *residual = le.box_n > 0 ? sqrt(le.e1 / (le.box_n * var)) : 0;
     if (le.ring1 > RING_WORSE * le.ring0 + floor) {
         *u = 1;
         return TRUE;
@@ -456,9 +461,10 @@ unexplained_way(const PcbDiffMap *map, const PcbImage *src, const PcbImage *dst,
  * fitted over the box and a ring around it, both ways: photo from reference and reference
  * from photo). Returns the larger share of the changed pixels' squared difference that stays
  * unexplained: near 0 for glare, gain or tone changes, near 1 for a part that appeared (the
- * reference cannot be mapped onto it) or vanished (nor the photo onto the reference). */
+ * reference cannot be mapped onto it) or vanished (nor the photo onto the reference); 1 when
+ * both ways leave the changed pixels @max_residual noise sigmas apart or more. */
 double
-pcb_unexplained(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
+pcb_unexplained(const PcbDiffMap *map, const PcbRegion *r, guint8 low, double max_residual)
 {
     int w = map->ref->width, h = map->ref->height;
     int box[4], pad;
@@ -477,13 +483,16 @@ pcb_unexplained(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
     if (!pcb_matched_crop(&rv, &blur, 1, x0, y0, &rcv, NULL)
         || !pcb_matched_crop(&pv, &blur, -1, x0, y0, &pcv, NULL))
         return 1; /* nothing explained */
-    double worst = 0;
+    double worst = 0, least_left = G_MAXDOUBLE;
     for (int dir = 0; dir < 2; dir++) {
-        double u;
-        if (!unexplained_way(map, dir == 0 ? rc : pc, dir == 0 ? pc : rc, x0, y0, box, low, &u))
+        double u, left;
+        if (!unexplained_way(map, dir == 0 ? rc : pc, dir == 0 ? pc : rc, x0, y0, box, low, &u,
+                             &left))
             return 1;
-        if (u > worst)
-            worst = u;
+        worst = MAX(worst, u);
+        least_left = MIN(least_left, left);
     }
-    return worst;
+    /* what the fits leave, either way, is still a change: a grey part on dark board whose
+     * surroundings are lit a little brighter keeps 60% of its difference's amplitude */
+    return max_residual > 0 && least_left >= max_residual ? 1 : worst;
 }

@@ -106,6 +106,9 @@ by_score(gconstpointer a, gconstpointer b)
 #define EXTENT_SCALE    4.0  /* the area in minimum areas that does, */
 #define MEAN_FULL       10.0 /* and the mean (sigmas) that counts in full */
 #define COVER_UNDER     0.5  /* a texture cover this much under other findings adds none */
+#define LIGHT_RESIDUAL                                                \
+    2.0 /* a change of light leaves a region less than this many high \
+           thresholds apart, or it does not explain it */
 /* a region whose changed pixels fill this share of its box is as large as its box (a small
  * part's blurred rim falls below the low threshold) */
 #define COMPACT_FILL 0.5
@@ -283,7 +286,9 @@ finding_of(const Judge *jd, PcbRegion *r, PcbFinding *f)
         return FALSE;
     /* light first, on the whole region: a part of it cut out by the parallax test has no
      * unchanged board around it to hold a change of light to */
-    double u = params->min_unexplained > 0 ? pcb_unexplained(jd->map, r, jd->low) : 1;
+    double u = params->min_unexplained > 0
+                   ? pcb_unexplained(jd->map, r, jd->low, LIGHT_RESIDUAL * params->high_sigma)
+                   : 1;
     if (u < params->min_unexplained) {
         g_debug("findings: region at %.0f,%.0f %.0fx%.0f px, peak %.1f sigma: a change of light "
                 "explains it (%.0f%% unexplained)",

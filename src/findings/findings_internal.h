@@ -105,8 +105,9 @@ double pcb_material_change(const PcbDiffMap *map, const PcbRegion *r, guint8 low
                            double least);
 
 /* The larger share of a region's changed pixels' squared difference that a local affine
- * change of light leaves unexplained (classify.c). */
-double pcb_unexplained(const PcbDiffMap *map, const PcbRegion *r, guint8 low);
+ * change of light leaves unexplained; 1 when what it leaves is still @max_residual noise sigmas
+ * or more (root mean square; 0: no such limit) (classify.c). */
+double pcb_unexplained(const PcbDiffMap *map, const PcbRegion *r, guint8 low, double max_residual);
 
 /* The parallax test (parallax_*.c): a region that the same structure, displaced along the
  * epipolar direction within the parallax the scene allows, explains is no change (a tall

@@ -464,6 +464,53 @@ test_light_change_dropped(void)
     g_assert_cmpuint(relit_region(0.4), ==, 0);
 }
 
+/* A grey part put on plain dark board where the photo sees the board around it lit brighter
+ * (+40 levels): a light fit explains most of the part's squared difference (it is brighter too;
+ * 17% is left), but what it leaves is still a change: about 17 noise sigmas (2 levels), more
+ * than twice the high threshold, and the region stays. A high threshold of 10 (limit 20)
+ * lets the light explain it. */
+static guint
+part_beside_brighter_light(double high_sigma)
+{
+    PcbFindingsParams p;
+    pcb_findings_params_init(&p);
+    p.max_shift_px = 0;
+    p.high_sigma = high_sigma;
+    Maps m;
+    maps_init(&m);
+    for (int y = 0; y < H; y++) { /* detail for the fit: traces and pads */
+        guint8 *r = pcb_image_row(m.ref, y), *q = pcb_image_row(m.photo, y);
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < 3; c++) {
+                int v = BOARD[c] + ((x / 3 + y / 5) % 4) * 30 - (x % 7 == 0 ? 20 : 0);
+                r[3 * x + c] = (guint8) CLAMP(v, 0, 255);
+                q[3 * x + c] = (guint8) CLAMP(v + 40, 0, 255);
+            }
+    }
+    const guint8 grey[3] = { 150, 150, 150 };
+    fill(m.ref, 30, 20, 16, 12, BOARD); /* a spare footprint's plain board */
+    fill(m.photo, 30, 20, 16, 12, grey);
+    blob(m.score, 30, 20, 16, 12, 12);
+    PcbDiffMap map;
+    make_map(&map, g_steal_pointer(&m.score), m.ref, m.photo, g_steal_pointer(&m.valid), 1);
+    for (int c = 0; c < 3; c++)
+        map.noise[c] = 2.0;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GArray) f = pcb_findings_extract(&map, NULL, PPM, NULL, &p, &error);
+    g_assert_no_error(error);
+    pcb_diff_map_clear(&map);
+    g_clear_pointer(&m.ref, pcb_image_free);
+    g_clear_pointer(&m.photo, pcb_image_free);
+    return f->len;
+}
+
+static void
+test_light_leaves_part(void)
+{
+    g_assert_cmpuint(part_beside_brighter_light(7), ==, 1);
+    g_assert_cmpuint(part_beside_brighter_light(10), ==, 0);
+}
+
 /* Under another light a part's own surface can change as much as a new part: shading on a
  * curved top, a highlight, a shadow across the board. Then only a change of material (bare
  * board in one image, something else in the other) is a finding: a part put on the board
@@ -529,6 +576,7 @@ main(int argc, char **argv)
     g_test_add_func("/findings/score-order-and-range", test_score_order);
     g_test_add_func("/findings/zone-name-and-sensitivity", test_zone);
     g_test_add_func("/findings/light-change-dropped", test_light_change_dropped);
+    g_test_add_func("/findings/light-leaves-part", test_light_leaves_part);
     g_test_add_func("/findings/other-light-judges-material", test_other_light_judges_material);
     return g_test_run();
 }
