@@ -63,9 +63,11 @@ blob(PcbImage *score, int x0, int y0, int w, int h, double sigma)
     fill(score, x0, y0, w, h, &v);
 }
 
-/* One test's images: bare board in both, nothing different, everything valid. */
+/* One test's images: bare board in both, nothing different, everything valid; the noise
+ * sigma per channel (0: make_map's). */
 typedef struct {
     PcbImage *score, *ref, *photo, *valid;
+    double noise;
 } Maps;
 
 static void
@@ -76,6 +78,7 @@ maps_init(Maps *m)
     m->ref = image(PCB_FORMAT_RGB8, BOARD);
     m->photo = image(PCB_FORMAT_RGB8, BOARD);
     m->valid = image(PCB_FORMAT_GRAY8, &full);
+    m->noise = 0;
 }
 
 /* The findings of @m (whose score and valid the map takes) at @scale, the light on the parts
@@ -87,6 +90,8 @@ extract_lit(Maps *m, double scale, double light, const PcbBoard *board,
     PcbDiffMap map;
     make_map(&map, g_steal_pointer(&m->score), m->ref, m->photo, g_steal_pointer(&m->valid), scale);
     map.light_change = light;
+    for (int c = 0; m->noise > 0 && c < 3; c++)
+        map.noise[c] = m->noise;
     g_autoptr(GError) error = NULL;
     GArray *f = pcb_findings_extract(&map, board, PPM, NULL, params, &error);
     g_assert_no_error(error);
@@ -431,6 +436,22 @@ test_zone(void)
         g_assert_cmpstr(at(f, i)->zone, ==, at(f, i)->bbox.x < 48 ? "BMC" : "SPI flash");
 }
 
+/* Board detail for a light fit (traces and pads, steps of @step levels) in both images, the
+ * photo's under another light: @gain, then @offset less @tint per channel. */
+static void
+lit_detail(Maps *m, int step, double gain, double offset, double tint)
+{
+    for (int y = 0; y < H; y++) {
+        guint8 *r = pcb_image_row(m->ref, y), *q = pcb_image_row(m->photo, y);
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < 3; c++) {
+                int v = BOARD[c] + ((x / 3 + y / 5) % 4) * step - (x % 7 == 0 ? 20 : 0);
+                r[3 * x + c] = (guint8) CLAMP(v, 0, 255);
+                q[3 * x + c] = (guint8) CLAMP(lround(gain * v + offset - tint * c), 0, 255);
+            }
+    }
+}
+
 /* The photo is the reference under another light (gain and offset per channel) and the
  * score still shows a region: the change of light explains it, it is dropped; with the
  * filter off it stays. */
@@ -443,15 +464,7 @@ relit_region(double min_unexplained)
     p.min_unexplained = min_unexplained;
     Maps m;
     maps_init(&m);
-    for (int y = 0; y < H; y++) { /* detail for the fit: traces, pads, a part */
-        guint8 *r = pcb_image_row(m.ref, y), *q = pcb_image_row(m.photo, y);
-        for (int x = 0; x < W; x++)
-            for (int c = 0; c < 3; c++) {
-                int v = BOARD[c] + ((x / 3 + y / 5) % 4) * 25 - (x % 7 == 0 ? 20 : 0);
-                r[3 * x + c] = (guint8) CLAMP(v, 0, 255);
-                q[3 * x + c] = (guint8) CLAMP(lround(1.3 * v + 12 - 4 * c), 0, 255);
-            }
-    }
+    lit_detail(&m, 25, 1.3, 12, 4);
     blob(m.score, 30, 20, 16, 12, 12);
     g_autoptr(GArray) f = extract(&m, 1, NULL, &p);
     return f->len;
@@ -478,29 +491,13 @@ part_beside_brighter_light(double high_sigma)
     p.high_sigma = high_sigma;
     Maps m;
     maps_init(&m);
-    for (int y = 0; y < H; y++) { /* detail for the fit: traces and pads */
-        guint8 *r = pcb_image_row(m.ref, y), *q = pcb_image_row(m.photo, y);
-        for (int x = 0; x < W; x++)
-            for (int c = 0; c < 3; c++) {
-                int v = BOARD[c] + ((x / 3 + y / 5) % 4) * 30 - (x % 7 == 0 ? 20 : 0);
-                r[3 * x + c] = (guint8) CLAMP(v, 0, 255);
-                q[3 * x + c] = (guint8) CLAMP(v + 40, 0, 255);
-            }
-    }
+    lit_detail(&m, 30, 1, 40, 0);
     const guint8 grey[3] = { 150, 150, 150 };
     fill(m.ref, 30, 20, 16, 12, BOARD); /* a spare footprint's plain board */
     fill(m.photo, 30, 20, 16, 12, grey);
     blob(m.score, 30, 20, 16, 12, 12);
-    PcbDiffMap map;
-    make_map(&map, g_steal_pointer(&m.score), m.ref, m.photo, g_steal_pointer(&m.valid), 1);
-    for (int c = 0; c < 3; c++)
-        map.noise[c] = 2.0;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GArray) f = pcb_findings_extract(&map, NULL, PPM, NULL, &p, &error);
-    g_assert_no_error(error);
-    pcb_diff_map_clear(&map);
-    g_clear_pointer(&m.ref, pcb_image_free);
-    g_clear_pointer(&m.photo, pcb_image_free);
+    m.noise = 2.0;
+    g_autoptr(GArray) f = extract(&m, 1, NULL, &p);
     return f->len;
 }
 
