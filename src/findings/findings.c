@@ -106,9 +106,9 @@ by_score(gconstpointer a, gconstpointer b)
 #define EXTENT_SCALE    4.0  /* the area in minimum areas that does, */
 #define MEAN_FULL       10.0 /* and the mean (sigmas) that counts in full */
 #define COVER_UNDER     0.5  /* a texture cover this much under other findings adds none */
-#define LIGHT_RESIDUAL                                                \
-    2.0 /* a change of light leaves a region less than this many high \
-           thresholds apart, or it does not explain it */
+/* a change of light leaves a region's changed pixels less than this many high thresholds
+ * apart (root mean square), or it does not explain it */
+#define LIGHT_RESIDUAL 2.0
 /* a region whose changed pixels fill this share of its box is as large as its box (a small
  * part's blurred rim falls below the low threshold) */
 #define COMPACT_FILL 0.5
