@@ -260,6 +260,37 @@ test_compact_part_counts_its_box(void)
     g_assert_cmpfloat_with_epsilon(at(f, 0)->bbox.w, 8, 1e-9);
 }
 
+/* A marking rewritten on a blurred photo: strokes of which only two reach the high threshold
+ * (15 px each, merged: 30 px, under the 32 px least area) and one between them, apart, does
+ * not (15 px): counted with the box's changed pixels (45 px) it is kept; without that
+ * stroke it is not. Neither fills half of its 15 x 5 px box. */
+static guint
+strokes(gboolean weak_between)
+{
+    PcbFindingsParams p;
+    regions_only(&p);
+    p.min_area_mm2 = 0.5; /* 32 px at 8 px/mm */
+    Maps m;
+    maps_init(&m);
+    blob(m.score, 20, 20, 3, 5, 12);
+    blob(m.score, 32, 20, 3, 5, 12);
+    if (weak_between)
+        blob(m.score, 26, 20, 3, 5, 0.5 * (p.low_sigma + p.high_sigma));
+    g_autoptr(GArray) f = extract(&m, 1, NULL, &p);
+    if (f->len == 1) {
+        g_assert_cmpfloat_with_epsilon(at(f, 0)->bbox.x, 20, 1e-9);
+        g_assert_cmpfloat_with_epsilon(at(f, 0)->bbox.w, 15, 1e-9);
+    }
+    return f->len;
+}
+
+static void
+test_strokes_count_their_box(void)
+{
+    g_assert_cmpuint(strokes(TRUE), ==, 1);
+    g_assert_cmpuint(strokes(FALSE), ==, 0);
+}
+
 /* A part at (40, 24), 12 x 8 px, in @ref_col in the reference and @photo_col in the photo
  * (NULL: bare board), scored where the two differ. @params NULL: the defaults. */
 static PcbKind
@@ -565,6 +596,7 @@ main(int argc, char **argv)
     g_test_add_func("/findings/small-or-thin-blob-dropped", test_small_blob_dropped);
     g_test_add_func("/findings/broken-outline-bridged", test_broken_outline_bridged);
     g_test_add_func("/findings/compact-part-counts-its-box", test_compact_part_counts_its_box);
+    g_test_add_func("/findings/strokes-count-their-box", test_strokes_count_their_box);
     g_test_add_func("/findings/kind-added", test_kind_added);
     g_test_add_func("/findings/kind-removed", test_kind_removed);
     g_test_add_func("/findings/kind-altered", test_kind_altered);
