@@ -31,6 +31,11 @@
 #define OUTLINE_SIGMA 1.5  /* the changed pixels' mask is smoothed this much (px) ... */
 #define OUTLINE_EDGE  0.05 /* ... and its outline is where its gradient exceeds this */
 
+/* The cast-shadow test */
+#define SHADOW_GAP     2    /* a cast shadow's changed pixels may be this far from its part, px */
+#define SHADOW_REACH   512  /* ... and its part at most this far beyond its box, px */
+#define SHADOW_SAMPLES 4096 /* a region's pixels walked back to a part, about */
+
 static inline guint
 coarse(const guint8 *p)
 {
@@ -495,4 +500,127 @@ pcb_unexplained(const PcbDiffMap *map, const PcbRegion *r, guint8 low, double ma
     /* what the fits leave, either way, is still a change: a grey part on dark board whose
      * surroundings are lit a little brighter keeps 60% of its difference's amplitude */
     return max_residual > 0 && least_left >= max_residual ? 1 : worst;
+}
+
+/* One region's crop for the cast-shadow test: which pixels changed (the score's, dilated to
+ * bridge a shadow's soft edge), which of them the photo shows darker, and which reference
+ * pixels are no bare board (a part that may cast a shadow). */
+typedef struct {
+    int x0, y0, w, h;       /* the crop, working px */
+    int bx0, by0, bx1, by1; /* the region's box in it */
+    guint8 *near, *dark, *part;
+} ShadowCrop;
+
+static void
+shadow_crop_clear(ShadowCrop *k)
+{
+    g_free(k->near);
+    g_free(k->dark);
+    g_free(k->part);
+}
+
+static gboolean
+shadow_crop(const PcbDiffMap *map, const PcbRegion *r, guint8 low, ShadowCrop *k)
+{
+    int x0, y0, x1, y1, pad;
+    double rgb[3], board[3];
+    if (!region_box(map, r, &x0, &y0, &x1, &y1, &pad)
+        || !board_colour(map->ref, cell_colours(), x0, y0, x1, y1, pad, rgb))
+        return FALSE;
+    rgb_lab(rgb, board);
+    /* a shadow reaches back to its part: as far as the region is long, and a ring */
+    const int reach = MIN(SHADOW_REACH, MAX(x1 - x0, y1 - y0) + SHADOW_GAP + 2);
+    const PcbBox all = { 0, 0, map->ref->width, map->ref->height };
+    const PcbBox c = pcb_box_grow((PcbBox){ x0, y0, x1 - x0, y1 - y0 }, reach, all);
+    *k = (ShadowCrop){
+        c.x, c.y, c.w, c.h, x0 - c.x, y0 - c.y, x1 - c.x, y1 - c.y, NULL, NULL, NULL
+    };
+    const size_t n = (size_t) c.w * c.h;
+    g_autoptr(PcbImage) lr = pcb_image_new(c.w, c.h, PCB_FORMAT_RGB8, NULL);
+    g_autoptr(PcbImage) lp = pcb_image_new(c.w, c.h, PCB_FORMAT_RGB8, NULL);
+    if (lr == NULL || lp == NULL)
+        return FALSE;
+    pcbcv_view rv = pcb_view(map->ref), pv = pcb_view(map->photo);
+    pcbcv_view rc = pcb_view_crop(&rv, c), pc = pcb_view_crop(&pv, c);
+    pcbcv_view l0 = pcb_view(lr), l1 = pcb_view(lp);
+    pcb_rgb_to_lab(&rc, &l0);
+    pcb_rgb_to_lab(&pc, &l1);
+    g_autofree guint8 *changed = g_new(guint8, n);
+    k->near = g_new(guint8, n);
+    k->dark = g_new(guint8, n);
+    k->part = g_new(guint8, n);
+    for (int y = 0; y < c.h; y++) {
+        const guint8 *s = pcb_image_row(map->score, c.y + y) + c.x;
+        const guint8 *a = pcb_image_row(lr, y), *b = pcb_image_row(lp, y);
+        for (int x = 0; x < c.w; x++) {
+            const size_t i = (size_t) y * c.w + x;
+            changed[i] = s[x] >= low ? 255 : 0;
+            k->dark[i] = s[x] >= low && b[3 * x] < a[3 * x];
+            k->part[i] = !is_bare(a + 3 * x, board);
+        }
+    }
+    pcbcv_view cv = { c.w, c.h, 1, (size_t) c.w, changed },
+               nv = { c.w, c.h, 1, (size_t) c.w, k->near };
+    char msg[256] = "";
+    return pcbcv_morph(&cv, &nv, 1, 2 * SHADOW_GAP + 1, PCBCV_BORDER_DEFAULT, msg, sizeof msg)
+           == PCBCV_OK;
+}
+
+/* Whether crop pixel (@x, @y), walked towards the light (-@dx, -@dy), reaches a part through
+ * changed pixels: a cast shadow lies against the part that casts it, a new part on the board
+ * is surrounded by board that did not change. */
+static gboolean
+attached(const ShadowCrop *k, int x, int y, double dx, double dy)
+{
+    double fx = x, fy = y;
+    for (;;) {
+        fx -= dx;
+        fy -= dy;
+        const int ix = (int) lround(fx), iy = (int) lround(fy);
+        if (ix < 0 || iy < 0 || ix >= k->w || iy >= k->h)
+            return FALSE;
+        const size_t i = (size_t) iy * k->w + ix;
+        const gboolean own
+            = ix >= k->bx0 && ix < k->bx1 && iy >= k->by0 && iy < k->by1 && k->dark[i];
+        if (k->part[i] && !own)
+            return TRUE; /* a part, not under the region's own shade */
+        if (!k->near[i])
+            return FALSE; /* unchanged bare board between */
+    }
+}
+
+gboolean
+pcb_shadow_shares(const PcbDiffMap *map, const PcbRegion *r, guint8 low, int ndirs, double *share,
+                  double *changed)
+{
+    ShadowCrop k;
+    memset(&k, 0, sizeof k);
+    gboolean ok = shadow_crop(map, r, low, &k);
+    /* a large region is judged on a grid of about SHADOW_SAMPLES of its pixels */
+    const double area = (double) (k.bx1 - k.bx0) * (k.by1 - k.by0);
+    const int step = MAX(1, (int) sqrt(area / SHADOW_SAMPLES));
+    g_autofree double *dx = g_new(double, ndirs);
+    g_autofree double *dy = g_new(double, ndirs);
+    g_autofree guint *hits = g_new0(guint, ndirs);
+    for (int d = 0; d < ndirs; d++) {
+        dx[d] = cos(2 * G_PI * d / ndirs);
+        dy[d] = sin(2 * G_PI * d / ndirs);
+    }
+    guint n = 0;
+    for (int y = k.by0; ok && y < k.by1; y += step) {
+        const guint8 *s = pcb_image_row(map->score, k.y0 + y) + k.x0;
+        for (int x = k.bx0; x < k.bx1; x += step) {
+            if (s[x] < low)
+                continue;
+            n++;
+            if (k.dark[(size_t) y * k.w + x])
+                for (int d = 0; d < ndirs; d++)
+                    hits[d] += attached(&k, x, y, dx[d], dy[d]);
+        }
+    }
+    shadow_crop_clear(&k);
+    for (int d = 0; d < ndirs; d++)
+        share[d] = n > 0 ? (double) hits[d] / n : 0;
+    *changed = (double) n * step * step;
+    return ok;
 }

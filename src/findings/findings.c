@@ -112,6 +112,8 @@ by_score(gconstpointer a, gconstpointer b)
 /* a region whose changed pixels fill this share of its box is as large as its box (a small
  * part's blurred rim falls below the low threshold) */
 #define COMPACT_FILL 0.5
+#define SHADOW_DIRS  16  /* the ways a shadow may fall, evenly spaced */
+#define SHADOW_SHARE 0.5 /* a region this much darker and against a part along them is a shadow */
 
 /* The hysteresis regions of the map, put to the shift test: edge jitter (a registration
  * residual, binarisation or etching moving an edge) that a local shift of the photo by a few
@@ -193,6 +195,7 @@ typedef struct {
     double px_per_mm, min_px;
     guint8 low;
     PcbParallaxTest *parallax; /* NULL: a flat scene */
+    int shadow_dir;            /* the way shadows fall (of SHADOW_DIRS), -1: not known */
 } Judge;
 
 /* The changed pixels (score at least the low threshold) in region @r's box, connected to it
@@ -298,6 +301,56 @@ describe(const Judge *jd, const PcbRegion *r, double strength, double mean, PcbK
     f->zone = z ? g_strdup(z->name) : NULL;
 }
 
+/* Whether region @r is a shadow that a part casts the way shadows fall in this photo
+ * (jd->shadow_dir, or a neighbouring way): SHADOW_SHARE of its changed pixels darker and
+ * reaching that part back through changed pixels. */
+static gboolean
+cast_shadow(const Judge *jd, const PcbRegion *r)
+{
+    if (jd->shadow_dir < 0)
+        return FALSE;
+    double share[SHADOW_DIRS], n;
+    if (!pcb_shadow_shares(jd->map, r, jd->low, SHADOW_DIRS, share, &n))
+        return FALSE;
+    double best = 0;
+    for (int k = -1; k <= 1; k++)
+        best = MAX(best, share[(jd->shadow_dir + k + SHADOW_DIRS) % SHADOW_DIRS]);
+    if (best < SHADOW_SHARE)
+        return FALSE;
+    g_debug("findings: region at %.0f,%.0f %.0fx%.0f px: a shadow cast the way shadows fall "
+            "here (%.0f%% darker against a part)",
+            r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, 100 * best);
+    return TRUE;
+}
+
+/* The way shadows fall in this photo: the direction along which most of the regions' changed
+ * pixels, darker in the photo, lie against a part (each region weighted by its changed
+ * pixels); -1 when none does. */
+static int
+shadow_direction(const Judge *jd, const PcbRegion *rs, int n)
+{
+    double vote[SHADOW_DIRS] = { 0 };
+    for (int i = 0; i < n; i++) {
+        double share[SHADOW_DIRS], changed;
+        if (!rs[i].alive || too_small(jd, &rs[i])
+            || !pcb_shadow_shares(jd->map, &rs[i], jd->low, SHADOW_DIRS, share, &changed))
+            continue;
+        for (int d = 0; d < SHADOW_DIRS; d++)
+            vote[d] += share[d] * changed;
+    }
+    int best = 0;
+    for (int d = 1; d < SHADOW_DIRS; d++)
+        if (vote[d] > vote[best])
+            best = d;
+    if (!(vote[best] > 0)) {
+        g_debug("findings: no changed region lies against a part: no way shadows fall");
+        return -1;
+    }
+    g_debug("findings: shadows fall at %.0f degrees (of the image's x axis, y down)",
+            360.0 * best / SHADOW_DIRS);
+    return best;
+}
+
 /* The finding of region @r; FALSE when it is too small or thin, when parallax explains it (a
  * part off the board plane seen from another pose; it may also be cut down to the rest), or a
  * change of light (glare, gain, tone) explains it. */
@@ -320,6 +373,8 @@ finding_of(const Judge *jd, PcbRegion *r, PcbFinding *f)
     }
     /* as light, on the whole region: a cut-down part of a new part may be mostly its shadow */
     if (light_differs(jd) && !changes_material(jd, r))
+        return FALSE;
+    if (light_differs(jd) && cast_shadow(jd, r))
         return FALSE;
     if (jd->parallax != NULL) {
         if (!pcb_parallax_test(jd->parallax, r, jd->low)) {
@@ -403,9 +458,11 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
         if (ptest == NULL)
             return NULL;
     }
-    const Judge jd = {
-        map, board, params, px_per_mm, min_px, threshold_value(params->low_sigma, 1.0), ptest,
+    Judge jd = {
+        map, board, params, px_per_mm, min_px, threshold_value(params->low_sigma, 1.0), ptest, -1,
     };
+    if (pcb_findings_light_differs(map, params))
+        jd.shadow_dir = shadow_direction(&jd, rs, n);
     GArray *out = g_array_new(FALSE, TRUE, sizeof(PcbFinding));
     g_array_set_clear_func(out, (GDestroyNotify) pcb_finding_clear);
     for (int i = 0; i < n; i++) {

@@ -104,6 +104,15 @@ GArray *pcb_cover_groups(const PcbDiffMap *map);
 double pcb_material_change(const PcbDiffMap *map, const PcbRegion *r, guint8 low, int cell,
                            double least);
 
+/* Per direction d of @ndirs (angle 2 pi d / ndirs, the way a shadow falls from its part), the
+ * share of region @r's changed pixels (>= @low, their count into *@changed; a large region's
+ * estimated from a grid of them) that the photo
+ * shows darker and that reach a part of the reference through changed pixels, walked back
+ * against that direction: a shadow cast by a part under a light from the other side
+ * (classify.c). FALSE when the region has no board around it. */
+gboolean pcb_shadow_shares(const PcbDiffMap *map, const PcbRegion *r, guint8 low, int ndirs,
+                           double *share, double *changed);
+
 /* The larger share of a region's changed pixels' squared difference that a local affine
  * change of light leaves unexplained; 1 when what it leaves is still @max_residual noise sigmas
  * or more (root mean square; 0: no such limit) (classify.c). */

@@ -539,6 +539,43 @@ test_light_leaves_part(void)
     g_assert_cmpuint(part_beside_brighter_light(10), ==, 0);
 }
 
+/* Under another light a tall part (16 x 20 px) casts a deep shadow on the board beside it
+ * (lit only by a cool fill light: bluish and dark, a change of material by colour), and a dark part
+ * is put on the board apart from it. The shadow lies against its part the way it falls and goes;
+ * the part put on is surrounded by board that did not change and stays. @gap: unchanged board
+ * between the part and the shadow (then nothing casts it, and it stays too). */
+static guint
+shadow_beside_part(int gap, double *first_x)
+{
+    PcbFindingsParams p;
+    pcb_findings_params_init(&p);
+    p.max_shift_px = 0;
+    p.min_unexplained = 0; /* only the rules of another light */
+    Maps m;
+    maps_init(&m);
+    const guint8 deep[3] = { 18, 30, 38 }; /* lit by a cool fill light only */
+    fill(m.ref, 20, 20, 16, 20, PART);
+    fill(m.photo, 20, 20, 16, 20, PART);
+    fill(m.photo, 36 + gap, 22, 12, 18, deep);
+    blob(m.score, 36 + gap, 22, 12, 18, 12);
+    fill(m.photo, 74, 30, 10, 8, PART); /* the part put on */
+    blob(m.score, 74, 30, 10, 8, 12);
+    g_autoptr(GArray) f = extract_lit(&m, 1, 5, NULL, &p);
+    *first_x = f->len > 0 ? at(f, 0)->bbox.x : -1;
+    for (guint i = 1; i < f->len; i++)
+        *first_x = MIN(*first_x, at(f, i)->bbox.x);
+    return f->len;
+}
+
+static void
+test_cast_shadow_dropped(void)
+{
+    double x;
+    g_assert_cmpuint(shadow_beside_part(0, &x), ==, 1);
+    g_assert_cmpfloat(x, ==, 74);
+    g_assert_cmpuint(shadow_beside_part(6, &x), ==, 2);
+}
+
 /* Under another light a part's own surface can change as much as a new part: shading on a
  * curved top, a highlight, a shadow across the board. Then only a change of material (bare
  * board in one image, something else in the other) is a finding: a part put on the board
@@ -607,5 +644,6 @@ main(int argc, char **argv)
     g_test_add_func("/findings/light-change-dropped", test_light_change_dropped);
     g_test_add_func("/findings/light-leaves-part", test_light_leaves_part);
     g_test_add_func("/findings/other-light-judges-material", test_other_light_judges_material);
+    g_test_add_func("/findings/cast-shadow-dropped", test_cast_shadow_dropped);
     return g_test_run();
 }
