@@ -503,7 +503,8 @@ pcb_unexplained(const PcbDiffMap *map, const PcbRegion *r, guint8 low, double ma
 }
 
 /* One region's crop for the cast-shadow test: which pixels changed (the score's, dilated to
- * bridge a shadow's soft edge), which of them the photo shows darker, and which reference
+ * bridge a shadow's soft edge), which of them the photo shows in shade (darker, no channel
+ * brighter), and which reference
  * pixels are no bare board (a part that may cast a shadow). */
 typedef struct {
     int x0, y0, w, h;       /* the crop, working px */
@@ -549,13 +550,20 @@ shadow_crop(const PcbDiffMap *map, const PcbRegion *r, guint8 low, ShadowCrop *k
     k->near = g_new(guint8, n);
     k->dark = g_new(guint8, n);
     k->part = g_new(guint8, n);
+    /* a shade only takes light away: no channel of the photo rises over the reference's by
+     * more than the difference's noise (a mark or a part taken off shows another colour) */
+    const double rise = map->noise[0];
     for (int y = 0; y < c.h; y++) {
         const guint8 *s = pcb_image_row(map->score, c.y + y) + c.x;
         const guint8 *a = pcb_image_row(lr, y), *b = pcb_image_row(lp, y);
+        const guint8 *ra = pcb_view_row(&rc, y), *pb = pcb_view_row(&pc, y);
         for (int x = 0; x < c.w; x++) {
             const size_t i = (size_t) y * c.w + x;
             changed[i] = s[x] >= low ? 255 : 0;
-            k->dark[i] = s[x] >= low && b[3 * x] < a[3 * x];
+            gboolean shade = s[x] >= low && b[3 * x] < a[3 * x];
+            for (int ch = 0; ch < 3; ch++)
+                shade = shade && pb[3 * x + ch] <= ra[3 * x + ch] + rise;
+            k->dark[i] = shade;
             k->part[i] = !is_bare(a + 3 * x, board);
         }
     }

@@ -567,6 +567,32 @@ shadow_beside_part(int gap, double *first_x)
     return f->len;
 }
 
+/* The same light, a second part casting its shadow the same way, and where the first part's
+ * shadow was, a red mark drawn in the reference only (removed): a shade only takes light away,
+ * and the photo's green there is brighter in one channel; the mark stays. */
+static guint
+mark_beside_part(double *x)
+{
+    PcbFindingsParams p;
+    pcb_findings_params_init(&p);
+    p.max_shift_px = 0;
+    p.min_unexplained = 0;
+    Maps m;
+    maps_init(&m);
+    const guint8 deep[3] = { 18, 30, 38 }, red[3] = { 200, 40, 40 };
+    fill(m.ref, 20, 20, 16, 20, PART);
+    fill(m.photo, 20, 20, 16, 20, PART);
+    fill(m.ref, 36, 22, 12, 18, red);
+    blob(m.score, 36, 22, 12, 18, 12);
+    fill(m.ref, 56, 42, 12, 18, PART);
+    fill(m.photo, 56, 42, 12, 18, PART);
+    fill(m.photo, 68, 44, 12, 16, deep);
+    blob(m.score, 68, 44, 12, 16, 12);
+    g_autoptr(GArray) f = extract_lit(&m, 1, 5, NULL, &p);
+    *x = f->len == 1 ? at(f, 0)->bbox.x : -1;
+    return f->len;
+}
+
 static void
 test_cast_shadow_dropped(void)
 {
@@ -574,6 +600,8 @@ test_cast_shadow_dropped(void)
     g_assert_cmpuint(shadow_beside_part(0, &x), ==, 1);
     g_assert_cmpfloat(x, ==, 74);
     g_assert_cmpuint(shadow_beside_part(6, &x), ==, 2);
+    g_assert_cmpuint(mark_beside_part(&x), ==, 1);
+    g_assert_cmpfloat(x, ==, 36);
 }
 
 /* Under another light a part's own surface can change as much as a new part: shading on a
