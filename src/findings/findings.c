@@ -196,6 +196,9 @@ typedef struct {
     guint8 low;
     PcbParallaxTest *parallax; /* NULL: a flat scene */
     int shadow_dir;            /* the way shadows fall (of SHADOW_DIRS), -1: not known */
+    const PcbRegion *rs;       /* the regions judged, and per region ... */
+    const double *shadow;      /* ... its SHADOW_DIRS shares (pcb_shadow_shares), or NAN */
+    int n;
 } Judge;
 
 /* The changed pixels (score at least the low threshold) in region @r's box, connected to it
@@ -309,9 +312,15 @@ cast_shadow(const Judge *jd, const PcbRegion *r)
 {
     if (jd->shadow_dir < 0)
         return FALSE;
-    double share[SHADOW_DIRS], n;
-    if (!pcb_shadow_shares(jd->map, r, jd->low, SHADOW_DIRS, share, &n))
-        return FALSE;
+    /* the shares the way was found from, when r is one of those regions as it was */
+    const ptrdiff_t i = r - jd->rs;
+    const double *share = i >= 0 && i < jd->n ? jd->shadow + i * SHADOW_DIRS : NULL;
+    double mine[SHADOW_DIRS], n;
+    if (share == NULL || isnan(share[0])) {
+        if (!pcb_shadow_shares(jd->map, r, jd->low, SHADOW_DIRS, mine, &n))
+            return FALSE;
+        share = mine;
+    }
     double best = 0;
     for (int k = -1; k <= 1; k++)
         best = MAX(best, share[(jd->shadow_dir + k + SHADOW_DIRS) % SHADOW_DIRS]);
@@ -325,16 +334,20 @@ cast_shadow(const Judge *jd, const PcbRegion *r)
 
 /* The way shadows fall in this photo: the direction along which most of the regions' changed
  * pixels, darker in the photo, lie against a part (each region weighted by its changed
- * pixels); -1 when none does. */
+ * pixels); -1 when none does. Each region's shares into @shares (SHADOW_DIRS each; NAN first
+ * when not measured). */
 static int
-shadow_direction(const Judge *jd, const PcbRegion *rs, int n)
+shadow_direction(const Judge *jd, const PcbRegion *rs, int n, double *shares)
 {
     double vote[SHADOW_DIRS] = { 0 };
     for (int i = 0; i < n; i++) {
-        double share[SHADOW_DIRS], changed;
-        if (!rs[i].alive || too_small(jd, &rs[i])
-            || !pcb_shadow_shares(jd->map, &rs[i], jd->low, SHADOW_DIRS, share, &changed))
+        double *share = shares + (size_t) i * SHADOW_DIRS, changed;
+        share[0] = NAN;
+        if (!rs[i].alive
+            || !pcb_shadow_shares(jd->map, &rs[i], jd->low, SHADOW_DIRS, share, &changed)) {
+            share[0] = NAN;
             continue;
+        }
         for (int d = 0; d < SHADOW_DIRS; d++)
             vote[d] += share[d] * changed;
     }
@@ -458,11 +471,22 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
         if (ptest == NULL)
             return NULL;
     }
-    Judge jd = {
-        map, board, params, px_per_mm, min_px, threshold_value(params->low_sigma, 1.0), ptest, -1,
-    };
-    if (pcb_findings_light_differs(map, params))
-        jd.shadow_dir = shadow_direction(&jd, rs, n);
+    Judge jd = { .map = map,
+                 .board = board,
+                 .params = params,
+                 .px_per_mm = px_per_mm,
+                 .min_px = min_px,
+                 .low = threshold_value(params->low_sigma, 1.0),
+                 .parallax = ptest,
+                 .shadow_dir = -1 };
+    g_autofree double *shadow = NULL;
+    if (pcb_findings_light_differs(map, params)) {
+        shadow = g_new(double, (size_t) MAX(1, n) * SHADOW_DIRS);
+        jd.shadow_dir = shadow_direction(&jd, rs, n, shadow);
+        jd.rs = rs;
+        jd.shadow = shadow;
+        jd.n = n;
+    }
     GArray *out = g_array_new(FALSE, TRUE, sizeof(PcbFinding));
     g_array_set_clear_func(out, (GDestroyNotify) pcb_finding_clear);
     for (int i = 0; i < n; i++) {
