@@ -196,9 +196,6 @@ typedef struct {
     guint8 low;
     PcbParallaxTest *parallax; /* NULL: a flat scene */
     int shadow_dir;            /* the way shadows fall (of SHADOW_DIRS), -1: not known */
-    const PcbRegion *rs;       /* the regions judged, and per region ... */
-    const double *shadow;      /* ... its SHADOW_DIRS shares (pcb_shadow_shares), or NAN */
-    int n;
 } Judge;
 
 /* The changed pixels (score at least the low threshold) in region @r's box, connected to it
@@ -306,21 +303,13 @@ describe(const Judge *jd, const PcbRegion *r, double strength, double mean, PcbK
 
 /* Whether region @r is a shadow that a part casts the way shadows fall in this photo
  * (jd->shadow_dir, or a neighbouring way): SHADOW_SHARE of its changed pixels darker and
- * reaching that part back through changed pixels. */
+ * reaching that part back through changed pixels. @share: its shares per way, measured when
+ * the way was found (shadow_direction; NULL or NAN first: not measured). */
 static gboolean
-cast_shadow(const Judge *jd, const PcbRegion *r)
+cast_shadow(const Judge *jd, const PcbRegion *r, const double *share)
 {
-    if (jd->shadow_dir < 0)
+    if (jd->shadow_dir < 0 || share == NULL || isnan(share[0]))
         return FALSE;
-    /* the shares the way was found from, when r is one of those regions as it was */
-    const ptrdiff_t i = r - jd->rs;
-    const double *share = i >= 0 && i < jd->n ? jd->shadow + i * SHADOW_DIRS : NULL;
-    double mine[SHADOW_DIRS], n;
-    if (share == NULL || isnan(share[0])) {
-        if (!pcb_shadow_shares(jd->map, r, jd->low, SHADOW_DIRS, mine, &n))
-            return FALSE;
-        share = mine;
-    }
     double best = 0;
     for (int k = -1; k <= 1; k++)
         best = MAX(best, share[(jd->shadow_dir + k + SHADOW_DIRS) % SHADOW_DIRS]);
@@ -342,7 +331,6 @@ shadow_direction(const Judge *jd, const PcbRegion *rs, int n, double *shares)
     double vote[SHADOW_DIRS] = { 0 };
     for (int i = 0; i < n; i++) {
         double *share = shares + (size_t) i * SHADOW_DIRS, changed;
-        share[0] = NAN;
         if (!rs[i].alive
             || !pcb_shadow_shares(jd->map, &rs[i], jd->low, SHADOW_DIRS, share, &changed)) {
             share[0] = NAN;
@@ -366,9 +354,10 @@ shadow_direction(const Judge *jd, const PcbRegion *rs, int n, double *shares)
 
 /* The finding of region @r; FALSE when it is too small or thin, when parallax explains it (a
  * part off the board plane seen from another pose; it may also be cut down to the rest), or a
- * change of light (glare, gain, tone) explains it. */
+ * change of light (glare, gain, tone, under another light a part's shadow: @shadow, its
+ * shares per way, or NULL) explains it. */
 static gboolean
-finding_of(const Judge *jd, PcbRegion *r, PcbFinding *f)
+finding_of(const Judge *jd, PcbRegion *r, const double *shadow, PcbFinding *f)
 {
     const PcbFindingsParams *params = jd->params;
     if (too_small(jd, r))
@@ -387,7 +376,7 @@ finding_of(const Judge *jd, PcbRegion *r, PcbFinding *f)
     /* as light, on the whole region: a cut-down part of a new part may be mostly its shadow */
     if (light_differs(jd) && !changes_material(jd, r))
         return FALSE;
-    if (light_differs(jd) && cast_shadow(jd, r))
+    if (light_differs(jd) && cast_shadow(jd, r, shadow))
         return FALSE;
     if (jd->parallax != NULL) {
         if (!pcb_parallax_test(jd->parallax, r, jd->low)) {
@@ -483,15 +472,13 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
     if (pcb_findings_light_differs(map, params)) {
         shadow = g_new(double, (size_t) MAX(1, n) * SHADOW_DIRS);
         jd.shadow_dir = shadow_direction(&jd, rs, n, shadow);
-        jd.rs = rs;
-        jd.shadow = shadow;
-        jd.n = n;
     }
     GArray *out = g_array_new(FALSE, TRUE, sizeof(PcbFinding));
     g_array_set_clear_func(out, (GDestroyNotify) pcb_finding_clear);
     for (int i = 0; i < n; i++) {
         PcbFinding f;
-        if (rs[i].alive && finding_of(&jd, &rs[i], &f))
+        if (rs[i].alive
+            && finding_of(&jd, &rs[i], shadow ? shadow + (size_t) i * SHADOW_DIRS : NULL, &f))
             g_array_append_val(out, f);
     }
     if (ptest != NULL)

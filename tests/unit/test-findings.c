@@ -539,32 +539,52 @@ test_light_leaves_part(void)
     g_assert_cmpuint(part_beside_brighter_light(10), ==, 0);
 }
 
-/* Under another light a tall part (16 x 20 px) casts a deep shadow on the board beside it
- * (lit only by a cool fill light: bluish and dark, a change of material by colour), and a dark part
- * is put on the board apart from it. The shadow lies against its part the way it falls and goes;
- * the part put on is surrounded by board that did not change and stays. @gap: unchanged board
- * between the part and the shadow (then nothing casts it, and it stays too). */
+/* A part standing in both images at @x, @y, @w x @h (a tall one, casting a shadow). */
+static void
+standing(Maps *m, int x, int y, int w, int h)
+{
+    fill(m->ref, x, y, w, h, PART);
+    fill(m->photo, x, y, w, h, PART);
+}
+
+/* @img's @w x @h area at @x, @y painted @v, and the score there 12 sigma. */
+static void
+changed_to(Maps *m, PcbImage *img, int x, int y, int w, int h, const guint8 *v)
+{
+    fill(img, x, y, w, h, v);
+    blob(m->score, x, y, w, h, 12);
+}
+
+static const guint8 DEEP[3] = { 18, 30, 38 }; /* board lit by a cool fill light only */
+
+/* The findings of @m under another light (5x the images' noise), the light fit off: only the
+ * rules of another light; *@x: the leftmost finding's x (-1: none). */
 static guint
-shadow_beside_part(int gap, double *first_x)
+under_other_light(Maps *m, double *x)
 {
     PcbFindingsParams p;
-    pcb_findings_params_init(&p);
-    p.max_shift_px = 0;
-    p.min_unexplained = 0; /* only the rules of another light */
+    regions_only(&p);
+    g_autoptr(GArray) f = extract_lit(m, 1, 5, NULL, &p);
+    *x = -1;
+    for (guint i = 0; i < f->len; i++)
+        *x = i == 0 ? at(f, i)->bbox.x : MIN(*x, at(f, i)->bbox.x);
+    return f->len;
+}
+
+/* Under another light a tall part (16 x 20 px) casts a deep shadow on the board beside it
+ * (lit only by a cool fill light: bluish and dark, a change of material by colour), and a dark
+ * part is put on the board apart from it. The shadow lies against its part the way it falls
+ * and goes; the part put on is surrounded by board that did not change and stays. @gap:
+ * unchanged board between the part and the shadow (then nothing casts it, and it stays too). */
+static guint
+shadow_beside_part(int gap, double *x)
+{
     Maps m;
     maps_init(&m);
-    const guint8 deep[3] = { 18, 30, 38 }; /* lit by a cool fill light only */
-    fill(m.ref, 20, 20, 16, 20, PART);
-    fill(m.photo, 20, 20, 16, 20, PART);
-    fill(m.photo, 36 + gap, 22, 12, 18, deep);
-    blob(m.score, 36 + gap, 22, 12, 18, 12);
-    fill(m.photo, 74, 30, 10, 8, PART); /* the part put on */
-    blob(m.score, 74, 30, 10, 8, 12);
-    g_autoptr(GArray) f = extract_lit(&m, 1, 5, NULL, &p);
-    *first_x = f->len > 0 ? at(f, 0)->bbox.x : -1;
-    for (guint i = 1; i < f->len; i++)
-        *first_x = MIN(*first_x, at(f, i)->bbox.x);
-    return f->len;
+    standing(&m, 20, 20, 16, 20);
+    changed_to(&m, m.photo, 36 + gap, 22, 12, 18, DEEP);
+    changed_to(&m, m.photo, 74, 30, 10, 8, PART); /* the part put on */
+    return under_other_light(&m, x);
 }
 
 /* The same light, a second part casting its shadow the same way, and where the first part's
@@ -573,24 +593,14 @@ shadow_beside_part(int gap, double *first_x)
 static guint
 mark_beside_part(double *x)
 {
-    PcbFindingsParams p;
-    pcb_findings_params_init(&p);
-    p.max_shift_px = 0;
-    p.min_unexplained = 0;
+    const guint8 red[3] = { 200, 40, 40 };
     Maps m;
     maps_init(&m);
-    const guint8 deep[3] = { 18, 30, 38 }, red[3] = { 200, 40, 40 };
-    fill(m.ref, 20, 20, 16, 20, PART);
-    fill(m.photo, 20, 20, 16, 20, PART);
-    fill(m.ref, 36, 22, 12, 18, red);
-    blob(m.score, 36, 22, 12, 18, 12);
-    fill(m.ref, 56, 42, 12, 18, PART);
-    fill(m.photo, 56, 42, 12, 18, PART);
-    fill(m.photo, 68, 44, 12, 16, deep);
-    blob(m.score, 68, 44, 12, 16, 12);
-    g_autoptr(GArray) f = extract_lit(&m, 1, 5, NULL, &p);
-    *x = f->len == 1 ? at(f, 0)->bbox.x : -1;
-    return f->len;
+    standing(&m, 20, 20, 16, 20);
+    changed_to(&m, m.ref, 36, 22, 12, 18, red);
+    standing(&m, 56, 42, 12, 18);
+    changed_to(&m, m.photo, 68, 44, 12, 16, DEEP);
+    return under_other_light(&m, x);
 }
 
 static void
