@@ -112,8 +112,11 @@ by_score(gconstpointer a, gconstpointer b)
 /* a region whose changed pixels fill this share of its box is as large as its box (a small
  * part's blurred rim falls below the low threshold) */
 #define COMPACT_FILL 0.5
-#define SHADOW_DIRS  16  /* the ways a shadow may fall, evenly spaced */
-#define SHADOW_SHARE 0.5 /* a region this much darker and against a part along them is a shadow */
+/* under another light, a region in whose box structure appeared over this share (the
+ * reference flat, the photo textured) is no change of light */
+#define APPEARED_SHARE 0.25
+#define SHADOW_DIRS    16  /* the ways a shadow may fall, evenly spaced */
+#define SHADOW_SHARE   0.5 /* a region this much darker and against a part along them is a shadow */
 
 /* The hysteresis regions of the map, put to the shift test: edge jitter (a registration
  * residual, binarisation or etching moving an edge) that a local shift of the photo by a few
@@ -352,6 +355,34 @@ shadow_direction(const Judge *jd, const PcbRegion *rs, int n, double *shares)
     return best;
 }
 
+/* Whether structure appeared in region @r's box (APPEARED_SHARE of it): a change of light
+ * shades and tints a surface, and may hide its detail, but puts no detail on a plain one; a part
+ * put on plain board does. A box it cannot measure (a shim failure) counts as appeared: the
+ * region is kept. */
+static gboolean
+structure_appeared(const Judge *jd, const PcbRegion *r)
+{
+    const PcbDiffMap *map = jd->map;
+    const PcbBox all = { 0, 0, map->ref->width, map->ref->height };
+    const int x0 = (int) r->x0, y0 = (int) r->y0;
+    const PcbBox box
+        = pcb_box_and((PcbBox){ x0, y0, (int) ceil(r->x1) - x0, (int) ceil(r->y1) - y0 }, all);
+    g_autoptr(GError) error = NULL;
+    double share = 0;
+    if (box.w <= 0 || box.h <= 0)
+        return FALSE;
+    if (!pcb_zn_appeared(map, box, pcb_zn_sigma(map, jd->px_per_mm), &share, &error)) {
+        g_debug("findings: %s: region kept", error->message);
+        return TRUE;
+    }
+    if (share < APPEARED_SHARE)
+        return FALSE;
+    g_debug("findings: region at %.0f,%.0f %.0fx%.0f px: structure appeared over %.0f%% of it, "
+            "which no change of light does",
+            r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, 100 * share);
+    return TRUE;
+}
+
 /* The finding of region @r; FALSE when it is too small or thin, when parallax explains it (a
  * part off the board plane seen from another pose; it may also be cut down to the rest), or a
  * change of light (glare, gain, tone, under another light a part's shadow: @shadow, its
@@ -367,7 +398,7 @@ finding_of(const Judge *jd, PcbRegion *r, const double *shadow, PcbFinding *f)
     double u = params->min_unexplained > 0
                    ? pcb_unexplained(jd->map, r, jd->low, LIGHT_RESIDUAL * params->high_sigma)
                    : 1;
-    if (u < params->min_unexplained) {
+    if (u < params->min_unexplained && !(light_differs(jd) && structure_appeared(jd, r))) {
         g_debug("findings: region at %.0f,%.0f %.0fx%.0f px, peak %.1f sigma: a change of light "
                 "explains it (%.0f%% unexplained)",
                 r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, r->peak / PCB_DIFF_UNIT, 100 * u);

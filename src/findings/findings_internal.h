@@ -118,6 +118,20 @@ gboolean pcb_shadow_shares(const PcbDiffMap *map, const PcbRegion *r, guint8 low
  * or more (root mean square; 0: no such limit) (classify.c). */
 double pcb_unexplained(const PcbDiffMap *map, const PcbRegion *r, guint8 low, double max_residual);
 
+/* zn's Gaussian sigma on @map, working px, at @px_per_mm reference px per mm (0: unknown)
+ * (parallax_zn.c). */
+double pcb_zn_sigma(const PcbDiffMap *map, double px_per_mm);
+
+/* A window of zn (the parallax test's matching window, 5 x 5) is flat at a mean |zn| of at
+ * most this, and textured above twice this. */
+#define PCB_ZN_FLAT 0.25
+
+/* Into *@share: of the covered pixels of box @box (working px), the share where structure
+ * appeared: the reference's zn window flat, the photo's textured (zn at @sigma px). FALSE with
+ * PCB_ERROR_BACKEND when the shim fails (parallax_zn.c). */
+gboolean pcb_zn_appeared(const PcbDiffMap *map, PcbBox box, double sigma, double *share,
+                         GError **error);
+
 /* The parallax test (parallax_*.c): a region that the same structure, displaced along the
  * epipolar direction within the parallax the scene allows, explains is no change (a tall
  * part seen from another pose). Made once per map: it measures the matching threshold there

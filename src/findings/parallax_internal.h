@@ -44,6 +44,10 @@ gboolean pcb_zn(const PcbImage *rgb, PcbBox box, double sigma, float *out, GErro
  * reflected as OpenCV's default (reflect-101), into @out (not @in); @tmp holds @w * @h. */
 void pcb_box_mean(const float *in, int w, int h, int r, float *tmp, float *out);
 
+/* How textured zn @z (@w x @h, rows packed) is around each pixel: the box mean of |z| over the
+ * matching cost's window, into @out (@tmp holds @w * @h). */
+void pcb_zn_texture(const float *z, int w, int h, float *tmp, float *out);
+
 /* The values zn @z (@w x @h, rows packed) takes within half a pixel of each pixel, linearly
  * interpolated: the least and the largest of z and its means with its 4 neighbours, into @lo
  * and @hi. */

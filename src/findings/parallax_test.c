@@ -14,7 +14,6 @@
 #define MAX_SHIFT_PX   256       /* displacements tried at most, working px (memory guard) */
 #define MAX_CROP_PX    (1 << 22) /* a larger crop is not tested (memory): the region is kept */
 #define BAND_MIN_SHIFT 2         /* a band source matches at least this far, px */
-#define TEXTURE        0.25      /* a band source lies on texture: box mean |zn| above this */
 #define ALONG_TEXTURE  0.05      /* ... that changes along u: box mean |d zn / d u| above this */
 #define COHERENT_SIDE  9         /* a band source's neighbourhood, px square, ... */
 #define COHERENT_SHARE 0.2       /* ... of which this share matches within 1 px of its s */
@@ -157,8 +156,8 @@ along_texture(const Region *k, const float *z, float *out)
 }
 
 /* Paints into @band the moves of one direction: the sources are pixels matched at
- * s >= BAND_MIN_SHIFT on texture of @z that are coherent; each paints its move (@sign +1:
- * x -> x + s u, -1: y - s u -> y). */
+ * s >= BAND_MIN_SHIFT on texture of @z (not flat, pcb_zn_texture) that are coherent; each paints
+ * its move (@sign +1: x -> x + s u, -1: y - s u -> y). */
 static void
 paint_band(const Region *k, const float *z, const int *sv, double sign, guint8 *band)
 {
@@ -168,14 +167,12 @@ paint_band(const Region *k, const float *z, const int *sv, double sign, guint8 *
     g_autofree float *tmp = g_new(float, n);
     g_autofree float *tex = g_new(float, n);
     g_autofree guint8 *src = g_new0(guint8, n);
-    for (size_t i = 0; i < n; i++)
-        a[i] = fabsf(z[i]);
-    pcb_box_mean(a, w, h, PCB_PX_COST_RADIUS, tmp, tex);
+    pcb_zn_texture(z, w, h, tmp, tex);
     g_autofree float *dtex = g_new(float, n);
     along_texture(k, z, a);
     pcb_box_mean(a, w, h, PCB_PX_COST_RADIUS, tmp, dtex);
     for (size_t i = 0; i < n; i++)
-        src[i] = sv[i] >= BAND_MIN_SHIFT && tex[i] > TEXTURE && dtex[i] > ALONG_TEXTURE;
+        src[i] = sv[i] >= BAND_MIN_SHIFT && tex[i] > PCB_ZN_FLAT && dtex[i] > ALONG_TEXTURE;
     const int least = (int) ceil(COHERENT_SHARE * COHERENT_SIDE * COHERENT_SIDE);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
@@ -199,24 +196,19 @@ swept_band(Region *k, GError **error)
         "parallax test", PCB_ERROR_BACKEND, error);
 }
 
-/* @flat: TRUE where both zn are flat over the cost window (box mean |zn| <= TEXTURE). */
+/* @flat: TRUE where both zn are flat over the cost window (box mean |zn| <= PCB_ZN_FLAT). */
 static void
 flat_both(const Region *k, gboolean *flat)
 {
     const int w = k->in.w, h = k->in.h;
     const size_t n = (size_t) w * h;
-    g_autofree float *a = g_new(float, n);
     g_autofree float *tmp = g_new(float, n);
     g_autofree float *tr = g_new(float, n);
     g_autofree float *tw = g_new(float, n);
+    pcb_zn_texture(k->zr, w, h, tmp, tr);
+    pcb_zn_texture(k->zw, w, h, tmp, tw);
     for (size_t i = 0; i < n; i++)
-        a[i] = fabsf(k->zr[i]);
-    pcb_box_mean(a, w, h, PCB_PX_COST_RADIUS, tmp, tr);
-    for (size_t i = 0; i < n; i++)
-        a[i] = fabsf(k->zw[i]);
-    pcb_box_mean(a, w, h, PCB_PX_COST_RADIUS, tmp, tw);
-    for (size_t i = 0; i < n; i++)
-        flat[i] = tr[i] <= TEXTURE && tw[i] <= TEXTURE;
+        flat[i] = tr[i] <= PCB_ZN_FLAT && tw[i] <= PCB_ZN_FLAT;
 }
 
 /* Whether the displacements a raised point at crop pixel (@x, @y) of the reference may have

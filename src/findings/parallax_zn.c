@@ -156,6 +156,52 @@ pcb_zn(const PcbImage *rgb, PcbBox box, double sigma, float *out, GError **error
     return zn_of(g, ctx.w, ctx.h, in, sigma, out, error);
 }
 
+double
+pcb_zn_sigma(const PcbDiffMap *map, double px_per_mm)
+{
+    return px_per_mm > 0 ? ZN_SIGMA_MM * px_per_mm / map->scale : ZN_SIGMA_PX / map->scale;
+}
+
+void
+pcb_zn_texture(const float *z, int w, int h, float *tmp, float *out)
+{
+    const size_t n = (size_t) w * h;
+    g_autofree float *a = g_new(float, n);
+    for (size_t i = 0; i < n; i++)
+        a[i] = fabsf(z[i]);
+    pcb_box_mean(a, w, h, PCB_PX_COST_RADIUS, tmp, out);
+}
+
+gboolean
+pcb_zn_appeared(const PcbDiffMap *map, PcbBox box, double sigma, double *share, GError **error)
+{
+    const PcbBox all = { 0, 0, map->ref->width, map->ref->height };
+    const PcbBox c = pcb_box_grow(box, PCB_PX_COST_RADIUS, all);
+    const size_t n = (size_t) c.w * c.h;
+    g_autofree float *zr = g_new(float, n);
+    g_autofree float *zw = g_new(float, n);
+    g_autofree float *tmp = g_new(float, n);
+    g_autofree float *tr = g_new(float, n);
+    g_autofree float *tw = g_new(float, n);
+    if (!pcb_zn(map->ref, c, sigma, zr, error) || !pcb_zn(map->photo, c, sigma, zw, error))
+        return FALSE;
+    pcb_zn_texture(zr, c.w, c.h, tmp, tr);
+    pcb_zn_texture(zw, c.w, c.h, tmp, tw);
+    guint covered = 0, appeared = 0;
+    for (int y = box.y; y < box.y + box.h; y++) {
+        const guint8 *v = pcb_image_row(map->valid, y);
+        for (int x = box.x; x < box.x + box.w; x++) {
+            if (v[x] != COVERED)
+                continue;
+            const size_t i = (size_t) (y - c.y) * c.w + (x - c.x);
+            covered++;
+            appeared += tr[i] <= PCB_ZN_FLAT && tw[i] > 2 * PCB_ZN_FLAT;
+        }
+    }
+    *share = covered > 0 ? (double) appeared / covered : 0;
+    return TRUE;
+}
+
 /* Appends the zero-displacement costs (PCB_COSTS) of the covered pixels of tile @b to
  * @costs[]. */
 static gboolean
@@ -267,7 +313,7 @@ pcb_parallax_test_new(const PcbDiffMap *map, const PcbParallax *parallax, double
     t->centre_x = map->ref->width * map->scale / 2.0;
     t->centre_y = map->ref->height * map->scale / 2.0;
     double work_px_mm = px_per_mm > 0 ? px_per_mm / map->scale : 0;
-    t->sigma = work_px_mm > 0 ? ZN_SIGMA_MM * work_px_mm : ZN_SIGMA_PX / map->scale;
+    t->sigma = pcb_zn_sigma(map, px_per_mm);
     double blob = MIN_BLOB_PX;
     if (work_px_mm > 0)
         blob *= work_px_mm * work_px_mm / (NOMINAL_PX_MM * NOMINAL_PX_MM);
