@@ -168,13 +168,13 @@ colour_dist(const guint8 *p, const double col[3])
 static gboolean
 region_box(const PcbDiffMap *map, const PcbRegion *r, int *x0, int *y0, int *x1, int *y1, int *pad)
 {
-    int w = map->ref->width, h = map->ref->height;
-    *x0 = MAX(0, (int) r->x0);
-    *y0 = MAX(0, (int) r->y0);
-    *x1 = MIN(w, (int) ceil(r->x1));
-    *y1 = MIN(h, (int) ceil(r->y1));
-    *pad = MAX(MIN_PAD, (int) (PAD_SHARE * MAX(*x1 - *x0, *y1 - *y0)));
-    return *x1 > *x0 && *y1 > *y0;
+    const PcbBox b = pcb_region_box(r, map->ref->width, map->ref->height);
+    *x0 = b.x;
+    *y0 = b.y;
+    *x1 = b.x + b.w;
+    *y1 = b.y + b.h;
+    *pad = MAX(MIN_PAD, (int) (PAD_SHARE * MAX(b.w, b.h)));
+    return b.w > 0 && b.h > 0;
 }
 
 /* How sharply each image's lightness steps across the outline of the changed pixels of box @g:

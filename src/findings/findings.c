@@ -207,12 +207,11 @@ static int
 changed_in_box(const Judge *jd, const PcbRegion *r)
 {
     const PcbImage *score = jd->map->score;
-    const int x0 = MAX(0, (int) floor(r->x0)), x1 = MIN(score->width, (int) ceil(r->x1));
-    const int y0 = MAX(0, (int) floor(r->y0)), y1 = MIN(score->height, (int) ceil(r->y1));
+    const PcbBox b = pcb_region_box(r, score->width, score->height);
     int n = 0;
-    for (int y = y0; y < y1; y++) {
+    for (int y = b.y; y < b.y + b.h; y++) {
         const guint8 *s = pcb_image_row(score, y);
-        for (int x = x0; x < x1; x++)
+        for (int x = b.x; x < b.x + b.w; x++)
             n += s[x] >= jd->low;
     }
     return n;
@@ -363,10 +362,7 @@ static gboolean
 structure_appeared(const Judge *jd, const PcbRegion *r)
 {
     const PcbDiffMap *map = jd->map;
-    const PcbBox all = { 0, 0, map->ref->width, map->ref->height };
-    const int x0 = (int) r->x0, y0 = (int) r->y0;
-    const PcbBox box
-        = pcb_box_and((PcbBox){ x0, y0, (int) ceil(r->x1) - x0, (int) ceil(r->y1) - y0 }, all);
+    const PcbBox box = pcb_region_box(r, map->ref->width, map->ref->height);
     g_autoptr(GError) error = NULL;
     double share = 0;
     if (box.w <= 0 || box.h <= 0)

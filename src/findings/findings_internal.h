@@ -2,6 +2,7 @@
 #ifndef PCB_FINDINGS_INTERNAL_H
 #define PCB_FINDINGS_INTERNAL_H
 
+#include <math.h>
 #include <glib.h>
 #include "pcbdiff/findings.h"
 #include "diff/diff_internal.h"
@@ -76,6 +77,16 @@ typedef struct {
     int peak;
     gboolean alive;
 } PcbRegion;
+
+/* Region @r's box on a map of @width x @height px: the whole pixels it covers, clipped to the
+ * map (0 x 0 when nothing of it is on it). */
+static inline PcbBox
+pcb_region_box(const PcbRegion *r, int width, int height)
+{
+    const int x0 = (int) floor(r->x0), y0 = (int) floor(r->y0);
+    return pcb_box_and((PcbBox){ x0, y0, (int) ceil(r->x1) - x0, (int) ceil(r->y1) - y0 },
+                       (PcbBox){ 0, 0, width, height });
+}
 
 /* The map's blur matching (classify.c). */
 PcbBlurMap pcb_blur_of(const PcbDiffMap *map);

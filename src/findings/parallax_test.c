@@ -55,9 +55,7 @@ region_setup(PcbParallaxTest *t, const PcbRegion *r, Region *k)
 {
     const PcbDiffMap *map = t->map;
     const PcbBox all = { 0, 0, map->ref->width, map->ref->height };
-    const int x0 = (int) floor(r->x0), y0 = (int) floor(r->y0);
-    const PcbBox box
-        = pcb_box_and((PcbBox){ x0, y0, (int) ceil(r->x1) - x0, (int) ceil(r->y1) - y0 }, all);
+    const PcbBox box = pcb_region_box(r, all.w, all.h);
     double ux, uy, max_px;
     if (box.w <= 0
         || !pcb_parallax_at(t->parallax, 0.5 * (r->x0 + r->x1) * map->scale,
