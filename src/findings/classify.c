@@ -570,8 +570,11 @@ shadow_crop(const PcbDiffMap *map, const PcbRegion *r, guint8 low, ShadowCrop *k
     pcbcv_view cv = { c.w, c.h, 1, (size_t) c.w, changed },
                nv = { c.w, c.h, 1, (size_t) c.w, k->near };
     char msg[256] = "";
-    return pcbcv_morph(&cv, &nv, 1, 2 * SHADOW_GAP + 1, PCBCV_BORDER_DEFAULT, msg, sizeof msg)
-           == PCBCV_OK;
+    if (pcbcv_morph(&cv, &nv, 1, 2 * SHADOW_GAP + 1, PCBCV_BORDER_DEFAULT, msg, sizeof msg)
+        == PCBCV_OK)
+        return TRUE;
+    g_debug("findings: cast-shadow test: %s: region kept", msg);
+    return FALSE;
 }
 
 /* Whether crop pixel (@x, @y), walked towards the light (-@dx, -@dy), reaches a part through

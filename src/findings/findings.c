@@ -1,5 +1,6 @@
 /* Findings: hysteresis regions of the score map, merged, filtered by size, classified, scored. */
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 #include "pcbdiff/error.h"
 #include "pcbdiff/findings.h"
@@ -201,6 +202,19 @@ typedef struct {
     int shadow_dir;            /* the way shadows fall (of SHADOW_DIRS), -1: not known */
 } Judge;
 
+/* Logs (debug) what becomes of region @r: "findings: region at X,Y WxH px" and @fmt. */
+G_GNUC_PRINTF(2, 3)
+static void
+region_debug(const PcbRegion *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *what = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_debug("findings: region at %.0f,%.0f %.0fx%.0f px%s", r->x0, r->y0, r->x1 - r->x0,
+            r->y1 - r->y0, what);
+}
+
 /* The changed pixels (score at least the low threshold) in region @r's box, connected to it
  * or not. */
 static int
@@ -234,8 +248,7 @@ too_small(const Judge *jd, const PcbRegion *r)
         px = MAX(px, changed_in_box(jd, r));
     const double area = (px >= COMPACT_FILL * box ? box : px) * scale * scale;
     if (area < jd->min_px || MIN(r->x1 - r->x0, r->y1 - r->y0) < jd->params->min_side_px) {
-        g_debug("findings: region at %.0f,%.0f %.0fx%.0f px, peak %.1f sigma: too small or thin",
-                r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, r->peak / PCB_DIFF_UNIT);
+        region_debug(r, ", peak %.1f sigma: too small or thin", r->peak / PCB_DIFF_UNIT);
         return TRUE;
     }
     return FALSE;
@@ -275,9 +288,10 @@ changes_material(const Judge *jd, const PcbRegion *r)
     double m = pcb_material_change(jd->map, r, jd->low, cell, 0.5 * cell * cell);
     if (m >= jd->params->min_material)
         return TRUE;
-    g_debug("findings: region at %.0f,%.0f %.0fx%.0f px: the light differs and it is the same "
-            "surface in both (%.0f%% changes material)",
-            r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, 100 * m);
+    region_debug(r,
+                 ": the light differs and it is the same surface in both (%.0f%% changes "
+                 "material)",
+                 100 * m);
     return FALSE;
 }
 
@@ -317,9 +331,8 @@ cast_shadow(const Judge *jd, const PcbRegion *r, const double *share)
         best = MAX(best, share[(jd->shadow_dir + k + SHADOW_DIRS) % SHADOW_DIRS]);
     if (best < SHADOW_SHARE)
         return FALSE;
-    g_debug("findings: region at %.0f,%.0f %.0fx%.0f px: a shadow cast the way shadows fall "
-            "here (%.0f%% darker against a part)",
-            r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, 100 * best);
+    region_debug(r, ": a shadow cast the way shadows fall here (%.0f%% darker against a part)",
+                 100 * best);
     return TRUE;
 }
 
@@ -373,9 +386,8 @@ structure_appeared(const Judge *jd, const PcbRegion *r)
     }
     if (share < APPEARED_SHARE)
         return FALSE;
-    g_debug("findings: region at %.0f,%.0f %.0fx%.0f px: structure appeared over %.0f%% of it, "
-            "which no change of light does",
-            r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, 100 * share);
+    region_debug(r, ": structure appeared over %.0f%% of it, which no change of light does",
+                 100 * share);
     return TRUE;
 }
 
@@ -395,9 +407,8 @@ finding_of(const Judge *jd, PcbRegion *r, const double *shadow, PcbFinding *f)
                    ? pcb_unexplained(jd->map, r, jd->low, LIGHT_RESIDUAL * params->high_sigma)
                    : 1;
     if (u < params->min_unexplained && !(light_differs(jd) && structure_appeared(jd, r))) {
-        g_debug("findings: region at %.0f,%.0f %.0fx%.0f px, peak %.1f sigma: a change of light "
-                "explains it (%.0f%% unexplained)",
-                r->x0, r->y0, r->x1 - r->x0, r->y1 - r->y0, r->peak / PCB_DIFF_UNIT, 100 * u);
+        region_debug(r, ", peak %.1f sigma: a change of light explains it (%.0f%% unexplained)",
+                     r->peak / PCB_DIFF_UNIT, 100 * u);
         return FALSE;
     }
     /* as light, on the whole region: a cut-down part of a new part may be mostly its shadow */
@@ -407,8 +418,7 @@ finding_of(const Judge *jd, PcbRegion *r, const double *shadow, PcbFinding *f)
         return FALSE;
     if (jd->parallax != NULL) {
         if (!pcb_parallax_test(jd->parallax, r, jd->low)) {
-            g_debug("findings: region at %.0f,%.0f %.0fx%.0f px: parallax explains it", r->x0,
-                    r->y0, r->x1 - r->x0, r->y1 - r->y0);
+            region_debug(r, ": parallax explains it");
             return FALSE;
         }
         if (too_small(jd, r))
