@@ -1,5 +1,6 @@
 #!/bin/sh
-# Real same-board pairs from ../shared/datasets (never copied into the project): for each pair,
+# Real pairs of one board model from ../shared/datasets (never copied into the project; the MSI
+# pair motherboard <-> montage_motherboard shows two variants of the board): for each pair,
 # pcbdiff's exit code, its first error line or its registration, and its findings larger than
 # 50000 px (README, "Real same-board photos and large changes").
 #   scripts/research/realpairs.sh [PCBDIFF [DATASETS]]
@@ -8,6 +9,7 @@ BIN=${1:-build/pcbdiff}
 D=${2:-../shared/datasets}/dasharo_board_photos/docs
 A=$D/transparent-validation/ASRock-SPC741D8/images
 S=$D/transparent-validation/sonoff/images
+M=$D/transparent-validation/msi-z690/images
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 [ -d "$A" ] || { echo "realpairs: no $A (the shared datasets)" >&2; exit 2; }
@@ -39,4 +41,7 @@ $A/flash_location.jpg $A/installed-ssd.jpg
 $D/images/kgpe_2.jpg $D/images/kgpe_3.jpg
 $S/sonoff_without_header.jpg $S/sonoff_with_header.jpg
 $S/sonoff_with_header.jpg $S/sonoff_without_header.jpg
+$M/motherboard.jpg $M/msi_z690_montage_fan.jpg
+$M/motherboard.jpg $M/msi_z690_montage_motherboard.jpg
+$M/msi_z690_montage_motherboard.jpg $M/motherboard.jpg
 PAIRS
