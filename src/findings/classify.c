@@ -7,13 +7,17 @@
 #include "findings/findings_internal.h"
 
 /* The coarse colour histogram's cell of a pixel: 4 bits per channel. */
-#define COARSE_SHIFT  4
-#define COARSE_CELLS  4096
-#define MIN_MOVE      30.0 /* the bare-board tolerance (8-bit RGB distance) is at least this ... */
-#define MOVE_NOISE    4.0  /* ... or this many L noise sigmas; */
-#define MOVE_SHARE    3    /* a move counts from this fraction of it */
-#define MIN_SHARE     0.1  /* a kind needs this share of the changed pixels to move its way */
-#define ARRIVALS      2.0  /* arrivals must outnumber departures this much for added */
+#define COARSE_SHIFT 4
+#define COARSE_CELLS 4096
+#define MIN_MOVE     30.0 /* the bare-board tolerance (8-bit RGB distance) is at least this ... */
+#define MOVE_NOISE   4.0  /* ... or this many L noise sigmas; */
+#define MOVE_SHARE   3    /* a move counts from this fraction of it */
+#define MIN_SHARE    0.1  /* a kind needs this share of the changed pixels to move its way */
+#define ARRIVALS     2.0  /* arrivals must outnumber departures this much for added */
+#define PART_IN_BOTH                                                                       \
+    0.5                    /* a part stands in both images where this share of the changed \
+                              pixels is off the bare board in both ... */
+#define SAME_OUTLINE  1.6  /* ... and its outline steps within this factor as sharply in both */
 #define MIN_PAD       3    /* least ring of board around a box, px */
 #define PAD_SHARE     0.5  /* ... else this share of the box's longer side */
 #define MIN_FIT       4    /* fewest covered pixels a light fit takes */
@@ -252,9 +256,9 @@ pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
         || !board_colour(map->ref, cells, x0, y0, x1, y1, pad, br)
         || !board_colour(map->photo, cells, x0, y0, x1, y1, pad, bp))
         return PCB_KIND_ALTERED;
-    /* a move counts from a third of the bare-board tolerance (8-bit RGB distance) */
-    double move = MAX(MIN_MOVE, MOVE_NOISE * map->noise[0]) / MOVE_SHARE;
-    guint n = 0, to_part = 0, to_bare = 0;
+    /* the bare-board tolerance (8-bit RGB distance); a move counts from a third of it */
+    const double bare = MAX(MIN_MOVE, MOVE_NOISE * map->noise[0]), move = bare / MOVE_SHARE;
+    guint n = 0, to_part = 0, to_bare = 0, part_both = 0;
     for (int y = y0; y < y1; y++) {
         const guint8 *a = pcb_image_row(map->ref, y), *b = pcb_image_row(map->photo, y);
         const guint8 *s = pcb_image_row(map->score, y);
@@ -262,12 +266,22 @@ pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
             if (s[x] < low) /* only the pixels that changed */
                 continue;
             n++;
-            double away = colour_dist(b + 3 * x, bp) - colour_dist(a + 3 * x, br);
-            to_part += away > move;
-            to_bare += away < -move;
+            const double from = colour_dist(a + 3 * x, br), to = colour_dist(b + 3 * x, bp);
+            to_part += to - from > move;
+            to_bare += to - from < -move;
+            part_both += from > bare && to > bare;
         }
     }
     if (n == 0)
+        return PCB_KIND_ALTERED;
+    /* a part in both images whose outline steps about as sharply in both: it stayed where it
+     * was and changed (another colour, marking or part of its size), neither put on nor taken
+     * off; a part taken off leaves its pads off the board too, but not its outline */
+    const Ring g = { x0, y0, x1, y1, x0, y0, x1, y1 };
+    double step[2];
+    const gboolean outline = outline_steps(map, &g, low, step);
+    if (outline && part_both >= PART_IN_BOTH * n && step[1] * SAME_OUTLINE >= step[0]
+        && step[1] <= SAME_OUTLINE * step[0])
         return PCB_KIND_ALTERED;
     /* a part standing on the board moves most changed pixels away from it, at least twice as
      * many as it hides board detail; short of that, a tenth moving to the board is a removal
@@ -278,9 +292,7 @@ pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
      * across the changed pixels' outline, a part was put over board detail (a black part on a
      * black board hides white silkscreen) */
     if (to_bare >= MIN_SHARE * n) {
-        const Ring g = { x0, y0, x1, y1, x0, y0, x1, y1 };
-        double step[2];
-        if (outline_steps(map, &g, low, step) && step[1] > step[0])
+        if (outline && step[1] > step[0])
             return to_part >= MIN_SHARE * n ? PCB_KIND_ADDED : PCB_KIND_ALTERED;
         return PCB_KIND_REMOVED;
     }

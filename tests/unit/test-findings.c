@@ -336,6 +336,21 @@ test_kind_altered(void)
     g_assert_cmpstr(pcb_kind_name(PCB_KIND_ALTERED), ==, "altered");
 }
 
+/* A light grey part recoloured nearer the board's colour but still off it, its outline stepping
+ * two thirds as sharply: most of its changed pixels move towards the board, which once read
+ * as a part taken off; a part in both images with its outline in both was altered in place. A
+ * part taken off leaves bare board (kind-removed). The light filter is off, as above. */
+static void
+test_kind_altered_in_place(void)
+{
+    const guint8 before[3] = { 150, 150, 150 }, after[3] = { 100, 150, 110 };
+    PcbFindingsParams p;
+    pcb_findings_params_init(&p);
+    p.min_unexplained = 0;
+    g_assert_cmpint(kind_of(before, after, &p), ==, PCB_KIND_ALTERED);
+    g_assert_cmpint(kind_of(before, NULL, &p), ==, PCB_KIND_REMOVED);
+}
+
 /* A small part added on a patch of board beside a large grey or black part (a socket's body):
  * the socket takes most of the ring around the finding (228 px against the board's 156), but a
  * solder mask is tinted, and the board is the part's background. (Taking the ring's commonest
@@ -712,6 +727,7 @@ main(int argc, char **argv)
     g_test_add_func("/findings/kind-added", test_kind_added);
     g_test_add_func("/findings/kind-removed", test_kind_removed);
     g_test_add_func("/findings/kind-altered", test_kind_altered);
+    g_test_add_func("/findings/kind-altered-in-place", test_kind_altered_in_place);
     g_test_add_func("/findings/kind-added-beside-grey-part", test_kind_added_beside_grey_part);
     g_test_add_func("/findings/kind-added-over-silkscreen", test_kind_added_over_silkscreen);
     g_test_add_func("/findings/score-order-and-range", test_score_order);
