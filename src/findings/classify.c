@@ -7,17 +7,15 @@
 #include "findings/findings_internal.h"
 
 /* The coarse colour histogram's cell of a pixel: 4 bits per channel. */
-#define COARSE_SHIFT 4
-#define COARSE_CELLS 4096
-#define MIN_MOVE     30.0 /* the bare-board tolerance (8-bit RGB distance) is at least this ... */
-#define MOVE_NOISE   4.0  /* ... or this many L noise sigmas; */
-#define MOVE_SHARE   3    /* a move counts from this fraction of it */
-#define MIN_SHARE    0.1  /* a kind needs this share of the changed pixels to move its way */
-#define ARRIVALS     2.0  /* arrivals must outnumber departures this much for added */
-#define PART_IN_BOTH                                                                       \
-    0.5                    /* a part stands in both images where this share of the changed \
-                              pixels is off the bare board in both ... */
-#define SAME_OUTLINE  1.6  /* ... and its outline steps within this factor as sharply in both */
+#define COARSE_SHIFT  4
+#define COARSE_CELLS  4096
+#define MIN_MOVE      30.0 /* the bare-board tolerance (8-bit RGB distance) is at least this ... */
+#define MOVE_NOISE    4.0  /* ... or this many L noise sigmas; */
+#define MOVE_SHARE    3    /* a move counts from this fraction of it */
+#define MIN_SHARE     0.1  /* a kind needs this share of the changed pixels to move its way */
+#define ARRIVALS      2.0  /* arrivals must outnumber departures this much for added */
+#define PART_IN_BOTH  0.5  /* this share of the changed pixels off the board in both images ... */
+#define SAME_OUTLINE  1.6  /* ... and the outline stepping within this factor: a part in both */
 #define MIN_PAD       3    /* least ring of board around a box, px */
 #define PAD_SHARE     0.5  /* ... else this share of the box's longer side */
 #define MIN_FIT       4    /* fewest covered pixels a light fit takes */
@@ -275,8 +273,9 @@ pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
     if (n == 0)
         return PCB_KIND_ALTERED;
     /* a part in both images whose outline steps about as sharply in both: it stayed where it
-     * was and changed (another colour, marking or part of its size), neither put on nor taken
-     * off; a part taken off leaves its pads off the board too, but not its outline */
+     * was and changed (another colour, another part of its size), neither put on nor taken
+     * off; a part taken off leaves its pads off the board too, but not its outline. A marking's
+     * strokes are each in one image only: this does not reach them */
     const Ring g = { x0, y0, x1, y1, x0, y0, x1, y1 };
     double step[2];
     const gboolean outline = outline_steps(map, &g, low, step);

@@ -322,33 +322,37 @@ test_kind_removed(void)
     g_assert_cmpstr(pcb_kind_name(PCB_KIND_REMOVED), ==, "removed");
 }
 
+/* kind_of with the light filter off: a per-channel gain and offset over the box and its ring
+ * explains two thirds of a uniform recolouring this small, and drops it. */
+static PcbKind
+kind_of_unlit(const guint8 *ref_col, const guint8 *photo_col)
+{
+    PcbFindingsParams p;
+    pcb_findings_params_init(&p);
+    p.min_unexplained = 0;
+    return kind_of(ref_col, photo_col, &p);
+}
+
 static void
 test_kind_altered(void)
 {
     /* a part recoloured, as far from the board colour as before (60 levels): neither added
-     * nor removed. The light filter is off: a per-channel gain and offset over the box and
-     * its ring explains two thirds of a uniform recolouring this small, and drops it. */
+     * nor removed */
     const guint8 before[3] = { 94, 96, 50 }, after[3] = { 34, 96, 110 };
-    PcbFindingsParams p;
-    pcb_findings_params_init(&p);
-    p.min_unexplained = 0;
-    g_assert_cmpint(kind_of(before, after, &p), ==, PCB_KIND_ALTERED);
+    g_assert_cmpint(kind_of_unlit(before, after), ==, PCB_KIND_ALTERED);
     g_assert_cmpstr(pcb_kind_name(PCB_KIND_ALTERED), ==, "altered");
 }
 
 /* A light grey part recoloured nearer the board's colour but still off it, its outline stepping
  * two thirds as sharply: most of its changed pixels move towards the board, which once read
  * as a part taken off; a part in both images with its outline in both was altered in place. A
- * part taken off leaves bare board (kind-removed). The light filter is off, as above. */
+ * part taken off leaves bare board. */
 static void
 test_kind_altered_in_place(void)
 {
     const guint8 before[3] = { 150, 150, 150 }, after[3] = { 100, 150, 110 };
-    PcbFindingsParams p;
-    pcb_findings_params_init(&p);
-    p.min_unexplained = 0;
-    g_assert_cmpint(kind_of(before, after, &p), ==, PCB_KIND_ALTERED);
-    g_assert_cmpint(kind_of(before, NULL, &p), ==, PCB_KIND_REMOVED);
+    g_assert_cmpint(kind_of_unlit(before, after), ==, PCB_KIND_ALTERED);
+    g_assert_cmpint(kind_of_unlit(before, NULL), ==, PCB_KIND_REMOVED);
 }
 
 /* A small part added on a patch of board beside a large grey or black part (a socket's body):
