@@ -424,12 +424,20 @@ finding_of(const Judge *jd, PcbRegion *r, const double *shadow, PcbFinding *f)
         if (too_small(jd, r))
             return FALSE;
     }
+    /* under another light only parts put on or taken off are judged: a part that stands in
+     * both images and changed (a part's surface lit otherwise, a tall part's top and sides seen
+     * from another pose) is what that light does */
+    const PcbKind kind = pcb_classify(jd->map, r, jd->low);
+    if (light_differs(jd) && kind == PCB_KIND_ALTERED) {
+        region_debug(r, ": the light differs and a part stands there in both images (altered)");
+        return FALSE;
+    }
     double mean = r->sum / MAX(1.0, r->area) / PCB_DIFF_UNIT;
     /* confidence: how far the evidence clears the detection threshold, and its extent */
     double strength = 1.0
                       - exp(-(r->peak / PCB_DIFF_UNIT - params->low_sigma)
                             / (STRENGTH_SCALE * params->high_sigma));
-    describe(jd, r, strength, MIN(1.0, mean / MEAN_FULL), pcb_classify(jd->map, r, jd->low), f);
+    describe(jd, r, strength, MIN(1.0, mean / MEAN_FULL), kind, f);
     return TRUE;
 }
 

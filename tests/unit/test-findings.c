@@ -714,6 +714,43 @@ test_structure_on_plain_board_stays(void)
     g_assert_cmpuint(detail_on_plain_board(FALSE), ==, 0);
 }
 
+/* The findings of one 12 x 8 px change (@ref_col to @photo_col, NULL: the board) under light
+ * @light, with the local light fit and the material rule off: only the kind decides. */
+static GArray *
+lit_change(const guint8 *ref_col, const guint8 *photo_col, double light)
+{
+    PcbFindingsParams p;
+    pcb_findings_params_init(&p);
+    p.min_unexplained = 0;
+    p.min_material = 0;
+    Maps m;
+    maps_init(&m);
+    if (ref_col != NULL)
+        fill(m.ref, 40, 24, 12, 8, ref_col);
+    if (photo_col != NULL)
+        fill(m.photo, 40, 24, 12, 8, photo_col);
+    blob(m.score, 40, 24, 12, 8, 15);
+    return extract_lit(&m, 1, light, NULL, &p);
+}
+
+/* Under another light only parts put on or taken off are judged: a part that stands in both
+ * images and changed (altered: its surface lit otherwise, a tall part's top seen from another
+ * pose) is no finding then, though it passed the material rule; under the golden's light it
+ * is one. A part put on stays under either light. */
+static void
+test_other_light_drops_altered(void)
+{
+    const guint8 before[3] = { 94, 96, 50 }, after[3] = { 34, 96, 110 };
+    g_autoptr(GArray) same = lit_change(before, after, 1.0);
+    g_assert_cmpuint(same->len, ==, 1);
+    g_assert_cmpint(at(same, 0)->kind, ==, PCB_KIND_ALTERED);
+    g_autoptr(GArray) other = lit_change(before, after, 5.0);
+    g_assert_cmpuint(other->len, ==, 0);
+    g_autoptr(GArray) added = lit_change(NULL, PART, 5.0);
+    g_assert_cmpuint(added->len, ==, 1);
+    g_assert_cmpint(at(added, 0)->kind, ==, PCB_KIND_ADDED);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -732,6 +769,7 @@ main(int argc, char **argv)
     g_test_add_func("/findings/kind-removed", test_kind_removed);
     g_test_add_func("/findings/kind-altered", test_kind_altered);
     g_test_add_func("/findings/kind-altered-in-place", test_kind_altered_in_place);
+    g_test_add_func("/findings/other-light-drops-altered", test_other_light_drops_altered);
     g_test_add_func("/findings/kind-added-beside-grey-part", test_kind_added_beside_grey_part);
     g_test_add_func("/findings/kind-added-over-silkscreen", test_kind_added_over_silkscreen);
     g_test_add_func("/findings/score-order-and-range", test_score_order);
