@@ -30,6 +30,10 @@
 #define CHROMA_SHARE  0.25 /* ... plus this share of the board's own chroma */
 #define GREY_CHROMA   8.0  /* a colour of less chroma is grey (Lab units) ... */
 #define TINT_SHARE    0.5  /* ... and yields to a tinted one with this share of its pixels */
+#define PART_SIDES    0.5  /* a part's surface holds this share of each side of the ring ... */
+#define PART_CHROMA   12.0 /* ... is grey or black, of less chroma (Lab units; a bluish cast) ... */
+#define PART_REACH_MM 8.0  /* ... and ends within this of it, mm (a package's body) ... */
+#define PART_REACH_PX 128  /* ... or px when the scale is unknown */
 #define OUTLINE_SIGMA 1.5  /* the changed pixels' mask is smoothed this much (px) ... */
 #define OUTLINE_EDGE  0.05 /* ... and its outline is where its gradient exceeds this */
 
@@ -237,6 +241,121 @@ outline_steps(const PcbDiffMap *map, const Ring *g, guint8 low, double step[2])
     return TRUE;
 }
 
+/* The Lab colour of an 8-bit RGB colour. */
+static void
+rgb_lab(const double rgb[3], double lab[3])
+{
+    guint8 in[3] = { (guint8) lround(rgb[0]), (guint8) lround(rgb[1]), (guint8) lround(rgb[2]) };
+    guint8 out[3];
+    pcbcv_view iv = { 1, 1, 3, 3, in }, ov = { 1, 1, 3, 3, out };
+    pcb_rgb_to_lab(&iv, &ov);
+    for (int c = 0; c < 3; c++)
+        lab[c] = out[c];
+}
+
+/* The share of the pixels of rows @y0..@y1 and columns @x0..@x1 (exclusive) of @img within
+ * @tol of @col; -1 when there are none. */
+static double
+near_share(const PcbImage *img, int x0, int y0, int x1, int y1, const double col[3], double tol)
+{
+    guint n = 0, near = 0;
+    for (int y = y0; y < y1; y++) {
+        const guint8 *row = pcb_image_row(img, y);
+        for (int x = x0; x < x1; x++, n++)
+            near += colour_dist(row + 3 * x, col) < tol;
+    }
+    return n > 0 ? (double) near / n : -1;
+}
+
+/* Whether the reference shows box @g on a part: the ring's commonest colour (@col) is grey or
+ * black, as a package's body is and a solder mask mostly is not, it holds half of each of the
+ * ring's four sides, and the surface of that colour joined to the ring ends within @reach px
+ * of it, short of the image's edge. The solder mask runs on across the board; a package's body
+ * is a few mm across, and a change inside it (its marking, its top) was neither put on nor
+ * taken off. */
+static gboolean
+on_part(const PcbImage *ref, const Ring *g, const double col[3], double tol, int reach,
+        PcbBox *body)
+{
+    double lab[3];
+    rgb_lab(col, lab);
+    if (hypot(lab[1] - LAB_ZERO, lab[2] - LAB_ZERO) >= PART_CHROMA || g->rx0 == g->x0
+        || g->ry0 == g->y0 || g->rx1 == g->x1 || g->ry1 == g->y1)
+        return FALSE;
+    const double sides[4] = { near_share(ref, g->rx0, g->ry0, g->rx1, g->y0, col, tol),
+                              near_share(ref, g->rx0, g->y1, g->rx1, g->ry1, col, tol),
+                              near_share(ref, g->rx0, g->y0, g->x0, g->y1, col, tol),
+                              near_share(ref, g->x1, g->y0, g->rx1, g->y1, col, tol) };
+    for (int i = 0; i < 4; i++)
+        if (sides[i] < PART_SIDES)
+            return FALSE;
+    const int wx0 = g->rx0 - reach, wy0 = g->ry0 - reach, wx1 = g->rx1 + reach,
+              wy1 = g->ry1 + reach;
+    if (wx0 < 0 || wy0 < 0 || wx1 > ref->width || wy1 > ref->height)
+        return FALSE; /* the surface may run on beyond the image */
+    const int w = wx1 - wx0, h = wy1 - wy0;
+    g_autofree guint8 *m = g_new(guint8, (size_t) w * h);
+    for (int y = 0; y < h; y++) {
+        const guint8 *row = pcb_image_row(ref, wy0 + y) + 3 * wx0;
+        for (int x = 0; x < w; x++)
+            m[(size_t) y * w + x] = colour_dist(row + 3 * x, col) < tol;
+    }
+    g_autofree int *list = g_new(int, (size_t) w *h);
+    int bx0 = g->rx0 - wx0, by0 = g->ry0 - wy0, bx1 = g->rx1 - wx0, by1 = g->ry1 - wy0;
+    for (int y = g->ry0; y < g->ry1; y++)
+        for (int x = g->rx0; x < g->rx1; x++) {
+            const int i = (y - wy0) * w + (x - wx0);
+            if (in_box(g, x, y) || m[i] != 1)
+                continue;
+            const int size = pcb_grow_component(m, w, h, i, 1, 2, list);
+            for (int k = 0; k < size; k++) {
+                const int px = list[k] % w, py = list[k] / w;
+                if (px == 0 || py == 0 || px == w - 1 || py == h - 1)
+                    return FALSE;
+                bx0 = MIN(bx0, px);
+                by0 = MIN(by0, py);
+                bx1 = MAX(bx1, px + 1);
+                by1 = MAX(by1, py + 1);
+            }
+        }
+    if (body != NULL)
+        *body = (PcbBox){ wx0 + bx0, wy0 + by0, bx1 - bx0, by1 - by0 };
+    return TRUE;
+}
+
+/* The ring around region @r's box, the ring's commonest colour in the reference (@common) and
+ * how far a part's body may reach beyond the ring (@reach px); FALSE without a ring. */
+static gboolean
+part_setup(const PcbDiffMap *map, const PcbRegion *r, double px_per_mm, Ring *g, double common[3],
+           int *reach)
+{
+    int x0, y0, x1, y1, pad;
+    if (!region_box(map, r, &x0, &y0, &x1, &y1, &pad)
+        || !board_colour(map->ref, NULL, x0, y0, x1, y1, pad, common))
+        return FALSE;
+    *g = (Ring){ x0,
+                 y0,
+                 x1,
+                 y1,
+                 MAX(0, x0 - pad),
+                 MAX(0, y0 - pad),
+                 MIN(map->ref->width, x1 + pad),
+                 MIN(map->ref->height, y1 + pad) };
+    *reach = px_per_mm > 0 ? (int) lround(PART_REACH_MM * px_per_mm / map->scale)
+                           : (int) lround(PART_REACH_PX / map->scale);
+    return TRUE;
+}
+
+gboolean
+pcb_part_body(const PcbDiffMap *map, const PcbRegion *r, double px_per_mm, PcbBox *body)
+{
+    Ring g;
+    double common[3];
+    int reach;
+    return part_setup(map, r, px_per_mm, &g, common, &reach)
+           && on_part(map->ref, &g, common, MAX(MIN_MOVE, MOVE_NOISE * map->noise[0]), reach, body);
+}
+
 /* Kind from which way the changed pixels moved against the bare board around them: nearer
  * the board colour in the reference than in the photo, a part now stands there (added); the
  * other way round, a part is gone (removed; the pads it leaves may look new); neither way
@@ -245,7 +364,7 @@ outline_steps(const PcbDiffMap *map, const Ring *g, guint8 low, double step[2])
  * side, keeps a part whose colour is near the board's (a small or blurred part, a trace
  * under it) from reading as no change of part at all. */
 PcbKind
-pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
+pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low, double px_per_mm)
 {
     const PcbCellColours *cells = cell_colours();
     int x0, y0, x1, y1, pad;
@@ -256,6 +375,9 @@ pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low)
         return PCB_KIND_ALTERED;
     /* the bare-board tolerance (8-bit RGB distance); a move counts from a third of it */
     const double bare = MAX(MIN_MOVE, MOVE_NOISE * map->noise[0]), move = bare / MOVE_SHARE;
+    /* a change inside a part's body (its marking, its top): altered */
+    if (pcb_part_body(map, r, px_per_mm, NULL))
+        return PCB_KIND_ALTERED;
     guint n = 0, to_part = 0, to_bare = 0, part_both = 0;
     for (int y = y0; y < y1; y++) {
         const guint8 *a = pcb_image_row(map->ref, y), *b = pcb_image_row(map->photo, y);
@@ -302,18 +424,6 @@ PcbBlurMap
 pcb_blur_of(const PcbDiffMap *map)
 {
     return map->priv != NULL ? map->priv->blur : (PcbBlurMap){ 0, 0, 0, NULL };
-}
-
-/* The Lab colour of an 8-bit RGB colour. */
-static void
-rgb_lab(const double rgb[3], double lab[3])
-{
-    guint8 in[3] = { (guint8) lround(rgb[0]), (guint8) lround(rgb[1]), (guint8) lround(rgb[2]) };
-    guint8 out[3];
-    pcbcv_view iv = { 1, 1, 3, 3, in }, ov = { 1, 1, 3, 3, out };
-    pcb_rgb_to_lab(&iv, &ov);
-    for (int c = 0; c < 3; c++)
-        lab[c] = out[c];
 }
 
 /* Whether Lab pixel @p is bare board of Lab colour @board: its chroma is the board's, scaled

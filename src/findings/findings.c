@@ -191,6 +191,42 @@ merge_regions(PcbRegion *rs, int n, double gap)
     }
 }
 
+/* A region on a part's body (pcb_part_body) spreads over the changed pixels (>= @low) of the
+ * body's box: a marking rewritten on a blurred photo is strokes of which only some reach the
+ * high threshold, each its own region, and one letter alone is small enough for a change of
+ * light to explain; together they are the change. Its area becomes their count (if larger),
+ * its sum in proportion. */
+static void
+grow_on_parts(const PcbDiffMap *map, PcbRegion *rs, int n, guint8 low, double px_per_mm)
+{
+    for (int i = 0; i < n; i++) {
+        PcbBox b;
+        if (!rs[i].alive || !pcb_part_body(map, &rs[i], px_per_mm, &b))
+            continue;
+        int x0 = b.x + b.w, y0 = b.y + b.h, x1 = b.x, y1 = b.y, count = 0;
+        for (int y = b.y; y < b.y + b.h; y++) {
+            const guint8 *s = pcb_image_row(map->score, y);
+            for (int x = b.x; x < b.x + b.w; x++)
+                if (s[x] >= low) {
+                    count++;
+                    x0 = MIN(x0, x);
+                    y0 = MIN(y0, y);
+                    x1 = MAX(x1, x + 1);
+                    y1 = MAX(y1, y + 1);
+                }
+        }
+        PcbRegion *r = &rs[i];
+        if (count <= r->area)
+            continue;
+        r->sum *= count / MAX(1.0, r->area);
+        r->area = count;
+        r->x0 = MIN(r->x0, x0);
+        r->y0 = MIN(r->y0, y0);
+        r->x1 = MAX(r->x1, x1);
+        r->y1 = MAX(r->y1, y1);
+    }
+}
+
 /* What every finding is judged by. */
 typedef struct {
     const PcbDiffMap *map;
@@ -427,7 +463,7 @@ finding_of(const Judge *jd, PcbRegion *r, const double *shadow, PcbFinding *f)
     /* under another light only parts put on or taken off are judged: a part that stands in
      * both images and changed (a part's surface lit otherwise, a tall part's top and sides seen
      * from another pose) is what that light does */
-    const PcbKind kind = pcb_classify(jd->map, r, jd->low);
+    const PcbKind kind = pcb_classify(jd->map, r, jd->low, jd->px_per_mm);
     if (light_differs(jd) && kind == PCB_KIND_ALTERED) {
         region_debug(r, ": the light differs and a part stands there in both images (altered)");
         return FALSE;
@@ -495,9 +531,11 @@ pcb_findings_extract(const PcbDiffMap *map, const PcbBoard *board, double px_per
     g_autofree PcbRegion *rs = raw_regions(map, low, high, params, min_px, &n, error);
     if (rs == NULL)
         return NULL;
-    merge_regions(rs, n,
-                  px_per_mm > 0 ? params->merge_mm * px_per_mm / map->scale
-                                : DEFAULT_GAP_PX / map->scale);
+    const double gap
+        = px_per_mm > 0 ? params->merge_mm * px_per_mm / map->scale : DEFAULT_GAP_PX / map->scale;
+    merge_regions(rs, n, gap);
+    grow_on_parts(map, rs, n, threshold_value(params->low_sigma, 1.0), px_per_mm);
+    merge_regions(rs, n, gap);
     g_autoptr(PcbParallaxTest) ptest = NULL;
     if (parallax != NULL && parallax->valid && parallax->seen) {
         ptest = pcb_parallax_test_new(map, parallax, px_per_mm,

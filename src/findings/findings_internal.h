@@ -92,9 +92,15 @@ pcb_region_box(const PcbRegion *r, int width, int height)
 PcbBlurMap pcb_blur_of(const PcbDiffMap *map);
 
 /* The kind of a region from which way its changed pixels (>= @low) moved against the bare
- * board around them, the bare board tinted rather than grey where both take much of the ring
- * (classify.c). */
-PcbKind pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low);
+ * board around them, the bare board tinted rather than grey where both take much of the ring;
+ * altered inside a part's body (@px_per_mm reference px per mm, 0: unknown) (classify.c). */
+PcbKind pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low, double px_per_mm);
+
+/* Whether the reference shows region @r on a part's body: the ring around its box is mostly
+ * of one grey or black colour on each side, and the surface of that colour ends within a few
+ * mm (@px_per_mm reference px per mm, 0: unknown), short of the image's edge; its box into
+ * @body (working px; optional) (classify.c). */
+gboolean pcb_part_body(const PcbDiffMap *map, const PcbRegion *r, double px_per_mm, PcbBox *body);
 
 /* A group of the texture cover map's cells of one sign (cover.c): @r its box (working px),
  * area (its cells') and peak score; @core how many of its cells have more than half of the

@@ -355,6 +355,57 @@ test_kind_altered_in_place(void)
     g_assert_cmpint(kind_of_unlit(before, NULL), ==, PCB_KIND_REMOVED);
 }
 
+/* A marking rewritten on an IC's body (48 x 32 px, the board around it): a stroke gone, another
+ * new, inside the body. The body's colour holds each side of the ring around the change and
+ * ends within reach (8 mm, 16 working px at 8 px/mm and scale 4) of it: the change is on a
+ * part, neither put on nor taken off. A part put on the board beside the body stays added. */
+static void
+test_kind_on_part_altered(void)
+{
+    const guint8 body[3] = { 60, 60, 64 }, ink[3] = { 200, 200, 196 };
+    Maps m;
+    maps_init(&m);
+    for (int i = 0; i < 2; i++)
+        fill(i == 0 ? m.ref : m.photo, 24, 16, 48, 32, body);
+    fill(m.ref, 40, 26, 2, 13, ink);   /* the old stroke */
+    fill(m.photo, 50, 26, 2, 13, ink); /* the new one */
+    blob(m.score, 38, 24, 16, 16, 15);
+    fill(m.photo, 80, 26, 8, 8, PART); /* a part put on the board beside the body */
+    blob(m.score, 80, 26, 8, 8, 15);
+    PcbFindingsParams p;
+    regions_only(&p);
+    g_autoptr(GArray) f = extract(&m, 4, NULL, &p);
+    g_assert_cmpuint(f->len, ==, 2);
+    for (guint i = 0; i < f->len; i++)
+        g_assert_cmpint(at(f, i)->kind, ==,
+                        (at(f, i)->bbox.x < 70 * 4 ? PCB_KIND_ALTERED : PCB_KIND_ADDED));
+}
+
+/* A marking written on an IC's body, three strokes of which only the middle one reaches the high
+ * threshold (15 sigma; the others 5, over the low one): each stroke its own region, the two
+ * weak ones no finding. On a part's body the strong one spreads over the changed pixels of the
+ * body's box, and the finding holds the whole marking. */
+static void
+test_marking_spreads_over_part(void)
+{
+    const guint8 body[3] = { 60, 60, 64 }, ink[3] = { 200, 200, 196 };
+    Maps m;
+    maps_init(&m);
+    for (int i = 0; i < 2; i++)
+        fill(i == 0 ? m.ref : m.photo, 30, 18, 30, 28, body);
+    for (int k = 0; k < 3; k++) {
+        fill(m.photo, 36 + 8 * k, 26, 2, 13, ink);
+        blob(m.score, 36 + 8 * k, 26, 2, 13, k == 1 ? 15 : 5);
+    }
+    PcbFindingsParams p;
+    regions_only(&p);
+    g_autoptr(GArray) f = extract(&m, 4, NULL, &p);
+    g_assert_cmpuint(f->len, ==, 1);
+    g_assert_cmpint(at(f, 0)->kind, ==, PCB_KIND_ALTERED);
+    g_assert_cmpfloat(at(f, 0)->bbox.x, ==, 36 * 4);
+    g_assert_cmpfloat(at(f, 0)->bbox.w, ==, 18 * 4);
+}
+
 /* A small part added on a patch of board beside a large grey or black part (a socket's body):
  * the socket takes most of the ring around the finding (228 px against the board's 156), but a
  * solder mask is tinted, and the board is the part's background. (Taking the ring's commonest
@@ -769,6 +820,8 @@ main(int argc, char **argv)
     g_test_add_func("/findings/kind-removed", test_kind_removed);
     g_test_add_func("/findings/kind-altered", test_kind_altered);
     g_test_add_func("/findings/kind-altered-in-place", test_kind_altered_in_place);
+    g_test_add_func("/findings/kind-on-part-altered", test_kind_on_part_altered);
+    g_test_add_func("/findings/marking-spreads-over-part", test_marking_spreads_over_part);
     g_test_add_func("/findings/other-light-drops-altered", test_other_light_drops_altered);
     g_test_add_func("/findings/kind-added-beside-grey-part", test_kind_added_beside_grey_part);
     g_test_add_func("/findings/kind-added-over-silkscreen", test_kind_added_over_silkscreen);
