@@ -32,8 +32,7 @@
 #define TINT_SHARE    0.5  /* ... and yields to a tinted one with this share of its pixels */
 #define PART_SIDES    0.5  /* a part's surface holds this share of each side of the ring ... */
 #define PART_CHROMA   12.0 /* ... is grey or black, of less chroma (Lab units; a bluish cast) ... */
-#define PART_REACH_MM 8.0  /* ... and ends within this of it, mm (a package's body) ... */
-#define PART_REACH_PX 128  /* ... or px when the scale is unknown */
+#define PART_REACH_MM 8.0  /* ... and ends within this of it, mm (a package's body) */
 #define OUTLINE_SIGMA 1.5  /* the changed pixels' mask is smoothed this much (px) ... */
 #define OUTLINE_EDGE  0.05 /* ... and its outline is where its gradient exceeds this */
 
@@ -324,13 +323,14 @@ on_part(const PcbImage *ref, const Ring *g, const double col[3], double tol, int
 }
 
 /* The ring around region @r's box, the ring's commonest colour in the reference (@common) and
- * how far a part's body may reach beyond the ring (@reach px); FALSE without a ring. */
+ * how far a part's body may reach beyond the ring (@reach px); FALSE without a ring or a scale
+ * (a body's size is physical). */
 static gboolean
 part_setup(const PcbDiffMap *map, const PcbRegion *r, double px_per_mm, Ring *g, double common[3],
            int *reach)
 {
     int x0, y0, x1, y1, pad;
-    if (!region_box(map, r, &x0, &y0, &x1, &y1, &pad)
+    if (px_per_mm <= 0 || !region_box(map, r, &x0, &y0, &x1, &y1, &pad)
         || !board_colour(map->ref, NULL, x0, y0, x1, y1, pad, common))
         return FALSE;
     *g = (Ring){ x0,
@@ -341,8 +341,7 @@ part_setup(const PcbDiffMap *map, const PcbRegion *r, double px_per_mm, Ring *g,
                  MAX(0, y0 - pad),
                  MIN(map->ref->width, x1 + pad),
                  MIN(map->ref->height, y1 + pad) };
-    *reach = px_per_mm > 0 ? (int) lround(PART_REACH_MM * px_per_mm / map->scale)
-                           : (int) lround(PART_REACH_PX / map->scale);
+    *reach = (int) lround(PART_REACH_MM * px_per_mm / map->scale);
     return TRUE;
 }
 

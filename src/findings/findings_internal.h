@@ -98,8 +98,8 @@ PcbKind pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low, doub
 
 /* Whether the reference shows region @r on a part's body: the ring around its box is mostly
  * of one grey or black colour on each side, and the surface of that colour ends within a few
- * mm (@px_per_mm reference px per mm, 0: unknown), short of the image's edge; its box into
- * @body (working px; optional) (classify.c). */
+ * mm (@px_per_mm reference px per mm; FALSE when unknown, 0), short of the image's edge; its
+ * box into @body (working px; optional) (classify.c). */
 gboolean pcb_part_body(const PcbDiffMap *map, const PcbRegion *r, double px_per_mm, PcbBox *body);
 
 /* A group of the texture cover map's cells of one sign (cover.c): @r its box (working px),
