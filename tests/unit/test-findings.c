@@ -291,10 +291,12 @@ test_strokes_count_their_box(void)
     g_assert_cmpuint(strokes(FALSE), ==, 0);
 }
 
-/* A part at (40, 24), 12 x 8 px, in @ref_col in the reference and @photo_col in the photo
- * (NULL: bare board), scored where the two differ. @params NULL: the defaults. */
-static PcbKind
-kind_of(const guint8 *ref_col, const guint8 *photo_col, const PcbFindingsParams *params)
+/* The findings of a part at (40, 24), 12 x 8 px, in @ref_col in the reference and @photo_col in
+ * the photo (NULL: bare board), scored where the two differ, under light @light (0: not
+ * measured). @params NULL: the defaults. */
+static GArray *
+change_at(const guint8 *ref_col, const guint8 *photo_col, double light,
+          const PcbFindingsParams *params)
 {
     Maps m;
     maps_init(&m);
@@ -303,7 +305,14 @@ kind_of(const guint8 *ref_col, const guint8 *photo_col, const PcbFindingsParams 
     if (photo_col != NULL)
         fill(m.photo, 40, 24, 12, 8, photo_col);
     blob(m.score, 40, 24, 12, 8, 15);
-    g_autoptr(GArray) f = extract(&m, 1, NULL, params);
+    return extract_lit(&m, 1, light, NULL, params);
+}
+
+/* The kind of change_at's one finding. */
+static PcbKind
+kind_of(const guint8 *ref_col, const guint8 *photo_col, const PcbFindingsParams *params)
+{
+    g_autoptr(GArray) f = change_at(ref_col, photo_col, 0, params);
     g_assert_cmpuint(f->len, ==, 1);
     return at(f, 0)->kind;
 }
@@ -355,26 +364,42 @@ test_kind_altered_in_place(void)
     g_assert_cmpint(kind_of_unlit(before, NULL), ==, PCB_KIND_REMOVED);
 }
 
+static const guint8 BODY[3] = { 60, 60, 64 };   /* an IC's grey body */
+static const guint8 INK[3] = { 200, 200, 196 }; /* its marking */
+
+/* @m with an IC's body at @x, @y (@w x @h px) in both images. */
+static void
+maps_with_body(Maps *m, int x, int y, int w, int h)
+{
+    maps_init(m);
+    fill(m->ref, x, y, w, h, BODY);
+    fill(m->photo, x, y, w, h, BODY);
+}
+
+/* The findings of @m at scale 4 (8 mm is 16 working px at 8 px/mm), the region logic only. */
+static GArray *
+extract_on_body(Maps *m)
+{
+    PcbFindingsParams p;
+    regions_only(&p);
+    return extract(m, 4, NULL, &p);
+}
+
 /* A marking rewritten on an IC's body (48 x 32 px, the board around it): a stroke gone, another
  * new, inside the body. The body's colour holds each side of the ring around the change and
- * ends within reach (8 mm, 16 working px at 8 px/mm and scale 4) of it: the change is on a
- * part, neither put on nor taken off. A part put on the board beside the body stays added. */
+ * ends within reach (8 mm) of it: the change is on a part, neither put on nor taken off. A part
+ * put on the board beside the body stays added. */
 static void
 test_kind_on_part_altered(void)
 {
-    const guint8 body[3] = { 60, 60, 64 }, ink[3] = { 200, 200, 196 };
     Maps m;
-    maps_init(&m);
-    for (int i = 0; i < 2; i++)
-        fill(i == 0 ? m.ref : m.photo, 24, 16, 48, 32, body);
-    fill(m.ref, 40, 26, 2, 13, ink);   /* the old stroke */
-    fill(m.photo, 50, 26, 2, 13, ink); /* the new one */
+    maps_with_body(&m, 24, 16, 48, 32);
+    fill(m.ref, 40, 26, 2, 13, INK);   /* the old stroke */
+    fill(m.photo, 50, 26, 2, 13, INK); /* the new one */
     blob(m.score, 38, 24, 16, 16, 15);
     fill(m.photo, 80, 26, 8, 8, PART); /* a part put on the board beside the body */
     blob(m.score, 80, 26, 8, 8, 15);
-    PcbFindingsParams p;
-    regions_only(&p);
-    g_autoptr(GArray) f = extract(&m, 4, NULL, &p);
+    g_autoptr(GArray) f = extract_on_body(&m);
     g_assert_cmpuint(f->len, ==, 2);
     for (guint i = 0; i < f->len; i++)
         g_assert_cmpint(at(f, i)->kind, ==,
@@ -388,18 +413,13 @@ test_kind_on_part_altered(void)
 static void
 test_marking_spreads_over_part(void)
 {
-    const guint8 body[3] = { 60, 60, 64 }, ink[3] = { 200, 200, 196 };
     Maps m;
-    maps_init(&m);
-    for (int i = 0; i < 2; i++)
-        fill(i == 0 ? m.ref : m.photo, 30, 18, 30, 28, body);
+    maps_with_body(&m, 30, 18, 30, 28);
     for (int k = 0; k < 3; k++) {
-        fill(m.photo, 36 + 8 * k, 26, 2, 13, ink);
+        fill(m.photo, 36 + 8 * k, 26, 2, 13, INK);
         blob(m.score, 36 + 8 * k, 26, 2, 13, k == 1 ? 15 : 5);
     }
-    PcbFindingsParams p;
-    regions_only(&p);
-    g_autoptr(GArray) f = extract(&m, 4, NULL, &p);
+    g_autoptr(GArray) f = extract_on_body(&m);
     g_assert_cmpuint(f->len, ==, 1);
     g_assert_cmpint(at(f, 0)->kind, ==, PCB_KIND_ALTERED);
     g_assert_cmpfloat(at(f, 0)->bbox.x, ==, 36 * 4);
@@ -765,8 +785,8 @@ test_structure_on_plain_board_stays(void)
     g_assert_cmpuint(detail_on_plain_board(FALSE), ==, 0);
 }
 
-/* The findings of one 12 x 8 px change (@ref_col to @photo_col, NULL: the board) under light
- * @light, with the local light fit and the material rule off: only the kind decides. */
+/* change_at's findings with the local light fit and the material rule off: only the kind
+ * decides. */
 static GArray *
 lit_change(const guint8 *ref_col, const guint8 *photo_col, double light)
 {
@@ -774,14 +794,7 @@ lit_change(const guint8 *ref_col, const guint8 *photo_col, double light)
     pcb_findings_params_init(&p);
     p.min_unexplained = 0;
     p.min_material = 0;
-    Maps m;
-    maps_init(&m);
-    if (ref_col != NULL)
-        fill(m.ref, 40, 24, 12, 8, ref_col);
-    if (photo_col != NULL)
-        fill(m.photo, 40, 24, 12, 8, photo_col);
-    blob(m.score, 40, 24, 12, 8, 15);
-    return extract_lit(&m, 1, light, NULL, &p);
+    return change_at(ref_col, photo_col, light, &p);
 }
 
 /* Under another light only parts put on or taken off are judged: a part that stands in both
