@@ -60,6 +60,27 @@ in_box(const Ring *g, int x, int y)
     return x >= g->x0 && x < g->x1 && y >= g->y0 && y < g->y1;
 }
 
+/* Box @x0, @y0 .. @x1, @y1 and the ring @pad px around it, clipped to @img. */
+static inline Ring
+ring_of(const PcbImage *img, int x0, int y0, int x1, int y1, int pad)
+{
+    return (Ring){ x0,
+                   y0,
+                   x1,
+                   y1,
+                   MAX(0, x0 - pad),
+                   MAX(0, y0 - pad),
+                   MIN(img->width, x1 + pad),
+                   MIN(img->height, y1 + pad) };
+}
+
+/* The bare-board tolerance of @map (8-bit RGB distance). */
+static inline double
+bare_tolerance(const PcbDiffMap *map)
+{
+    return MAX(MIN_MOVE, MOVE_NOISE * map->noise[0]);
+}
+
 /* The mean colour of the ring pixels in coarse cell @best. */
 static void
 cell_mean(const PcbImage *img, const Ring *g, guint best, double col[3])
@@ -127,14 +148,7 @@ static gboolean
 board_colour(const PcbImage *img, const PcbCellColours *cells, int x0, int y0, int x1, int y1,
              int pad, double col[3])
 {
-    const Ring g = { x0,
-                     y0,
-                     x1,
-                     y1,
-                     MAX(0, x0 - pad),
-                     MAX(0, y0 - pad),
-                     MIN(img->width, x1 + pad),
-                     MIN(img->height, y1 + pad) };
+    const Ring g = ring_of(img, x0, y0, x1, y1, pad);
     g_autofree guint *hist = g_new0(guint, COARSE_CELLS);
     for (int y = g.ry0; y < g.ry1; y++) {
         const guint8 *row = pcb_image_row(img, y);
@@ -333,14 +347,7 @@ part_setup(const PcbDiffMap *map, const PcbRegion *r, double px_per_mm, Ring *g,
     if (px_per_mm <= 0 || !region_box(map, r, &x0, &y0, &x1, &y1, &pad)
         || !board_colour(map->ref, NULL, x0, y0, x1, y1, pad, common))
         return FALSE;
-    *g = (Ring){ x0,
-                 y0,
-                 x1,
-                 y1,
-                 MAX(0, x0 - pad),
-                 MAX(0, y0 - pad),
-                 MIN(map->ref->width, x1 + pad),
-                 MIN(map->ref->height, y1 + pad) };
+    *g = ring_of(map->ref, x0, y0, x1, y1, pad);
     *reach = (int) lround(PART_REACH_MM * px_per_mm / map->scale);
     return TRUE;
 }
@@ -352,7 +359,7 @@ pcb_part_body(const PcbDiffMap *map, const PcbRegion *r, double px_per_mm, PcbBo
     double common[3];
     int reach;
     return part_setup(map, r, px_per_mm, &g, common, &reach)
-           && on_part(map->ref, &g, common, MAX(MIN_MOVE, MOVE_NOISE * map->noise[0]), reach, body);
+           && on_part(map->ref, &g, common, bare_tolerance(map), reach, body);
 }
 
 /* Kind from which way the changed pixels moved against the bare board around them: nearer
@@ -365,6 +372,9 @@ pcb_part_body(const PcbDiffMap *map, const PcbRegion *r, double px_per_mm, PcbBo
 PcbKind
 pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low, double px_per_mm)
 {
+    /* a change inside a part's body (its marking, its top): altered */
+    if (pcb_part_body(map, r, px_per_mm, NULL))
+        return PCB_KIND_ALTERED;
     const PcbCellColours *cells = cell_colours();
     int x0, y0, x1, y1, pad;
     double br[3], bp[3];
@@ -372,11 +382,8 @@ pcb_classify(const PcbDiffMap *map, const PcbRegion *r, guint8 low, double px_pe
         || !board_colour(map->ref, cells, x0, y0, x1, y1, pad, br)
         || !board_colour(map->photo, cells, x0, y0, x1, y1, pad, bp))
         return PCB_KIND_ALTERED;
-    /* the bare-board tolerance (8-bit RGB distance); a move counts from a third of it */
-    const double bare = MAX(MIN_MOVE, MOVE_NOISE * map->noise[0]), move = bare / MOVE_SHARE;
-    /* a change inside a part's body (its marking, its top): altered */
-    if (pcb_part_body(map, r, px_per_mm, NULL))
-        return PCB_KIND_ALTERED;
+    /* a move counts from a third of the bare-board tolerance */
+    const double bare = bare_tolerance(map), move = bare / MOVE_SHARE;
     guint n = 0, to_part = 0, to_bare = 0, part_both = 0;
     for (int y = y0; y < y1; y++) {
         const guint8 *a = pcb_image_row(map->ref, y), *b = pcb_image_row(map->photo, y);
